@@ -1,0 +1,59 @@
+"""Budget allocation by subset sum: pure algorithms behind one entry point.
+
+>>> from solvers import solve
+>>> solve([{"name": "a", "cost": 3}, {"name": "b", "cost": 5}, 4], 8)["selected_indices"]
+[0, 1]
+
+``solve(projects, budget, algorithm="auto", time_limit=None)`` returns a plain dict:
+``selected_indices`` (sorted positions), ``total_cost``, ``execution_time`` (s, untraced timed
+pass), ``memory_used`` (peak MiB, separate pass), ``status`` ("exact" | "approximate" |
+"failed"), ``algorithm`` (what actually ran), ``upper_bound`` (a proven bound on the optimum),
+``reason`` (why not exact, or None), plus ``budget``, ``n`` and ``memory_method``; ``auto`` adds
+``selector``. Amounts come back in the caller's units (money as floats rounded to cents).
+
+This package imports nothing of the project and no framework: it can be lifted out as is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._errors import InvalidInputError, UnknownAlgorithmError
+from ._limits import DEFAULT_LIMITS, Limits
+from ._registry import ALGORITHMS, EXACT_ALGORITHMS, get
+from .auto import Selector, rules, set_default_selector
+from .features import FEATURE_NAMES, features
+
+__all__ = [
+    "ALGORITHMS",
+    "DEFAULT_LIMITS",
+    "EXACT_ALGORITHMS",
+    "FEATURE_NAMES",
+    "InvalidInputError",
+    "Limits",
+    "Selector",
+    "UnknownAlgorithmError",
+    "features",
+    "rules",
+    "set_default_selector",
+    "solve",
+]
+
+
+def solve(
+    projects: Any,
+    budget: Any,
+    algorithm: str = "auto",
+    time_limit: float | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Choose the projects whose total cost comes closest to ``budget`` without going over.
+
+    ``projects``: a list of mappings with a ``"cost"`` (other keys are ignored here), or of
+    plain numbers. Costs and budget: non-negative integers or money with at most two decimals.
+    ``algorithm``: a name from ``ALGORITHMS`` (unknown names raise UnknownAlgorithmError).
+    ``time_limit``: seconds; time-limited methods then return their best-so-far as
+    "approximate". ``options``: ``limits=Limits(...)``, ``measure_memory=False`` and, for
+    ``auto``, ``selector=callable``.
+    """
+    return get(algorithm)(projects, budget, time_limit=time_limit, **options)

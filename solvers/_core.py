@@ -1,0 +1,207 @@
+"""Shared preprocessing, certificates and result assembly for every algorithm.
+
+Each algorithm module implements ``_solve_core(core) -> Answer`` on a *reduced* problem and
+exposes ``solve = make_solver(NAME, _solve_core)``. The wrapper here does the rest, identically
+for all of them:
+
+1. validate and scale the input (``_instance``);
+2. take zero-cost projects for free and drop projects costlier than the budget;
+3. take everything when it all fits (exact);
+4. divide costs and budget by the gcd of the costs (the optimum is a multiple of it);
+5. compute a proven upper bound: ``min(reduced budget, cardinality bound)``, where the
+   cardinality bound is the sum of the ``k`` largest costs and ``k`` is the most projects that
+   can fit at all (the sum of the ``k`` smallest is within the budget);
+6. run the algorithm, map its answer back, and call it exact when it reached the bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._instance import Problem, from_units, parse_problem, parse_time_limit
+from ._limits import DEFAULT_LIMITS, Limits
+from ._measure import measure
+
+__all__ = ["Answer", "Core", "TimeUp", "make_solver", "prepare", "run_core"]
+
+
+class TimeUp(Exception):
+    """Raised inside an algorithm when its deadline passes; carries nothing."""
+
+
+@dataclass
+class Core:
+    """The reduced problem an algorithm sees (costs already ≤ budget, gcd divided out)."""
+
+    costs: list[int]
+    budget: int
+    upper_bound: int
+    limits: Limits
+    deadline: float | None
+    incumbent: list[int] = field(default_factory=list)  # a feasible answer to improve upon
+
+    @property
+    def n(self) -> int:
+        return len(self.costs)
+
+    def time_left(self) -> float:
+        return math.inf if self.deadline is None else self.deadline - time.perf_counter()
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise TimeUp
+
+
+@dataclass
+class Answer:
+    """What an algorithm returns: positions into ``Core.costs``."""
+
+    indices: list[int]
+    exact: bool
+    reason: str | None = None
+    failed: bool = False
+    upper_bound: int | None = None  # a tighter proven bound than Core.upper_bound, if known
+    algorithm: str | None = None  # what actually ran, when it differs from the entry point
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Prepared:
+    """The outcome of preprocessing: either a finished answer or a core to solve."""
+
+    problem: Problem
+    forced: list[int]  # original positions always selected (zero-cost projects)
+    positions: list[int]  # original position of each core item
+    gcd: int
+    core: Core | None
+    trivial: str | None  # why no algorithm is needed, when core is None
+
+
+def cardinality_bound(costs: list[int], budget: int) -> int:
+    """Sum of the k largest costs, k being the most items whose smallest sum fits."""
+    ordered = sorted(costs)
+    k, acc = 0, 0
+    for c in ordered:
+        if acc + c > budget:
+            break
+        acc += c
+        k += 1
+    return sum(ordered[len(ordered) - k :]) if k else 0
+
+
+def prepare(problem: Problem, limits: Limits, deadline: float | None) -> Prepared:
+    budget = problem.budget
+    forced = [i for i, c in enumerate(problem.costs) if c == 0]
+    positions = [i for i, c in enumerate(problem.costs) if 0 < c <= budget]
+    costs = [problem.costs[i] for i in positions]
+    if sum(costs) <= budget:
+        why = "no project fits" if not costs else "everything fits"
+        return Prepared(problem, forced + positions, [], 1, None, why)
+    g = math.gcd(*costs)
+    reduced = [c // g for c in costs]
+    rbudget = budget // g
+    ub = min(rbudget, cardinality_bound(reduced, rbudget))
+    core = Core(reduced, rbudget, ub, limits, deadline)
+    return Prepared(problem, forced, positions, g, core, None)
+
+
+def _result(
+    prep: Prepared, answer: Answer | None, name: str, scale: int
+) -> dict[str, Any]:
+    problem = prep.problem
+    if answer is None:  # trivial: everything that fits is taken
+        selected = sorted(prep.forced)
+        total = sum(problem.costs[i] for i in selected)
+        return _assemble(selected, total, total, "exact", None, name, scale, problem)
+    core = prep.core
+    assert core is not None
+    if answer.failed:
+        ub = core.upper_bound * prep.gcd
+        return _assemble([], 0, ub, "failed", answer.reason, answer.algorithm or name, scale,
+                         problem, answer.extra)
+    chosen = set(answer.indices)
+    if len(chosen) != len(answer.indices) or any(not 0 <= i < core.n for i in chosen):
+        raise AssertionError(f"{name} returned invalid indices")
+    reduced_total = sum(core.costs[i] for i in chosen)
+    if reduced_total > core.budget:
+        raise AssertionError(f"{name} returned an infeasible selection")
+    ub_red = core.upper_bound if answer.upper_bound is None else min(core.upper_bound,
+                                                                      answer.upper_bound)
+    exact = answer.exact or reduced_total >= ub_red
+    selected = sorted(prep.forced + [prep.positions[i] for i in chosen])
+    total = reduced_total * prep.gcd
+    status = "exact" if exact else "approximate"
+    upper = total if exact else ub_red * prep.gcd
+    reason = None if exact else (answer.reason or "not proven optimal")
+    return _assemble(selected, total, upper, status, reason, answer.algorithm or name, scale,
+                     problem, answer.extra)
+
+
+def _assemble(
+    selected: list[int], total: int, upper: int, status: str, reason: str | None,
+    algorithm: str, scale: int, problem: Problem, extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "selected_indices": selected,
+        "total_cost": from_units(total, scale),
+        "execution_time": 0.0,
+        "memory_used": 0.0,
+        "status": status,
+        "algorithm": algorithm,
+        "upper_bound": from_units(upper, scale),
+        "reason": reason,
+        "budget": from_units(problem.budget, scale),
+        "n": problem.n,
+    }
+    if extra:
+        out.update(extra)
+    return out
+
+
+def run_core(
+    name: str,
+    core_fn: Callable[[Core], Answer],
+    problem: Problem,
+    limits: Limits,
+    time_limit: float | None,
+) -> dict[str, Any]:
+    """Preprocess, run ``core_fn`` and assemble the result (no measurement)."""
+    limit = time_limit if time_limit is not None else limits.default_time_limit
+    deadline = None if limit is None else time.perf_counter() + limit
+    prep = prepare(problem, limits, deadline)
+    if prep.core is None:
+        return _result(prep, None, name, problem.scale)
+    try:
+        answer = core_fn(prep.core)
+    except MemoryError:
+        answer = Answer([], False, failed=True, reason=f"{name} ran out of memory")
+    return _result(prep, answer, name, problem.scale)
+
+
+def make_solver(name: str, core_fn: Callable[[Core], Answer]) -> Callable[..., dict[str, Any]]:
+    """The public ``solve(projects, budget, *, time_limit=None)`` of one algorithm module."""
+
+    def solve(
+        projects: Any,
+        budget: Any,
+        *,
+        time_limit: float | None = None,
+        limits: Limits | None = None,
+        measure_memory: bool = True,
+    ) -> dict[str, Any]:
+        lim = limits or DEFAULT_LIMITS
+        problem = parse_problem(projects, budget, lim)
+        tl = parse_time_limit(time_limit)
+        return measure(lambda: run_core(name, core_fn, problem, lim, tl), measure_memory, lim)
+
+    solve.__name__ = "solve"
+    solve.__qualname__ = f"{name}.solve"
+    solve.__doc__ = (
+        f"Solve with {name}; returns the shared result dict (see ``solvers.solve``).\n\n"
+        "Raises InvalidInputError for bad input."
+    )
+    return solve

@@ -1,0 +1,117 @@
+"""Input validation and exact scaling of money amounts to integers.
+
+Costs and the budget are non-negative integers, or money with at most two decimals given as
+``"1234.56"``, ``Decimal`` or a float such as ``1234.56``. When any amount has cents, every
+amount is scaled by 100 and the algorithms work on exact integers; nothing is summed as floats.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ._errors import InvalidInputError
+from ._limits import Limits
+
+__all__ = ["Problem", "from_units", "parse_problem", "parse_time_limit"]
+
+@dataclass(frozen=True)
+class Problem:
+    """A validated instance: integer costs and budget in units of ``1/scale`` of the caller's."""
+
+    costs: tuple[int, ...]
+    budget: int
+    scale: int  # 1 for integer input, 100 when money with cents appears
+
+    @property
+    def n(self) -> int:
+        return len(self.costs)
+
+
+def _amount(value: Any, field: str) -> Decimal | int:
+    """One amount as an exact int or Decimal; raises InvalidInputError naming ``field``."""
+    if isinstance(value, bool):
+        raise InvalidInputError(field, value, "must be a number, not a boolean")
+    if isinstance(value, numbers.Integral):
+        number: Decimal | int = int(value)
+    elif isinstance(value, float | numbers.Real) and not isinstance(value, Decimal):
+        value_f = float(value)
+        if not math.isfinite(value_f):
+            raise InvalidInputError(field, value, "must be a finite number")
+        number = Decimal(repr(value_f))  # shortest repr: 1234.56 -> Decimal('1234.56')
+    elif isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip().replace("_", ""))
+        except InvalidOperation:
+            raise InvalidInputError(field, value, "must be a number") from None
+    else:
+        raise InvalidInputError(field, value, f"must be a number, not {type(value).__name__}")
+    if isinstance(number, Decimal):
+        if not number.is_finite():
+            raise InvalidInputError(field, value, "must be a finite number")
+        if number == number.to_integral_value():
+            number = int(number)
+        elif number.normalize().as_tuple().exponent < -2:  # type: ignore[operator]
+            raise InvalidInputError(field, value, "has more decimal places than cents (max 2)")
+    if number < 0:
+        raise InvalidInputError(field, value, "must be non-negative")
+    return number
+
+
+def _cost_of(item: Any, index: int) -> Any:
+    if isinstance(item, Mapping):
+        if "cost" not in item:
+            raise InvalidInputError(f"projects[{index}].cost", None, "is missing")
+        return item["cost"]
+    if isinstance(item, str | bytes) or not isinstance(item, numbers.Number | Decimal):
+        if isinstance(item, str):  # a bare numeric string is accepted like a number
+            return item
+        raise InvalidInputError(
+            f"projects[{index}]", item, "must be a mapping with a 'cost' or a number"
+        )
+    return item
+
+
+def parse_problem(projects: Any, budget: Any, limits: Limits) -> Problem:
+    """Validate ``projects`` and ``budget``; scale money to integer cents exactly."""
+    if isinstance(projects, Mapping | str | bytes) or not isinstance(projects, Sequence):
+        if projects is None or isinstance(projects, Mapping | str | bytes):
+            raise InvalidInputError("projects", projects, "must be a list of projects")
+        projects = list(projects)
+    if len(projects) > limits.max_n:
+        raise InvalidInputError(
+            "projects", f"<{len(projects)} projects>", f"more than the maximum of {limits.max_n}"
+        )
+    amounts = [
+        _amount(_cost_of(item, i), f"projects[{i}].cost") for i, item in enumerate(projects)
+    ]
+    budget_amount = _amount(budget, "budget")
+    scale = 100 if any(isinstance(a, Decimal) for a in (*amounts, budget_amount)) else 1
+    if scale == 1:
+        return Problem(tuple(int(a) for a in amounts), int(budget_amount), 1)
+    return Problem(tuple(int(a * 100) for a in amounts), int(budget_amount * 100), 100)
+
+
+def parse_time_limit(time_limit: Any) -> float | None:
+    """``None`` or a positive finite number of seconds."""
+    if time_limit is None:
+        return None
+    if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real):
+        raise InvalidInputError("time_limit", time_limit, "must be a number of seconds")
+    value = float(time_limit)
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidInputError("time_limit", time_limit, "must be a positive number of seconds")
+    return value
+
+
+def from_units(value: int | None, scale: int) -> int | float | None:
+    """Integer units back to the caller's: int, or money as a float rounded to cents."""
+    if value is None or scale == 1:
+        return value
+    return round(value / scale, 2)

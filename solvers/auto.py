@@ -1,0 +1,102 @@
+"""``auto``: pick an algorithm from the instance's features, then run it.
+
+The default selector is :func:`rules`, documented rules from the algorithms' costs:
+
+1. everything fits, or nothing does → ``greedy`` (preprocessing answers exactly anyway);
+2. at most 20 projects fit → ``meet_in_the_middle`` (≤ 2^10 sums a side: microseconds);
+3. the dp bitset is tiny (n_fit × reduced budget ≤ 2^24 bit operations, well under a
+   millisecond) → ``dp``;
+4. otherwise → ``hybrid``: its heuristics prove dense instances optimal in milliseconds, and it
+   falls back to the cheapest exact method (meet in the middle, dp, backtracking) by estimate.
+
+A selector is any callable from the feature dict to an algorithm name (the ML layer plugs in a
+trained model). It may carry a ``name`` attribute (e.g. ``"model:v3"``) recorded in the result's
+``selector``. If it raises or names an unknown algorithm, the rules decide and ``reason`` says so.
+Complexity and limits: those of the chosen algorithm, plus O(n) for the features.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._core import Answer, Core, run_core
+from ._instance import parse_problem, parse_time_limit
+from ._limits import DEFAULT_LIMITS, Limits
+from ._measure import measure
+from .features import problem_features
+
+NAME = "auto"
+
+Selector = Callable[[Mapping[str, float]], str]
+
+_lock = threading.Lock()
+_default_selector: Selector | None = None
+
+
+def rules(feats: Mapping[str, float]) -> str:
+    """The documented rule-based choice (see the module docstring)."""
+    if feats["all_fit"] or feats["n_fit"] == 0:
+        return "greedy"
+    if feats["n_fit"] <= 20:
+        return "meet_in_the_middle"
+    if feats["n_fit"] * (feats["budget_reduced"] + 1) <= 2**24:
+        return "dp"
+    return "hybrid"
+
+
+rules.name = "rules"  # type: ignore[attr-defined]
+
+
+def set_default_selector(selector: Selector | None) -> None:
+    """Install the selector ``auto`` uses when none is passed (None restores the rules)."""
+    global _default_selector
+    with _lock:
+        _default_selector = selector
+
+
+def get_default_selector() -> Selector | None:
+    return _default_selector
+
+
+def choose(feats: Mapping[str, float], selector: Selector | None, registry: Mapping[str, Any]
+           ) -> tuple[str, str, str | None]:
+    """(algorithm, selector name, note) — falls back to the rules on any selector failure."""
+    if selector is None or selector is rules:
+        return rules(feats), "rules", None
+    label = str(getattr(selector, "name", getattr(selector, "__name__", "custom")))
+    try:
+        name = selector(feats)
+    except Exception as exc:  # any selector failure falls back to the rules
+        return rules(feats), "rules", f"selector {label} failed ({exc!r}); rules used"
+    if name not in registry or name == NAME:
+        return rules(feats), "rules", f"selector {label} chose {name!r}, not a base algorithm; rules used"
+    return name, label, None
+
+
+def solve(
+    projects: Any,
+    budget: Any,
+    *,
+    time_limit: float | None = None,
+    limits: Limits | None = None,
+    measure_memory: bool = True,
+    selector: Selector | None = None,
+) -> dict[str, Any]:
+    """Solve with the algorithm the selector (default: rules) picks; same result dict."""
+    from . import _registry  # late: the registry imports this module
+
+    lim = limits or DEFAULT_LIMITS
+    problem = parse_problem(projects, budget, lim)
+    tl = parse_time_limit(time_limit)
+    chosen_selector = selector if selector is not None else _default_selector
+    feats = problem_features(problem)
+    name, label, note = choose(feats, chosen_selector, _registry.CORES)
+    core_fn: Callable[[Core], Answer] = _registry.CORES[name]
+    result = measure(lambda: run_core(name, core_fn, problem, lim, tl), measure_memory, lim)
+    result["selector"] = label
+    result["requested_algorithm"] = NAME
+    if note:
+        result["reason"] = note if result["reason"] is None else f"{note}; {result['reason']}"
+    return result

@@ -1,0 +1,89 @@
+"""Backtracking: depth-first search over projects in decreasing cost, with bounds.
+
+Prunes a branch when its current total plus everything left cannot beat the incumbent, takes all
+remaining projects at once when they fit, skips duplicate costs symmetrically, and stops as soon
+as the proven upper bound is reached. Starts from the greedy answer as incumbent.
+
+Complexity: O(2^n) time in the worst case (hard instances such as Todd's or Avis's defeat the
+bounds), O(n) memory. Iterative, so no recursion limit.
+Limits: time-limited (``time_limit``, else ``Limits.default_time_limit``); when the limit hits it
+returns its best-so-far as ``"approximate"``.
+"""
+
+from __future__ import annotations
+
+from ._core import Answer, Core, TimeUp, make_solver
+from .greedy import greedy_indices
+
+NAME = "backtracking"
+
+
+def search(core: Core, incumbent: list[int]) -> tuple[list[int], bool]:
+    """Best selection found and whether the search completed (proving optimality)."""
+    n, budget, target = core.n, core.budget, core.upper_bound
+    order = sorted(range(n), key=core.costs.__getitem__, reverse=True)
+    c = [core.costs[i] for i in order]
+    suffix = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        suffix[i] = suffix[i + 1] + c[i]
+    # next_distinct[i]: first j > i with c[j] != c[i] (skip equal costs after skipping i)
+    next_distinct = [n] * (n + 1)
+    for i in range(n - 2, -1, -1):
+        next_distinct[i] = next_distinct[i + 1] if c[i + 1] == c[i] else i + 1
+    position = {orig: k for k, orig in enumerate(order)}
+    best = sum(core.costs[i] for i in incumbent)
+    best_set = sorted(position[i] for i in incumbent)
+    if best >= target:
+        return incumbent, True
+    path: list[int] = []
+    # frame: [i, cur, phase]; phase 0 = enter, 1 = back from "take", 2 = back from "skip"
+    frames = [[0, 0, 0]]
+    nodes = 0
+    try:
+        while frames:
+            frame = frames[-1]
+            i, cur, phase = frame
+            if phase == 0:
+                nodes += 1
+                if not nodes & 0x3FFF:
+                    core.check_time()
+                rest = suffix[i]
+                if cur + rest <= budget:  # everything left fits: this subtree's best
+                    if cur + rest > best:
+                        best, best_set = cur + rest, [*path, *range(i, n)]
+                        if best >= target:
+                            break
+                    frames.pop()
+                    continue
+                if cur + rest <= best or i >= n or best >= target:
+                    frames.pop()
+                    continue
+                frame[2] = 1
+                if cur + c[i] <= budget:
+                    path.append(i)
+                    frames.append([i + 1, cur + c[i], 0])
+                    continue
+                phase = 1
+                path.append(i)  # balanced by the pop below
+            if phase == 1:
+                path.pop()
+                if best >= target:
+                    break
+                frame[2] = 2
+                frames.append([next_distinct[i], cur, 0])
+                continue
+            frames.pop()
+    except TimeUp:
+        return [order[k] for k in best_set], False
+    return [order[k] for k in best_set], True
+
+
+def _solve_core(core: Core) -> Answer:
+    start = core.incumbent or greedy_indices(core.costs, core.budget)
+    chosen, complete = search(core, start)
+    if complete:
+        return Answer(chosen, exact=True)
+    return Answer(chosen, False, reason="time limit reached before the search completed")
+
+
+solve = make_solver(NAME, _solve_core)

@@ -1,0 +1,120 @@
+"""Dynamic programming over reachable sums, word-parallel: the set of reachable totals is one
+Python integer used as a bitset, and adding a project is ``reach |= reach << cost`` (Bellman's
+recursion, 64 sums per machine word).
+
+Reconstruction keeps no n full rows. When the rows of a block fit in memory they are stored and
+walked back; otherwise the items are split in two halves, the left half's reachable set is
+intersected with the right half's *backward* set (``{t − s}``, built with right shifts from the
+target ``t``), and each half is solved recursively for its share — Hirschberg's idea applied to
+subset sum. Time is O(n · B / 64) word operations per level, memory O(B/8) bytes per stored row.
+
+Limits: refuses a plan whose rows exceed ``Limits.memory_cap_bytes`` (default 1 GiB, i.e. a
+budget beyond about 10^9 after gcd reduction) with status ``"failed"``. The forward pass stops
+early when the budget becomes reachable. When the time limit hits it returns the greedy answer as
+``"approximate"`` (with the optimum as upper bound if the forward pass had finished).
+"""
+
+from __future__ import annotations
+
+from ._core import Answer, Core, TimeUp, make_solver
+from .greedy import greedy_indices
+
+NAME = "dp"
+
+# Rows a plan must be able to hold at once: the reach set, a shifted copy, the backward set, the
+# intersection and slack; below this the cap refuses.
+_MIN_ROWS = 6
+
+
+def row_bytes(budget: int) -> int:
+    return budget // 8 + 1
+
+
+def refusal(core: Core) -> str | None:
+    need = _MIN_ROWS * row_bytes(core.budget)
+    if need > core.limits.memory_cap_bytes:
+        return (f"dp table would need {need / 2**20:.0f} MiB for budget {core.budget}, over the "
+                f"memory cap of {core.limits.memory_cap_bytes / 2**20:.0f} MiB")
+    return None
+
+
+def forward(costs: list[int], cap: int, core: Core) -> tuple[int, int]:
+    """Reachable sums ≤ cap as a bitset, and how many items were used (stops once cap is hit)."""
+    mask = (1 << (cap + 1)) - 1
+    reach = 1
+    for k, w in enumerate(costs):
+        if k & 7 == 7:
+            core.check_time()
+        reach |= reach << w
+        if reach.bit_length() > cap + 1:
+            reach &= mask
+            if reach >> cap:
+                return reach, k + 1
+    return reach, len(costs)
+
+
+def _backward(costs: list[int], target: int, core: Core) -> int:
+    """Bitset of ``target − s`` for every subset sum s ≤ target of ``costs``."""
+    back = 1 << target
+    for k, w in enumerate(costs):
+        if k & 7 == 7:
+            core.check_time()
+        back |= back >> w
+    return back
+
+
+def reconstruct(idx: list[int], costs: list[int], target: int, core: Core) -> list[int]:
+    """Positions (from ``idx``) of a subset of ``costs[idx]`` summing exactly to ``target``."""
+    if target == 0 or not idx:
+        return []
+    rows_fit = core.limits.memory_cap_bytes // (2 * row_bytes(target))
+    if len(idx) <= max(rows_fit, 2):
+        mask = (1 << (target + 1)) - 1
+        rows = [1]
+        for k, i in enumerate(idx):
+            if k & 7 == 7:
+                core.check_time()
+            rows.append((rows[-1] | rows[-1] << costs[i]) & mask)
+        chosen, t = [], target
+        for k in range(len(idx) - 1, -1, -1):
+            if not rows[k] >> t & 1:  # t unreachable without item k: it is in the subset
+                chosen.append(idx[k])
+                t -= costs[idx[k]]
+            rows.pop()
+        assert t == 0
+        return chosen
+    mid = len(idx) // 2
+    left, right = idx[:mid], idx[mid:]
+    reach, _ = forward([costs[i] for i in left], target, core)
+    back = _backward([costs[i] for i in right], target, core)
+    meet = reach & back
+    a = meet.bit_length() - 1  # largest share for the left half
+    return reconstruct(left, costs, a, core) + reconstruct(right, costs, target - a, core)
+
+
+def exact_dp(core: Core) -> Answer:
+    """The dp answer; raises TimeUp when out of time."""
+    order = sorted(range(core.n), key=core.costs.__getitem__)  # small first: short early rows
+    reach, used = forward([core.costs[i] for i in order], core.budget, core)
+    best = reach.bit_length() - 1
+    try:
+        chosen = reconstruct(order[:used], core.costs, best, core)
+    except TimeUp:
+        incumbent = core.incumbent or greedy_indices(core.costs, core.budget)
+        return Answer(incumbent, False, upper_bound=best,
+                      reason="time limit reached while reconstructing the optimal subset")
+    return Answer(chosen, exact=True)
+
+
+def _solve_core(core: Core) -> Answer:
+    why = refusal(core)
+    if why:
+        return Answer([], False, failed=True, reason=why)
+    try:
+        return exact_dp(core)
+    except TimeUp:
+        incumbent = core.incumbent or greedy_indices(core.costs, core.budget)
+        return Answer(incumbent, False, reason="time limit reached during the dp forward pass")
+
+
+solve = make_solver(NAME, _solve_core)

@@ -1,0 +1,129 @@
+"""Hybrid: fast heuristics first, then an exact fallback chosen by estimated cost.
+
+1. Greedy (largest first), then improving 1-for-1 swaps (each round O(n log n)).
+2. Randomised core search (Pisinger's core idea): fix all but ~24 projects at the incumbent's
+   choice and solve the free "core" exactly by meet in the middle for the capacity left; repeat
+   with other cores. On dense instances (many subsets per unit of budget: P(E), money portfolios)
+   this hits the budget or the cardinality/gcd bound in milliseconds, which proves optimality.
+3. If nothing proved the incumbent optimal: the exact method with the smallest estimated time
+   that fits the time left — meet in the middle (n ≤ 46), dp (budget·n small enough), otherwise
+   backtracking from the incumbent, which returns ``"approximate"`` when time runs out.
+
+Complexity: heuristics O(n log n + rounds · 2^12); the fallback costs what its method costs.
+Limits: those of the fallback methods; never unbounded (time limit). The result's ``stage`` says
+which step produced the answer.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+
+from . import backtracking, dp, meet_in_the_middle
+from ._core import Answer, Core, make_solver
+from ._mitm import best_pair
+from .greedy import greedy_indices
+
+NAME = "hybrid"
+
+CORE_SIZE = 24
+CORE_ROUNDS = 40
+SWAP_ROUNDS = 64
+_SEED = 20240229
+# Calibrated on the 2-core reference machine (docs/benchmarks.md): seconds per unit of work.
+_DP_SECONDS_PER_BYTE_ITEM = 1.2e-10  # forward + reconstruction, per (budget/8 bytes × items)
+_MITM_SECONDS_PER_SUM = 1.5e-7  # per subset sum of the larger half
+
+
+def improve_swaps(costs: list[int], budget: int, chosen: list[int], target: int) -> list[int]:
+    """Apply the best 1-for-1 swap (or addition) while one improves the total."""
+    inside = set(chosen)
+    total = sum(costs[i] for i in inside)
+    for _ in range(min(len(costs), SWAP_ROUNDS)):
+        gap = budget - total
+        if gap == 0 or total >= target:
+            break
+        outside = sorted((costs[j], j) for j in range(len(costs)) if j not in inside)
+        out_costs = [c for c, _ in outside]
+        best_delta, move = 0, None
+        k = bisect_right(out_costs, gap) - 1  # plain addition
+        if k >= 0:
+            best_delta, move = out_costs[k], (None, outside[k][1])
+        for i in inside:
+            k = bisect_right(out_costs, costs[i] + gap) - 1
+            if k >= 0 and out_costs[k] - costs[i] > best_delta:
+                best_delta, move = out_costs[k] - costs[i], (i, outside[k][1])
+                if best_delta == gap:
+                    break
+        if move is None:
+            break
+        drop, add = move
+        if drop is not None:
+            inside.discard(drop)
+        inside.add(add)
+        total += best_delta
+    return sorted(inside)
+
+
+def core_search(core: Core, chosen: list[int], rounds: int) -> list[int]:
+    """Re-optimise random small cores exactly while time and rounds last."""
+    rng = random.Random(_SEED)
+    n, costs = core.n, core.costs
+    inside = set(chosen)
+    total = sum(costs[i] for i in inside)
+    size = min(n, CORE_SIZE)
+    for _ in range(rounds):
+        if total >= core.upper_bound or core.time_left() <= 0:
+            break
+        ins, outs = list(inside), [j for j in range(n) if j not in inside]
+        k_in = min(len(ins), size // 2)
+        k_out = min(len(outs), size - k_in)
+        k_in = min(len(ins), size - k_out)
+        free = rng.sample(ins, k_in) + rng.sample(outs, k_out)
+        fixed_total = total - sum(costs[i] for i in free if i in inside)
+        picked, best = best_pair([costs[i] for i in free], core.budget - fixed_total)
+        if fixed_total + best > total:
+            inside.difference_update(free)
+            inside.update(free[p] for p in picked)
+            total = fixed_total + best
+    return sorted(inside)
+
+
+def estimated_seconds(core: Core) -> dict[str, float]:
+    """Estimated time of each exact method that would agree to run on this core."""
+    est: dict[str, float] = {}
+    if meet_in_the_middle.refusal(core) is None:
+        est["meet_in_the_middle"] = (1 << ((core.n + 1) // 2)) * _MITM_SECONDS_PER_SUM
+    if dp.refusal(core) is None:
+        est["dp"] = dp.row_bytes(core.budget) * core.n * _DP_SECONDS_PER_BYTE_ITEM
+    return est
+
+
+def heuristics(core: Core) -> list[int]:
+    chosen = greedy_indices(core.costs, core.budget)
+    chosen = improve_swaps(core.costs, core.budget, chosen, core.upper_bound)
+    if sum(core.costs[i] for i in chosen) < core.upper_bound:
+        chosen = core_search(core, chosen, CORE_ROUNDS)
+    return chosen
+
+
+def _solve_core(core: Core) -> Answer:
+    chosen = heuristics(core)
+    if sum(core.costs[i] for i in chosen) >= core.upper_bound:
+        return Answer(chosen, exact=True, extra={"stage": "heuristic"})
+    core.incumbent = chosen
+    est = {k: v for k, v in estimated_seconds(core).items() if v <= core.time_left()}
+    if est:
+        method = min(est, key=est.__getitem__)
+        module = meet_in_the_middle if method == "meet_in_the_middle" else dp
+        answer = module._solve_core(core)
+    else:
+        method = "backtracking"
+        answer = backtracking._solve_core(core)
+    answer.extra = {**answer.extra, "stage": method}
+    if answer.failed:  # keep the heuristic answer rather than nothing
+        return Answer(chosen, False, reason=answer.reason, extra=answer.extra)
+    return answer
+
+
+solve = make_solver(NAME, _solve_core)

@@ -1,0 +1,161 @@
+"""Project sets: create idempotently by content hash, fetch with a page of run history."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from numbers import Real
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from db import _validate as v
+from db.base import NAME_LENGTH
+from db.errors import DataValidationError, NotFoundError
+from db.models import AlgorithmRun, Budget, Project, ProjectSet
+
+ProjectLike = Mapping[str, Any] | int | float | str | Decimal
+
+
+@dataclass(frozen=True)
+class ProjectSetHistory:
+    """A set (projects and budgets loaded) with one page of its runs, newest first."""
+
+    project_set: ProjectSet
+    runs: list[AlgorithmRun]
+    total_runs: int
+    limit: int
+    offset: int
+
+
+def _normalize_projects(projects: Iterable[ProjectLike]) -> list[tuple[str, Decimal, Any]]:
+    out: list[tuple[str, Decimal, Any]] = []
+    for i, item in enumerate(projects):
+        if isinstance(item, Mapping):
+            name = v.text(
+                f"projects[{i}].name", item.get("name", f"project-{i}"), max_length=NAME_LENGTH
+            )
+            cost = v.money(f"projects[{i}].cost", item.get("cost"))
+            meta = v.json_doc(f"projects[{i}].metadata", item.get("metadata"))
+        elif isinstance(item, Real | str | Decimal) and not isinstance(item, bool):
+            name, cost, meta = f"project-{i}", v.money(f"projects[{i}]", item), None
+        else:
+            raise DataValidationError(f"projects[{i}] must be a mapping or a number, got {item!r}")
+        out.append((name, cost, meta))  # type: ignore[arg-type]
+    if not out:
+        raise DataValidationError("projects must not be empty")
+    return out
+
+
+def _hash(rows: Sequence[tuple[str, Decimal, Any]]) -> str:
+    canonical = [[name, str(cost), meta] for name, cost, meta in rows]
+    blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def content_hash(projects: Iterable[ProjectLike]) -> str:
+    """SHA-256 of the projects' names, costs (to the cent) and metadata, in order."""
+    return _hash(_normalize_projects(projects))
+
+
+def _add_missing_budgets(session: Session, project_set: ProjectSet, amounts: list[Decimal]) -> None:
+    query = select(Budget.amount).where(Budget.project_set_id == project_set.id)
+    have = set(session.scalars(query))
+    for amount in dict.fromkeys(amounts):
+        if amount not in have:
+            session.add(Budget(project_set_id=project_set.id, amount=amount))
+    session.flush()
+
+
+def create_project_set(
+    *,
+    session: Session,
+    name: str,
+    projects: Iterable[ProjectLike],
+    budgets: Iterable[Any] = (),
+    generator_params: Mapping[str, Any] | None = None,
+    family: str | None = None,
+    owner_id: str | None = None,
+) -> tuple[ProjectSet, bool]:
+    """Store a set with its projects and budgets; `(set, created)`.
+
+    The same projects (by `content_hash`) are stored once: a second call returns the existing
+    set with `created=False`, adding any budgets it did not have yet.
+    """
+    v.text("name", name, max_length=NAME_LENGTH)
+    v.text("owner_id", owner_id, max_length=100, required=False)
+    params = v.json_doc("generator_params", dict(generator_params) if generator_params else None)
+    family = v.text("family", family or (params or {}).get("family") or "custom", max_length=50)
+    rows = _normalize_projects(projects)
+    amounts = [v.money(f"budgets[{i}]", b) for i, b in enumerate(budgets)]
+    digest = _hash(rows)
+
+    existing = session.scalar(select(ProjectSet).where(ProjectSet.content_hash == digest))
+    if existing is None:
+        try:
+            with session.begin_nested():
+                project_set = ProjectSet(
+                    name=name,
+                    owner_id=owner_id,
+                    family=family,
+                    n_projects=len(rows),
+                    generator_params=params,
+                    content_hash=digest,
+                )
+                session.add(project_set)
+                session.flush()
+                session.execute(
+                    insert(Project),
+                    [
+                        {
+                            "project_set_id": project_set.id,
+                            "position": i,
+                            "name": n,
+                            "cost": c,
+                            "meta": m,
+                        }
+                        for i, (n, c, m) in enumerate(rows)
+                    ],
+                )
+                _add_missing_budgets(session, project_set, amounts)  # type: ignore[arg-type]
+            session.expire(project_set, ["projects", "budgets"])
+            return project_set, True
+        except IntegrityError:
+            # Another writer stored the same content between our check and our insert.
+            existing = session.scalar(select(ProjectSet).where(ProjectSet.content_hash == digest))
+            if existing is None:
+                raise
+    _add_missing_budgets(session, existing, amounts)  # type: ignore[arg-type]
+    session.expire(existing, ["projects", "budgets"])
+    return existing, False
+
+
+def get_project_set(
+    *, session: Session, set_id: int, limit: int = 50, offset: int = 0
+) -> ProjectSetHistory:
+    """The set with its projects, budgets and runs[offset:offset+limit], newest run first."""
+    if limit < 1 or offset < 0:
+        raise DataValidationError(f"limit must be >= 1 and offset >= 0, got {limit}, {offset}")
+    project_set = session.scalar(
+        select(ProjectSet)
+        .where(ProjectSet.id == set_id)
+        .options(selectinload(ProjectSet.projects), selectinload(ProjectSet.budgets))
+    )
+    if project_set is None:
+        raise NotFoundError(f"project set {set_id} does not exist")
+    total = session.scalar(
+        select(func.count()).select_from(AlgorithmRun).where(AlgorithmRun.project_set_id == set_id)
+    )
+    runs = session.scalars(
+        select(AlgorithmRun)
+        .where(AlgorithmRun.project_set_id == set_id)
+        .order_by(AlgorithmRun.created_at.desc(), AlgorithmRun.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return ProjectSetHistory(project_set, list(runs), int(total or 0), limit, offset)

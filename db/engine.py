@@ -1,0 +1,158 @@
+"""One engine and one session factory per database URL, created lazily.
+
+`get_engine()` with no URL uses `config.get_settings().database_url`; tests pass their own URL.
+Connection failures surface as a single `DatabaseUnavailableError` whose message names the
+host and port and never the password.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import ExceptionContext
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import OperationalError as SAOperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import get_settings
+from db.errors import DatabaseUnavailableError
+
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+_factories: dict[str, sessionmaker[Session]] = {}
+
+_PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@\s]*:)[^@\s]*@")
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL as text with its password replaced by `***` (safe to print or log)."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return _PASSWORD_IN_URL.sub(r"\g<head>***@", str(url))
+
+
+def resolve_url(url: str | URL | None = None) -> str:
+    """The explicit URL if given, else the settings' `DATABASE_URL` (as plain text)."""
+    if url is None:
+        return get_settings().database_url
+    return url.render_as_string(hide_password=False) if isinstance(url, URL) else url
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.database.startswith("file:"):
+        return None
+    return Path(url.database)
+
+
+def _describe_target(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite database {url.database or ':memory:'}"
+    host = url.host or "localhost"
+    port = url.port or {"postgresql": 5432}.get(url.get_backend_name(), "default port")
+    return f"{url.get_backend_name()} server at {host}:{port} (database {url.database!r})"
+
+
+def unavailable_error(url: str | URL, exc: BaseException) -> DatabaseUnavailableError:
+    """Build the one clear error for `url`, with the driver's reason and no password."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = reason[0] if reason else type(exc).__name__
+    if parsed.password:
+        first = first.replace(str(parsed.password), "***")
+    return DatabaseUnavailableError(
+        f"cannot connect to {_describe_target(parsed)} using {mask_url(parsed)}: {first}"
+    )
+
+
+def _build_engine(url_text: str) -> Engine:
+    settings = get_settings()
+    url = make_url(url_text)
+    kwargs: dict[str, object] = {"echo": settings.db_echo, "pool_pre_ping": True}
+    sqlite_path = _sqlite_file(url)
+    if sqlite_path is not None:
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg2":
+        kwargs["connect_args"] = {"connect_timeout": settings.db_connect_timeout}
+    engine = create_engine(url, **kwargs)
+
+    if url.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _unavailable(context: ExceptionContext) -> None:
+        # Only a failure to open a connection is "unavailable"; SQL errors pass through.
+        if context.connection is None and isinstance(
+            context.sqlalchemy_exception, SAOperationalError
+        ):
+            raise unavailable_error(url, context.sqlalchemy_exception) from None
+
+    return engine
+
+
+def get_engine(url: str | URL | None = None) -> Engine:
+    """The process-wide engine for `url` (default: settings), created on first use."""
+    key = resolve_url(url)
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = _build_engine(key)
+        return engine
+
+
+def get_sessionmaker(url: str | URL | None = None) -> sessionmaker[Session]:
+    """The session factory bound to `get_engine(url)`."""
+    key = resolve_url(url)
+    engine = get_engine(key)
+    with _lock:
+        factory = _factories.get(key)
+        if factory is None:
+            factory = _factories[key] = sessionmaker(bind=engine, expire_on_commit=False)
+        return factory
+
+
+@contextmanager
+def session_scope(url: str | URL | None = None) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back if it raises."""
+    session = get_sessionmaker(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def check_connection(url: str | URL | None = None) -> None:
+    """Open and close one connection; raise `DatabaseUnavailableError` if that fails."""
+    with get_engine(url).connect():
+        pass
+
+
+def dispose_engines(url: str | URL | None = None) -> None:
+    """Close pooled connections: for one URL, or every engine when `url` is None."""
+    with _lock:
+        keys = [resolve_url(url)] if url is not None else list(_engines)
+        for key in keys:
+            engine = _engines.pop(key, None)
+            _factories.pop(key, None)
+            if engine is not None:
+                engine.dispose()

@@ -1,0 +1,194 @@
+"""Algorithm runs: record one (ORM) or many (bulk fast path), fetch one back.
+
+A run row comes from a solver result dict (`selected_indices`, `total_cost`, `execution_time`,
+`memory_used`, `status`, `algorithm`, `upper_bound`, `reason`, optional `selector`) plus
+`project_set_id` and `budget_id` (and optionally `flow_run_id`, `requested_algorithm`,
+`created_at`). Every row is checked before it is written, and the budget must belong to the set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from db import _validate as v
+from db.errors import BudgetMismatchError, DataValidationError, NotFoundError
+from db.models import MATCH_TYPES, AlgorithmRun, Budget, ProjectSet
+
+_COLUMNS = (
+    "project_set_id",
+    "budget_id",
+    "algorithm_name",
+    "requested_algorithm",
+    "selected_projects",
+    "total_cost",
+    "execution_time",
+    "memory_used",
+    "match_type",
+    "upper_bound",
+    "reason",
+    "selector",
+    "flow_run_id",
+    "created_at",
+)
+# psycopg2 `execute_values` row template; the cast keeps an empty list typed as int[].
+_PG_TEMPLATE = (
+    "("
+    + ", ".join(f"%({c})s::integer[]" if c == "selected_projects" else f"%({c})s" for c in _COLUMNS)
+    + ")"
+)
+_PG_INSERT = f"INSERT INTO algorithm_runs ({', '.join(_COLUMNS)}) VALUES %s"
+
+
+class _Owners:
+    """Caches budget → set and set → size lookups across the pages of one bulk write."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.budget_set: dict[int, int] = {}
+        self.set_size: dict[int, int] = {}
+
+    def load(self, rows: list[Mapping[str, Any]]) -> None:
+        budgets = {r.get("budget_id") for r in rows} - self.budget_set.keys()
+        budgets = {b for b in budgets if isinstance(b, int) and not isinstance(b, bool)}
+        if budgets:
+            found = self.session.execute(
+                select(Budget.id, Budget.project_set_id).where(Budget.id.in_(budgets))
+            )
+            self.budget_set.update({key: value for key, value in found})
+        sets = {r.get("project_set_id") for r in rows} - self.set_size.keys()
+        sets = {s for s in sets if isinstance(s, int) and not isinstance(s, bool)}
+        if sets:
+            found = self.session.execute(
+                select(ProjectSet.id, ProjectSet.n_projects).where(ProjectSet.id.in_(sets))
+            )
+            self.set_size.update({key: value for key, value in found})
+
+    def check(self, where: str, set_id: Any, budget_id: Any) -> int:
+        if set_id not in self.set_size:
+            raise DataValidationError(f"{where}.project_set_id: no project set {set_id!r}")
+        owner = self.budget_set.get(budget_id)
+        if owner is None:
+            raise BudgetMismatchError(f"{where}.budget_id: no budget {budget_id!r}")
+        if owner != set_id:
+            raise BudgetMismatchError(
+                f"{where}.budget_id: budget {budget_id} belongs to project set {owner}, "
+                f"not to project set {set_id}"
+            )
+        return self.set_size[set_id]
+
+
+def _row(where: str, row: Mapping[str, Any], n: int, now: datetime) -> dict[str, Any]:
+    selected = row.get("selected_indices", row.get("selected_projects"))
+    return {
+        "project_set_id": row["project_set_id"],
+        "budget_id": row["budget_id"],
+        "algorithm_name": v.text(f"{where}.algorithm", row.get("algorithm"), max_length=64),
+        "requested_algorithm": v.text(
+            f"{where}.requested_algorithm",
+            row.get("requested_algorithm"),
+            max_length=64,
+            required=False,
+        ),
+        "selected_projects": v.positions(f"{where}.selected_indices", selected, n=n),
+        "total_cost": v.money(f"{where}.total_cost", row.get("total_cost")),
+        "execution_time": v.seconds(f"{where}.execution_time", row.get("execution_time")),
+        "memory_used": v.seconds(f"{where}.memory_used", row.get("memory_used"), required=False),
+        "match_type": v.choice(f"{where}.status", row.get("status"), MATCH_TYPES),
+        "upper_bound": v.money(f"{where}.upper_bound", row.get("upper_bound"), required=False),
+        "reason": v.text(f"{where}.reason", row.get("reason"), max_length=10_000, required=False),
+        "selector": v.text(f"{where}.selector", row.get("selector"), max_length=64, required=False),
+        "flow_run_id": v.text(
+            f"{where}.flow_run_id", row.get("flow_run_id"), max_length=64, required=False
+        ),
+        "created_at": row.get("created_at") or now,
+    }
+
+
+def _pages(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    it = iter(rows)
+    while page := list(islice(it, size)):
+        yield page
+
+
+def record_run(
+    *,
+    session: Session,
+    project_set_id: int,
+    budget_id: int,
+    result: Mapping[str, Any],
+    flow_run_id: str | None = None,
+    requested_algorithm: str | None = None,
+) -> AlgorithmRun:
+    """Store one solver result for (set, budget) and return the row, id assigned."""
+    row = {**result, "project_set_id": project_set_id, "budget_id": budget_id}
+    if flow_run_id is not None:
+        row["flow_run_id"] = flow_run_id
+    if requested_algorithm is not None:
+        row["requested_algorithm"] = requested_algorithm
+    owners = _Owners(session)
+    owners.load([row])
+    n = owners.check("run", project_set_id, budget_id)
+    run = AlgorithmRun(**_row("run", row, n, datetime.now(UTC)))
+    session.add(run)
+    session.flush()
+    return run
+
+
+def record_runs(
+    *, session: Session, runs: Iterable[Mapping[str, Any]], page_size: int = 5_000
+) -> int:
+    """Store many runs at once; returns how many. All or nothing.
+
+    Rows are checked and written page by page (the input may be a generator), all inside one
+    SAVEPOINT: a bad row anywhere undoes the pages already written, even if the caller then
+    commits. PostgreSQL takes psycopg2's `execute_values`; other databases an executemany.
+    """
+    if page_size < 1:
+        raise DataValidationError(f"page_size must be >= 1, got {page_size}")
+    owners = _Owners(session)
+    now = datetime.now(UTC)
+    count = 0
+    with session.begin_nested():
+        connection = session.connection()
+        fast = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2"
+        for page in _pages(runs, page_size):
+            owners.load(page)
+            values = []
+            for i, raw in enumerate(page, start=count):
+                n = owners.check(f"runs[{i}]", raw.get("project_set_id"), raw.get("budget_id"))
+                values.append(_row(f"runs[{i}]", raw, n, now))
+            if fast:
+                import psycopg2
+                from psycopg2.extras import execute_values
+
+                dbapi = connection.connection.dbapi_connection
+                try:
+                    with dbapi.cursor() as cursor:  # type: ignore[union-attr]
+                        execute_values(
+                            cursor,
+                            _PG_INSERT,
+                            values,
+                            template=_PG_TEMPLATE,
+                            page_size=len(values),
+                        )
+                except psycopg2.Error as exc:  # same exception types as the ORM path
+                    raise DBAPIError.instance(_PG_INSERT, None, exc, psycopg2.Error) from exc
+            else:
+                session.execute(insert(AlgorithmRun.__table__), values)
+            count += len(values)
+    return count
+
+
+def get_run(*, session: Session, run_id: int) -> AlgorithmRun:
+    """The run with this id; `NotFoundError` if there is none."""
+    run = session.get(AlgorithmRun, run_id)
+    if run is None:
+        raise NotFoundError(f"algorithm run {run_id} does not exist")
+    return run

@@ -1,0 +1,1 @@
+"""Alembic migration history, one for PostgreSQL and SQLite. Run it through `db.migrate`."""

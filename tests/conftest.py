@@ -1,0 +1,150 @@
+"""Shared fixtures: real databases, never mocks.
+
+PostgreSQL comes from `TEST_DATABASE_URL` (an admin URL; default the local trust-auth server).
+Each test gets its own throwaway database, dropped afterwards. When the server is unreachable,
+PostgreSQL tests skip with the reason, except under `CI=true`, where they fail.
+
+    sqlite_url / pg_url                   an empty database
+    sqlite_migrated_url / pg_migrated_url  a database at Alembic head
+    db_url / migrated_db_url              parametrized over both ("sqlite", "postgres")
+    session                               an ORM session on `migrated_db_url`
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from db.engine import dispose_engines, get_sessionmaker, mask_url
+from db.migrate import upgrade
+
+DEFAULT_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+_PG_FIXTURES = {"pg_admin_url", "pg_url", "pg_migrated_url", "pg_template"}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use a PostgreSQL fixture directly carry the `postgres` marker."""
+    for item in items:
+        if _PG_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+
+
+def _admin_engine(url: str):
+    return create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+
+
+def _create_database(admin_url: str, template: str | None = None) -> str:
+    name = f"budget_test_{uuid.uuid4().hex[:12]}"
+    engine = _admin_engine(admin_url)
+    try:
+        with engine.connect() as conn:
+            suffix = f" TEMPLATE {template}" if template else ""
+            conn.execute(text(f"CREATE DATABASE {name}{suffix}"))
+    finally:
+        engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(admin_url: str, url: str) -> None:
+    dispose_engines(url)
+    name = make_url(url).database
+    engine = _admin_engine(admin_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """Admin URL of a reachable PostgreSQL server (skip, or fail under CI=true, if none)."""
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL)
+    engine = _admin_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # any failure to connect means "no server for the tests"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = f"PostgreSQL unreachable at {mask_url(url)} (set TEST_DATABASE_URL): {first}"
+        if _in_ci():
+            pytest.fail(f"{reason} [CI=true: failing instead of skipping]", pytrace=False)
+        pytest.skip(reason)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin_url: str) -> Iterator[str]:
+    """Name of a database migrated to head once per session, cloned by `pg_migrated_url`."""
+    url = _create_database(pg_admin_url)
+    upgrade(url, "head")
+    dispose_engines(url)  # CREATE DATABASE ... TEMPLATE needs it to have no connections
+    yield str(make_url(url).database)
+    _drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    url = _create_database(pg_admin_url)
+    yield url
+    _drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def pg_migrated_url(pg_admin_url: str, pg_template: str) -> Iterator[str]:
+    """URL of a fresh PostgreSQL database already at Alembic head, dropped after the test."""
+    url = _create_database(pg_admin_url, template=pg_template)
+    yield url
+    _drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> Iterator[str]:
+    """URL of a fresh, empty SQLite file."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    yield url
+    dispose_engines(url)
+
+
+@pytest.fixture
+def sqlite_migrated_url(sqlite_url: str) -> str:
+    """URL of a fresh SQLite file at Alembic head."""
+    upgrade(sqlite_url, "head")
+    return sqlite_url
+
+
+_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=_BACKENDS)
+def db_url(request: pytest.FixtureRequest) -> str:
+    """An empty database, once per backend."""
+    return request.getfixturevalue("pg_url" if request.param == "postgres" else "sqlite_url")
+
+
+@pytest.fixture(params=_BACKENDS)
+def migrated_db_url(request: pytest.FixtureRequest) -> str:
+    """A database at Alembic head, once per backend."""
+    name = "pg_migrated_url" if request.param == "postgres" else "sqlite_migrated_url"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def session(migrated_db_url: str) -> Iterator[Session]:
+    """An ORM session on a migrated database (either backend); rolled back and closed after."""
+    with get_sessionmaker(migrated_db_url)() as session:
+        yield session
+        session.rollback()

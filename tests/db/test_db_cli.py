@@ -1,0 +1,42 @@
+"""`budget db ...` commands: upgrade, downgrade, current; unreachable DB is one clean line."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.db_commands import handle, register
+from db.migrate import current_revision, head_revision
+
+
+def _parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="budget")
+    register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(list(argv))
+
+
+def test_upgrade_and_downgrade_commands(sqlite_url, capsys):
+    """`db upgrade` goes to head, `db downgrade base` empties, both exit 0 and say where."""
+    args = _parse("db", "upgrade", "--url", sqlite_url)
+    assert args.handler is handle
+    assert handle(args) == 0
+    assert current_revision(sqlite_url) == head_revision()
+    assert "at head" in capsys.readouterr().out
+    assert handle(_parse("db", "downgrade", "base", "--url", sqlite_url)) == 0
+    assert current_revision(sqlite_url) is None
+    assert "base (empty)" in capsys.readouterr().out
+
+
+def test_unreachable_database_prints_one_line_without_password(capsys):
+    """An unreachable server: exit 2 and one stderr line naming the host, password masked."""
+    url = "postgresql+psycopg2://admin:topsecret@127.0.0.1:1/budget"
+    assert handle(_parse("db", "upgrade", "--url", url)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot connect to postgresql server at 127.0.0.1:1")
+    assert "admin:***@" in err and "topsecret" not in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_unknown_revision_is_a_clean_error(sqlite_url, capsys):
+    """A revision that does not exist: exit 1 with Alembic's message, no traceback."""
+    assert handle(_parse("db", "upgrade", "nope", "--url", sqlite_url)) == 1
+    assert capsys.readouterr().err.startswith("error: ")

@@ -1,0 +1,73 @@
+"""Settings, engine creation, URL masking and the unreachable-database error."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import REPO_ROOT, Settings, get_settings
+from db import DatabaseUnavailableError, check_connection, mask_url, session_scope
+from db.engine import dispose_engines, get_engine
+
+
+def test_default_database_is_sqlite_file_under_data(monkeypatch):
+    """Without DATABASE_URL the database is the embedded SQLite file data/budget.db."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.database_url == f"sqlite:///{REPO_ROOT / 'data' / 'budget.db'}"
+
+
+def test_database_url_comes_from_environment(monkeypatch):
+    """DATABASE_URL in the environment wins, and get_settings() caches until cleared."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://u:p@db.example:5433/prod")
+    get_settings.cache_clear()
+    try:
+        assert get_settings().database_url.endswith("@db.example:5433/prod")
+        assert get_settings() is get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_sqlite_parent_directory_is_created(tmp_path):
+    """Opening a SQLite file under a missing directory creates the directory."""
+    url = f"sqlite:///{tmp_path / 'a' / 'b' / 'x.db'}"
+    check_connection(url)
+    dispose_engines(url)
+    assert (tmp_path / "a" / "b" / "x.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql+psycopg2://bob:s3cret@db:5432/x", "postgresql+psycopg2://bob:***@db:5432/x"),
+        ("postgresql://bob:p%40ss@db/x", "postgresql://bob:***@db/x"),
+        ("sqlite:////tmp/a.db", "sqlite:////tmp/a.db"),
+        ("not a url://bob:hunter2@host", "not a url://bob:***@host"),
+    ],
+)
+def test_mask_url_hides_password(url, expected):
+    """mask_url replaces the password with *** and leaves the rest readable."""
+    assert mask_url(url) == expected
+
+
+def test_unreachable_database_gives_one_clear_error():
+    """An unreachable server raises DatabaseUnavailableError naming host:port, no password."""
+    url = "postgresql+psycopg2://bob:hunter2@127.0.0.1:1/budget"
+    with pytest.raises(DatabaseUnavailableError) as info, session_scope(url) as session:
+        session.connection()
+    message = str(info.value)
+    assert "127.0.0.1:1" in message
+    assert "bob:***@" in message
+    assert "hunter2" not in message
+    assert "\n" not in message
+    dispose_engines(url)
+
+
+def test_sql_errors_are_not_reported_as_unavailable(tmp_path):
+    """A bad statement on a working database is a normal SQLAlchemy error, not 'unavailable'."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    with pytest.raises(OperationalError), get_engine(url).connect() as conn:
+        conn.execute(text("SELECT * FROM no_such_table"))
+    dispose_engines(url)

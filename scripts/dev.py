@@ -34,7 +34,7 @@ def _log(msg: str) -> None:
 
 def ensure_env(extra: str | None) -> None:
     """Create the venv and install the project (with `extra`) if pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs on any python3 first
         sys.exit(f"Python 3.11+ is required, this is {sys.version.split()[0]}")
     if not PY.exists():
         _log(f"creating virtual environment in {VENV}")

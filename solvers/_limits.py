@@ -1,4 +1,7 @@
-"""Guard rails shared by every algorithm. Override per call with ``solve(..., limits=Limits(...))``."""
+"""Guard rails shared by every algorithm.
+
+Override per call with ``solve(..., limits=Limits(...))``.
+"""
 
 from __future__ import annotations
 

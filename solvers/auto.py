@@ -71,7 +71,8 @@ def choose(feats: Mapping[str, float], selector: Selector | None, registry: Mapp
     except Exception as exc:  # any selector failure falls back to the rules
         return rules(feats), "rules", f"selector {label} failed ({exc!r}); rules used"
     if name not in registry or name == NAME:
-        return rules(feats), "rules", f"selector {label} chose {name!r}, not a base algorithm; rules used"
+        note = f"selector {label} chose {name!r}, not a base algorithm; rules used"
+        return rules(feats), "rules", note
     return name, label, None
 
 

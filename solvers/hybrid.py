@@ -17,6 +17,7 @@ which step produced the answer.
 from __future__ import annotations
 
 import random
+import time
 from bisect import bisect_right
 
 from . import backtracking, dp, meet_in_the_middle
@@ -26,12 +27,13 @@ from .greedy import greedy_indices
 
 NAME = "hybrid"
 
-CORE_SIZE = 24
-CORE_ROUNDS = 40
+CORE_SIZES = (24, 32)  # free projects per core: 2^12 then 2^16 sums a side
+ROUNDS_PER_SIZE = 16
+HEURISTIC_SECONDS = 2.0  # core-search budget when no exact method is cheap
 SWAP_ROUNDS = 64
 _SEED = 20240229
 # Calibrated on the 2-core reference machine (docs/benchmarks.md): seconds per unit of work.
-_DP_SECONDS_PER_BYTE_ITEM = 1.2e-10  # forward + reconstruction, per (budget/8 bytes × items)
+_DP_SECONDS_PER_BYTE_ITEM = 1.5e-9  # forward + reconstruction, per (budget/8 bytes × items)
 _MITM_SECONDS_PER_SUM = 1.5e-7  # per subset sum of the larger half
 
 
@@ -65,16 +67,17 @@ def improve_swaps(costs: list[int], budget: int, chosen: list[int], target: int)
     return sorted(inside)
 
 
-def core_search(core: Core, chosen: list[int], rounds: int) -> list[int]:
-    """Re-optimise random small cores exactly while time and rounds last."""
+def core_search(core: Core, chosen: list[int], seconds: float) -> list[int]:
+    """Re-optimise random small cores exactly for about ``seconds`` (or until proven)."""
     rng = random.Random(_SEED)
     n, costs = core.n, core.costs
     inside = set(chosen)
     total = sum(costs[i] for i in inside)
-    size = min(n, CORE_SIZE)
-    for _ in range(rounds):
-        if total >= core.upper_bound or core.time_left() <= 0:
-            break
+    stop = time.perf_counter() + min(seconds, core.time_left())
+    rounds = 0
+    while total < core.upper_bound and time.perf_counter() < stop:
+        size = min(n, CORE_SIZES[min(rounds // ROUNDS_PER_SIZE, len(CORE_SIZES) - 1)])
+        rounds += 1
         ins, outs = list(inside), [j for j in range(n) if j not in inside]
         k_in = min(len(ins), size // 2)
         k_out = min(len(outs), size - k_in)
@@ -99,20 +102,23 @@ def estimated_seconds(core: Core) -> dict[str, float]:
     return est
 
 
-def heuristics(core: Core) -> list[int]:
+def heuristics(core: Core, exact_estimate: float) -> list[int]:
+    """Greedy, swaps, then core search for at most half the cheapest exact method's time."""
     chosen = greedy_indices(core.costs, core.budget)
     chosen = improve_swaps(core.costs, core.budget, chosen, core.upper_bound)
     if sum(core.costs[i] for i in chosen) < core.upper_bound:
-        chosen = core_search(core, chosen, CORE_ROUNDS)
+        budget = min(HEURISTIC_SECONDS, exact_estimate / 2, core.time_left() / 4)
+        chosen = core_search(core, chosen, budget)
     return chosen
 
 
 def _solve_core(core: Core) -> Answer:
-    chosen = heuristics(core)
+    estimates = estimated_seconds(core)
+    chosen = heuristics(core, min(estimates.values(), default=float("inf")))
     if sum(core.costs[i] for i in chosen) >= core.upper_bound:
         return Answer(chosen, exact=True, extra={"stage": "heuristic"})
     core.incumbent = chosen
-    est = {k: v for k, v in estimated_seconds(core).items() if v <= core.time_left()}
+    est = {k: v for k, v in estimates.items() if v <= core.time_left()}
     if est:
         method = min(est, key=est.__getitem__)
         module = meet_in_the_middle if method == "meet_in_the_middle" else dp

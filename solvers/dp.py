@@ -6,7 +6,10 @@ Reconstruction keeps no n full rows. When the rows of a block fit in memory they
 walked back; otherwise the items are split in two halves, the left half's reachable set is
 intersected with the right half's *backward* set (``{t − s}``, built with right shifts from the
 target ``t``), and each half is solved recursively for its share — Hirschberg's idea applied to
-subset sum. Time is O(n · B / 64) word operations per level, memory O(B/8) bytes per stored row.
+subset sum.
+
+Complexity: O(n · B / 64) word operations per recursion level (B = budget after gcd
+reduction), memory O(B/8) bytes per stored row.
 
 Limits: refuses a plan whose rows exceed ``Limits.memory_cap_bytes`` (default 1 GiB, i.e. a
 budget beyond about 10^9 after gcd reduction) with status ``"failed"``. The forward pass stops

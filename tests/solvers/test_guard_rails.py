@@ -1,0 +1,98 @@
+"""Guard rails answer with a status and a reason instead of hanging or raising MemoryError."""
+
+from __future__ import annotations
+
+import time
+
+import solvers
+from solvers import Limits
+from solvers.instances import generate
+
+
+def test_brute_force_refuses_n_above_its_limit() -> None:
+    """Brute force refuses more items than its limit, naming the limit."""
+    result = solvers.solve(list(range(1, 31)), 200, algorithm="brute_force")
+    assert result["status"] == "failed"
+    assert "limit is 24" in result["reason"]
+    assert result["selected_indices"] == [] and result["total_cost"] == 0
+
+
+def test_brute_force_limit_counts_items_that_fit() -> None:
+    """Projects costlier than the budget are dropped before the limit is applied."""
+    costs = [1, 2, 3] + [10**6] * 40
+    result = solvers.solve(costs, 5, algorithm="brute_force", measure_memory=False)
+    assert result["status"] == "exact" and result["total_cost"] == 5
+
+
+def test_dp_refuses_a_table_over_the_memory_cap() -> None:
+    """dp refuses a table over the configured memory cap instead of raising MemoryError."""
+    small_cap = Limits(memory_cap_bytes=1 << 20)
+    result = solvers.solve([10**7 + 1, 10**7 + 3, 3 * 10**7 + 7], 4 * 10**7, algorithm="dp",
+                           limits=small_cap)
+    assert result["status"] == "failed"
+    assert "memory cap" in result["reason"]
+
+
+def test_mitm_refuses_n_above_its_limit() -> None:
+    """Meet in the middle refuses more items than its limit."""
+    result = solvers.solve([2**k + 1 for k in range(60)], 2**59, algorithm="meet_in_the_middle")
+    assert result["status"] == "failed" and "limit is 46" in result["reason"]
+
+
+def test_backtracking_time_limit_returns_best_so_far_as_approximate() -> None:
+    """A time-limited backtracking search on a hard instance returns its best so far."""
+    inst = generate("todd", 36, seed=0)
+    start = time.perf_counter()
+    result = solvers.solve(inst.costs, inst.budget, algorithm="backtracking", time_limit=0.2,
+                           measure_memory=False)
+    assert time.perf_counter() - start < 5  # generous: the limit is 0.2 s
+    assert result["status"] == "approximate"
+    assert "time limit" in result["reason"]
+    assert 0 < result["total_cost"] <= inst.budget
+    assert result["upper_bound"] >= result["total_cost"]
+
+
+def test_dp_time_limit_returns_greedy_answer() -> None:
+    """dp stops at the time limit and answers approximately rather than running on."""
+    inst = generate("pe", 200, seed=3, e=7)  # budget 5e8: a long forward pass
+    result = solvers.solve(inst.costs, inst.budget, algorithm="dp", time_limit=0.05,
+                           measure_memory=False)
+    assert result["status"] in {"approximate", "exact"}
+    if result["status"] == "approximate":
+        assert "time limit" in result["reason"]
+
+
+def test_default_time_limit_bounds_unlimited_calls() -> None:
+    """With no time limit given, the configured default still bounds the search."""
+    inst = generate("todd", 36, seed=0)
+    result = solvers.solve(inst.costs, inst.budget, algorithm="backtracking",
+                           limits=Limits(default_time_limit=0.1), measure_memory=False)
+    assert result["status"] == "approximate"
+
+
+def test_certificates_prove_optimality_cheaply() -> None:
+    """Greedy is exact when the budget is hit, or when the cardinality bound is reached."""
+    hit = solvers.solve([5, 3, 2], 8, algorithm="greedy")
+    assert hit["status"] == "exact" and hit["total_cost"] == 8
+    avis = generate("avis", 30)
+    card = solvers.solve(avis.costs, avis.budget, algorithm="greedy", measure_memory=False)
+    assert card["status"] == "exact" and card["total_cost"] < avis.budget
+    assert card["upper_bound"] == card["total_cost"]
+
+
+def test_approximate_answers_carry_a_proven_upper_bound() -> None:
+    """An approximate greedy answer reports a proven upper bound above its total."""
+    result = solvers.solve([6, 5, 5], 10, algorithm="greedy")
+    assert result["status"] == "approximate"
+    assert result["total_cost"] == 6 and result["upper_bound"] == 10
+
+
+def test_memory_is_measured_in_a_separate_pass() -> None:
+    """memory_used comes from a traced pass; execution_time from the untraced one."""
+    inst = generate("todd", 30, seed=0)
+    result = solvers.solve(inst.costs, inst.budget, algorithm="meet_in_the_middle")
+    assert result["memory_method"] == "tracemalloc"
+    assert result["memory_used"] > 1.0  # 2^15 int64 sums a side and their sort: MiBs
+    quiet = solvers.solve(inst.costs, inst.budget, algorithm="meet_in_the_middle",
+                          measure_memory=False)
+    assert quiet["memory_method"] == "none"

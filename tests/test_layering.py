@@ -1,0 +1,56 @@
+"""The layering of ARCHITECTURE.md, checked by parsing every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = {"solvers", "ml", "db", "tasks", "flows", "api", "cli", "config", "migrations"}
+# package -> project packages and frameworks it must not import
+FORBIDDEN = {
+    "solvers": PROJECT - {"solvers"} | {"prefect", "sqlalchemy", "fastapi", "logging.config"},
+    "ml": {"db", "tasks", "flows", "api", "cli", "prefect"},
+    "db": {"solvers", "ml", "tasks", "flows", "api", "cli", "prefect"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_imports_point_down_only(package: str) -> None:
+    """No module of a lower layer imports a higher layer or a framework it must not know."""
+    folder = ROOT / package
+    if not folder.exists():
+        pytest.skip(f"{package}/ does not exist yet")
+    offenders = []
+    for path in folder.rglob("*.py"):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top in FORBIDDEN[package] or name in FORBIDDEN[package]:
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders, offenders
+
+
+def test_only_tasks_and_flows_import_prefect() -> None:
+    """Prefect is imported only by tasks/ and flows/ (and the CLI that serves them)."""
+    allowed = {"tasks", "flows", "cli", "tests", "benchmarks"}
+    offenders = []
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in allowed or rel.parts[0].startswith("."):
+            continue
+        if any(n.split(".")[0] == "prefect" for n in _imports(path)):
+            offenders.append(str(rel))
+    assert not offenders, offenders

@@ -1,0 +1,1 @@
+"""The `budget` command line: thin wrappers over solvers/, db/ (and later flows/)."""

@@ -1,0 +1,45 @@
+"""Entry point of the `budget` console script.
+
+User mistakes (bad input, a malformed file, an unknown algorithm, an unreachable database) print
+one line starting with ``error:`` and exit non-zero; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from solvers import InvalidInputError, UnknownAlgorithmError
+from solvers.files import FileFormatError
+
+from . import solve_commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="budget",
+        description="Budget allocation by subset sum: pick the projects whose total cost comes "
+                    "closest to the budget without going over, and prove when it is optimal.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    solve_commands.register(sub)
+    from . import db_commands  # imports SQLAlchemy: only the db command needs it
+
+    db_commands.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (InvalidInputError, UnknownAlgorithmError, FileFormatError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -86,15 +86,16 @@ def positions(field: str, value: Any, *, n: int) -> list[int]:
     if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
         raise DataValidationError(f"{field} must be a list of positions, got {_show(value)}")
     out = sorted(value)
-    for i, pos in enumerate(out):
-        if isinstance(pos, bool) or not isinstance(pos, int):
-            raise DataValidationError(f"{field} holds a non-integer position: {_show(pos)}")
-        if i and pos == out[i - 1]:
-            raise DataValidationError(f"{field} holds position {pos} twice")
+    if not {type(p) for p in out} <= {int}:  # bool is a subclass of int: excluded on purpose
+        bad = next(p for p in out if type(p) is not int)
+        raise DataValidationError(f"{field} holds a non-integer position: {_show(bad)}")
+    if len(set(out)) != len(out):
+        dup = next(p for i, p in enumerate(out) if i and p == out[i - 1])
+        raise DataValidationError(f"{field} holds position {dup} twice")
     if out and (out[0] < 0 or out[-1] >= n):
         bad = out[0] if out[0] < 0 else out[-1]
         raise DataValidationError(f"{field} holds position {bad}, outside 0..{n - 1}")
-    return [int(p) for p in out]
+    return out
 
 
 def choice(field: str, value: Any, allowed: tuple[str, ...]) -> str:

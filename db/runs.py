@@ -37,13 +37,64 @@ _COLUMNS = (
     "flow_run_id",
     "created_at",
 )
-# psycopg2 `execute_values` row template; the cast keeps an empty list typed as int[].
-_PG_TEMPLATE = (
-    "("
-    + ", ".join(f"%({c})s::integer[]" if c == "selected_projects" else f"%({c})s" for c in _COLUMNS)
-    + ")"
+_TEXT_COLUMNS = frozenset(
+    {"algorithm_name", "requested_algorithm", "reason", "selector", "flow_run_id"}
 )
-_PG_INSERT = f"INSERT INTO algorithm_runs ({', '.join(_COLUMNS)}) VALUES %s"
+_COPY_SQL = f"COPY algorithm_runs ({', '.join(_COLUMNS)}) FROM STDIN"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(column: str, value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if column in _TEXT_COLUMNS:
+        return value.translate(_ESCAPES)
+    if column == "selected_projects":
+        return "{" + ",".join(map(str, value)) + "}"
+    if column == "created_at":
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _copy_line(row: Mapping[str, Any]) -> str:
+    return "\t".join([_copy_field(c, row[c]) for c in _COLUMNS]) + "\n"
+
+
+class _LazyLines:
+    """A file-like `read()` over generated lines, so PostgreSQL ingests one chunk while Python
+    checks and formats the next (the COPY is pipelined, not buffered whole)."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self.error: Exception | None = None
+
+    def read(self, size: int = -1) -> str:
+        chunk: list[str] = []
+        length = 0
+        try:
+            for line in self._lines:
+                chunk.append(line)
+                length += len(line)
+                if 0 < size <= length:
+                    break
+        except Exception as exc:  # end the COPY cleanly; the caller re-raises (and rolls back)
+            self.error = exc
+            return ""
+        return "".join(chunk)
+
+    readline = read
+
+
+def _copy_page(dbapi_connection: Any, lines: Iterator[str]) -> None:
+    """COPY generated lines into algorithm_runs, inside the caller's transaction."""
+    source = _LazyLines(lines)
+    with dbapi_connection.cursor() as cursor:
+        cursor.copy_expert(_COPY_SQL, source, size=1 << 16)
+    if source.error is not None:
+        raise source.error
 
 
 class _Owners:
@@ -70,10 +121,14 @@ class _Owners:
             )
             self.set_size.update({key: value for key, value in found})
 
-    def check(self, where: str, set_id: Any, budget_id: Any) -> int:
+    def check(self, where: str | int, set_id: Any, budget_id: Any) -> int:
+        owner = self.budget_set.get(budget_id)
+        if set_id in self.set_size and owner == set_id:
+            return self.set_size[set_id]
+        if isinstance(where, int):
+            where = f"runs[{where}]"
         if set_id not in self.set_size:
             raise DataValidationError(f"{where}.project_set_id: no project set {set_id!r}")
-        owner = self.budget_set.get(budget_id)
         if owner is None:
             raise BudgetMismatchError(f"{where}.budget_id: no budget {budget_id!r}")
         if owner != set_id:
@@ -84,31 +139,46 @@ class _Owners:
         return self.set_size[set_id]
 
 
-def _row(where: str, row: Mapping[str, Any], n: int, now: datetime) -> dict[str, Any]:
+def _row(where: str | int, row: Mapping[str, Any], n: int, now: datetime) -> dict[str, Any]:
+    """Checked column values; `where` ("run" or an index) prefixes the field in errors."""
+    try:
+        return _columns(row, n, now)
+    except DataValidationError as exc:
+        label = f"runs[{where}]" if isinstance(where, int) else where
+        raise type(exc)(f"{label}.{exc}") from None
+
+
+def _columns(row: Mapping[str, Any], n: int, now: datetime) -> dict[str, Any]:
     selected = row.get("selected_indices", row.get("selected_projects"))
     return {
         "project_set_id": row["project_set_id"],
         "budget_id": row["budget_id"],
-        "algorithm_name": v.text(f"{where}.algorithm", row.get("algorithm"), max_length=64),
+        "algorithm_name": v.text("algorithm", row.get("algorithm"), max_length=64),
         "requested_algorithm": v.text(
-            f"{where}.requested_algorithm",
+            "requested_algorithm",
             row.get("requested_algorithm"),
             max_length=64,
             required=False,
         ),
-        "selected_projects": v.positions(f"{where}.selected_indices", selected, n=n),
-        "total_cost": v.money(f"{where}.total_cost", row.get("total_cost")),
-        "execution_time": v.seconds(f"{where}.execution_time", row.get("execution_time")),
-        "memory_used": v.seconds(f"{where}.memory_used", row.get("memory_used"), required=False),
-        "match_type": v.choice(f"{where}.status", row.get("status"), MATCH_TYPES),
-        "upper_bound": v.money(f"{where}.upper_bound", row.get("upper_bound"), required=False),
-        "reason": v.text(f"{where}.reason", row.get("reason"), max_length=10_000, required=False),
-        "selector": v.text(f"{where}.selector", row.get("selector"), max_length=64, required=False),
-        "flow_run_id": v.text(
-            f"{where}.flow_run_id", row.get("flow_run_id"), max_length=64, required=False
-        ),
-        "created_at": row.get("created_at") or now,
+        "selected_projects": v.positions("selected_indices", selected, n=n),
+        "total_cost": v.money("total_cost", row.get("total_cost")),
+        "execution_time": v.seconds("execution_time", row.get("execution_time")),
+        "memory_used": v.seconds("memory_used", row.get("memory_used"), required=False),
+        "match_type": v.choice("status", row.get("status"), MATCH_TYPES),
+        "upper_bound": v.money("upper_bound", row.get("upper_bound"), required=False),
+        "reason": v.text("reason", row.get("reason"), max_length=10_000, required=False),
+        "selector": v.text("selector", row.get("selector"), max_length=64, required=False),
+        "flow_run_id": v.text("flow_run_id", row.get("flow_run_id"), max_length=64, required=False),
+        "created_at": _timestamp("created_at", row.get("created_at"), now),
     }
+
+
+def _timestamp(field: str, value: Any, default: datetime) -> datetime:
+    if value is None:
+        return default
+    if not isinstance(value, datetime):
+        raise DataValidationError(f"{field} must be a datetime, got {value!r}")
+    return value
 
 
 def _pages(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
@@ -142,13 +212,13 @@ def record_run(
 
 
 def record_runs(
-    *, session: Session, runs: Iterable[Mapping[str, Any]], page_size: int = 5_000
+    *, session: Session, runs: Iterable[Mapping[str, Any]], page_size: int = 20_000
 ) -> int:
     """Store many runs at once; returns how many. All or nothing.
 
     Rows are checked and written page by page (the input may be a generator), all inside one
     SAVEPOINT: a bad row anywhere undoes the pages already written, even if the caller then
-    commits. PostgreSQL takes psycopg2's `execute_values`; other databases an executemany.
+    commits. PostgreSQL takes COPY (psycopg2 `copy_expert`); other databases an executemany.
     """
     if page_size < 1:
         raise DataValidationError(f"page_size must be >= 1, got {page_size}")
@@ -160,29 +230,24 @@ def record_runs(
         fast = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2"
         for page in _pages(runs, page_size):
             owners.load(page)
-            values = []
-            for i, raw in enumerate(page, start=count):
-                n = owners.check(f"runs[{i}]", raw.get("project_set_id"), raw.get("budget_id"))
-                values.append(_row(f"runs[{i}]", raw, n, now))
+            start = count
+
+            def checked(page=page, start=start) -> Iterator[dict[str, Any]]:
+                for i, raw in enumerate(page, start=start):
+                    n = owners.check(i, raw.get("project_set_id"), raw.get("budget_id"))
+                    yield _row(i, raw, n, now)
+
             if fast:
                 import psycopg2
-                from psycopg2.extras import execute_values
 
-                dbapi = connection.connection.dbapi_connection
                 try:
-                    with dbapi.cursor() as cursor:  # type: ignore[union-attr]
-                        execute_values(
-                            cursor,
-                            _PG_INSERT,
-                            values,
-                            template=_PG_TEMPLATE,
-                            page_size=len(values),
-                        )
+                    dbapi = connection.connection.dbapi_connection
+                    _copy_page(dbapi, map(_copy_line, checked()))
                 except psycopg2.Error as exc:  # same exception types as the ORM path
-                    raise DBAPIError.instance(_PG_INSERT, None, exc, psycopg2.Error) from exc
+                    raise DBAPIError.instance(_COPY_SQL, None, exc, psycopg2.Error) from exc
             else:
-                session.execute(insert(AlgorithmRun.__table__), values)
-            count += len(values)
+                session.execute(insert(AlgorithmRun.__table__), list(checked()))
+            count += len(page)
     return count
 
 

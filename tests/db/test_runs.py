@@ -57,7 +57,7 @@ def test_bulk_recorded_runs_read_back_unchanged(session, project_set, solver_res
                 status="failed",
                 memory_used=None,
                 upper_bound=None,
-                reason="timeout",
+                reason="time\tout\nafter 1s \\ \\N 'q' \"d\"",
                 selector=None,
             ),
             "project_set_id": project_set.id,
@@ -80,7 +80,7 @@ def test_bulk_recorded_runs_read_back_unchanged(session, project_set, solver_res
     assert [
         (r.selected_projects, r.total_cost, r.match_type, r.memory_used, r.reason) for r in stored
     ] == [
-        ([], Decimal("0.00"), "failed", None, "timeout"),
+        ([], Decimal("0.00"), "failed", None, "time\tout\nafter 1s \\ \\N 'q' \"d\""),
         ([1, 4], Decimal("75.00"), "approximate", 0.75, None),
     ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,7 +23,7 @@ def default_database_url() -> str:
 
 
 class Settings(BaseSettings):
-    """Where data lives and how to reach it. Solver and API fields join here later."""
+    """Where data lives, how to reach it, and the limits of every entry point."""
 
     model_config = SettingsConfigDict(
         env_file=REPO_ROOT / ".env",
@@ -38,6 +39,61 @@ class Settings(BaseSettings):
     db_connect_timeout: int = Field(
         default=5, ge=1, description="Seconds before an unreachable PostgreSQL server is reported."
     )
+
+    # --- where files live -------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=REPO_ROOT / "data",
+        description="Datasets, Parquet exports, plots and model files (git-ignored).",
+    )
+
+    # --- solver guard rails (passed to solvers.Limits at the edges) -------------------------
+    max_projects: int = Field(default=200_000, ge=1, description="Most projects in one instance.")
+    dp_memory_cap_mb: int = Field(
+        default=1024, ge=1, description="dp/meet-in-the-middle refuse plans above this (MiB)."
+    )
+    default_time_limit: float = Field(
+        default=60.0, gt=0, description="Seconds a solve may take when the caller gives none."
+    )
+
+    # --- pipeline ---------------------------------------------------------------------------
+    dask_address: str | None = Field(
+        default=None, description="tcp://HOST:PORT of a Dask scheduler for solver tasks."
+    )
+    alert_time_seconds: float = Field(
+        default=5.0, gt=0, description="Alert when one solve takes longer than this."
+    )
+    alert_memory_mb: float = Field(
+        default=512.0, gt=0, description="Alert when one solve peaks above this many MiB."
+    )
+    alert_fallback_count: int = Field(
+        default=3, ge=1, description="Alert when hybrid answers approximately this often in a run."
+    )
+
+    # --- REST API ---------------------------------------------------------------------------
+    api_host: str = Field(default="127.0.0.1", description="Interface `budget api` binds.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port `budget api` binds.")
+    api_workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    api_max_projects: int = Field(default=5_000, ge=1, description="Most projects per request.")
+    api_max_body_bytes: int = Field(
+        default=2_000_000, ge=1024, description="Largest request body accepted."
+    )
+    api_max_time_limit: float = Field(
+        default=10.0, gt=0, description="Largest time_limit a request may ask for (seconds)."
+    )
+    api_solve_time_cap: float = Field(
+        default=10.0, gt=0, description="Server-side cap on any one solve's time (seconds)."
+    )
+    api_cors_origins: list[str] = Field(
+        default_factory=list, description="Allowed CORS origins; empty means CORS is off."
+    )
+
+    def solver_limits(self) -> Any:
+        """These settings as a `solvers.Limits` (imported lazily: config stays import-light)."""
+        from solvers import Limits
+
+        cap = self.dp_memory_cap_mb * 1024 * 1024
+        return Limits(max_n=self.max_projects, memory_cap_bytes=cap,
+                      default_time_limit=self.default_time_limit)
 
 
 @lru_cache(maxsize=1)

@@ -7,12 +7,17 @@ one line starting with ``error:`` and exit non-zero; they never show a traceback
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 
 from solvers import InvalidInputError, UnknownAlgorithmError
 from solvers.files import FileFormatError
 
 from . import solve_commands
+
+# Each module exposes register(subparsers) and sets `handler` on its parsers.
+_COMMAND_MODULES = ("db_commands", "pipeline_commands", "model_commands", "api_commands")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,9 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "closest to the budget without going over, and prove when it is optimal.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     solve_commands.register(sub)
-    from . import db_commands  # imports SQLAlchemy: only the db command needs it
-
-    db_commands.register(sub)
+    for name in _COMMAND_MODULES:
+        if importlib.util.find_spec(f"cli.{name}") is not None:
+            importlib.import_module(f"cli.{name}").register(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Prefect 3 flows: compose tasks, nothing else."""

@@ -96,3 +96,15 @@ def test_memory_is_measured_in_a_separate_pass() -> None:
     quiet = solvers.solve(inst.costs, inst.budget, algorithm="meet_in_the_middle",
                           measure_memory=False)
     assert quiet["memory_method"] == "none"
+
+
+def test_long_runs_report_resident_set_peak_instead_of_a_second_pass() -> None:
+    """Past the memory-pass threshold, memory is the RSS peak growth of the timed pass."""
+    import sys
+
+    inst = generate("todd", 34, seed=0)
+    result = solvers.solve(inst.costs, inst.budget, algorithm="meet_in_the_middle",
+                           limits=Limits(memory_pass_max_seconds=0.0))
+    expected = "rss" if sys.platform.startswith("linux") else "tracemalloc"
+    assert result["memory_method"] == expected
+    assert result["memory_used"] >= 0.0

@@ -34,11 +34,13 @@ Families
     Pisinger's EVEN/ODD: even costs ``2 * U[1, 500]``, odd budget
     ``2 * floor(n * 1000 / 8) + 1``.  The budget can never be hit exactly, so
     an exact solver must prove that ``budget - 1`` is the best, which defeats
-    "stop when the budget is reached" shortcuts.  (Pisinger 2005;
-    V. Chvátal, "Hard knapsack problems", Operations Research 28 (1980).)
+    "stop when the budget is reached" shortcuts.  (Pisinger 2005; the parity
+    idea is R. G. Jeroslow, "Trivial integer programs unsolvable by
+    branch-and-bound", Mathematical Programming 6 (1974).)
 
 ``avis``
-    Avis's instances (after Chvátal 1980): ``cost_j = n(n+1) + j`` for
+    Avis's instances (V. Chvátal, "Hard knapsack problems", Operations
+    Research 28 (1980), credits them to D. Avis): ``cost_j = n(n+1) + j`` for
     ``j = 1..n``, budget ``n(n+1) * floor((n-1)/2) + n(n-1)/2``.  Branch and
     bound with the usual bounds needs exponentially many nodes.
     Deterministic: the seed does not change the instance.
@@ -46,14 +48,15 @@ Families
 ``todd``
     Todd's instances (Chvátal 1980): ``k = floor(log2 n)``, ``cost_j =
     2**(k+n+1) + 2**(k+j) + 1`` for ``j = 1..n``, budget ``floor(sum / 2)``.
-    Costs grow like ``2**(2n)``, so ``n > 40`` is refused (the numbers would
-    exceed 64-bit peers and are no harder in any useful sense).
+    Costs grow like ``2**(2n)``: past ``n = 40`` they head for the 64-bit
+    range of peer solvers (``n = 60`` exceeds it), so ``n > 40`` is refused.
     Deterministic: the seed does not change the instance.
 
 ``somatoth``
     Frobenius-number instances ("SOMATOTH", Pisinger 2005, after Soma and
     Toth, "An exact algorithm for the subset sum problem", EJOR 136 (2002)).
-    Draw distinct coprime ``w1, w2`` in ``[2, max(n, 3)]`` and set the budget
+    Draw distinct coprime ``w1, w2`` in ``[2, max(n, 3)]`` (1 is excluded:
+    with a weight of 1 the "Frobenius number" is -1) and set the budget
     to their Frobenius number ``(w1-1)(w2-1) - 1``, the largest integer that
     is *not* ``a*w1 + b*w2`` with ``a, b >= 0``; accept only if
     ``budget // w1 < n // 2`` and ``budget // w2 < n // 2`` (otherwise redraw;

@@ -1,0 +1,97 @@
+"""The FastAPI application: `create_app()` wires settings, state, middleware and routers.
+
+    uvicorn --factory api.app:create_app      (or `budget api`)
+
+At start-up (lifespan) the database schema is brought to head if needed, and the champion
+selector is loaded once (`ml.serving.champion_selector`); without one, `auto` uses the rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import errors
+from api.metrics import ApiMetrics
+from api.middleware import BodyLimitMiddleware, MetricsMiddleware
+from api.routes import benchmark, datasets, ops, results, solve
+from api.service import ApiState
+from config.settings import Settings, get_settings
+from db import ensure_schema, mask_url
+
+log = logging.getLogger("api")
+
+SOLVE_THREADS = 8
+"""Solves running at once per process; more wait their turn (they are CPU-bound anyway)."""
+OPS_THREADS = 4
+"""Threads for health checks, apart from the solves so /health answers under load."""
+
+Selector = Callable[[Mapping[str, float]], str]
+_LOAD = object()
+
+
+def load_champion(database_url: str) -> Selector | None:
+    """The champion selector from `ml.serving`, or None (then `auto` uses the rules)."""
+    try:
+        from ml.serving import champion_selector
+    except ImportError as exc:
+        log.info("no ml.serving (%s): auto uses the rules", exc)
+        return None
+    try:
+        return champion_selector(database_url)
+    except Exception as exc:  # a broken model must not stop the API: rules instead
+        log.warning("champion selector failed to load (%s): auto uses the rules",
+                    type(exc).__name__)
+        return None
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None,
+               selector: Any = _LOAD, migrate: bool = True) -> FastAPI:
+    """A new app. `database_url` overrides the settings'; `selector` skips loading the champion
+    (None: the rules); `migrate=False` skips the schema check at start-up."""
+    settings = settings or get_settings()
+    url = database_url or settings.database_url
+    metrics = ApiMetrics()
+    st = ApiState(settings=settings, database_url=url, metrics=metrics)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        st.solve_limiter = anyio.CapacityLimiter(SOLVE_THREADS)
+        st.ops_limiter = anyio.CapacityLimiter(OPS_THREADS)
+        if migrate:
+            try:
+                await anyio.to_thread.run_sync(ensure_schema, url)
+            except Exception as exc:  # the API still starts; /health reports the database
+                log.error("schema check failed on %s: %s", mask_url(url), type(exc).__name__)
+        chosen = await anyio.to_thread.run_sync(load_champion, url) if selector is _LOAD \
+            else selector
+        st.selector = chosen
+        st.selector_name = str(getattr(chosen, "name", "custom")) if chosen else "rules"
+        st.selector_version = getattr(chosen, "version", None) if chosen else None
+        metrics.set_model(st.selector_name, st.selector_version)
+        log.info("API on %s, selector %s", mask_url(url), st.selector_name)
+        yield
+
+    app = FastAPI(
+        title="Budget allocation by subset sum",
+        version="0.1.0",
+        description="Choose the projects whose total cost comes closest to a budget without "
+                    "going over, and prove when the choice is optimal.",
+        lifespan=lifespan,
+    )
+    app.state.api = st
+    errors.install(app)
+    for module in (solve, datasets, results, benchmark, ops):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    if settings.api_cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.api_cors_origins,
+                           allow_methods=["GET", "POST"], allow_headers=["content-type"])
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

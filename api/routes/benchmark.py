@@ -1,0 +1,71 @@
+"""GET /algorithms/benchmark: a bounded benchmark now, or the Prefect deployment in background."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import JSONResponse
+
+from api import benchmark
+from api.deps import solve_in_thread, state
+from api.schemas import AlgorithmName, BackgroundRun, BenchmarkOut, Family, Message
+from api.schemas import ValidationErrors as _VE
+from api.service import ApiState
+from solvers import ALGORITHMS
+
+router = APIRouter(tags=["algorithms"])
+log = logging.getLogger("api")
+DEFAULT_ALGORITHMS = [a for a in ALGORITHMS if a != "brute_force"]
+
+
+def _start_background(parameters: dict[str, Any]) -> dict[str, str]:
+    """Start the benchmark deployment through flows.remote (imported lazily: no Prefect here)."""
+    from flows import remote
+    from flows.names import BENCHMARK_ADHOC
+
+    if not remote.prefect_api_configured():
+        raise HTTPException(503, "background benchmarks need a Prefect API: set PREFECT_API_URL "
+                                 f"and serve the {BENCHMARK_ADHOC!r} deployment (`budget serve`)")
+    try:
+        flow_run_id = remote.start_benchmark_run(parameters)
+    except Exception as exc:  # Prefect raises many types; the detail is logged, not sent
+        log.warning("could not start %s: %s", BENCHMARK_ADHOC, type(exc).__name__)
+        raise HTTPException(503, f"could not start the {BENCHMARK_ADHOC!r} deployment "
+                                 f"({type(exc).__name__}); is `budget serve` running?") from None
+    return {"flow_run_id": str(flow_run_id), "deployment": BENCHMARK_ADHOC}
+
+
+@router.get("/algorithms/benchmark", response_model=BenchmarkOut, responses={
+    202: {"model": BackgroundRun, "description": "background=true: the flow run started."},
+    422: {"model": _VE, "description": "Parameters out of bounds."},
+    503: {"model": Message, "description": "background=true but no Prefect API/deployment."},
+})
+async def run_benchmark(
+    st: Annotated[ApiState, Depends(state)],
+    family: Family = "uniform",
+    n: Annotated[int, Query(ge=1, le=200, description="Projects per instance.")] = 30,
+    instances: Annotated[int, Query(ge=1, le=10)] = 3,
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    algorithm: Annotated[list[AlgorithmName] | None, Query(
+        max_length=len(ALGORITHMS), description="Repeat to pick several; default all but "
+                                                "brute_force.")] = None,
+    time_limit: Annotated[float, Query(gt=0, le=2.0, description="Seconds per solve.")] = 0.2,
+    background: bool = False,
+) -> Any:
+    """Run every chosen algorithm on the same generated instances and compare them.
+
+    Bounded: instances × algorithms × time_limit must fit the server's solve-time cap.
+    With `background=true` the `benchmark/adhoc` Prefect deployment runs it instead and the
+    flow-run id comes back (202); without a configured Prefect API that is a 503.
+    """
+    algorithms = list(dict.fromkeys(algorithm or DEFAULT_ALGORITHMS))
+    if background:
+        params = {"family": family, "n": n, "instances": instances, "seed": seed,
+                  "algorithms": algorithms, "time_limit": time_limit}
+        body = await solve_in_thread(st, _start_background, params)
+        return JSONResponse(status_code=202, content=body)
+    benchmark.check_bounds(st, instances, algorithms, time_limit)
+    return await solve_in_thread(st, benchmark.run, st, family, n, instances, seed, algorithms,
+                                 time_limit)

@@ -1,0 +1,37 @@
+"""GET /health and GET /metrics: for load balancers and Prometheus."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, Response
+
+from api import service
+from api.deps import ops_in_thread, state
+from api.schemas import Health
+from api.service import ApiState
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", response_model=Health, responses={
+    503: {"model": Health, "description": "The database cannot be reached."}})
+async def health(st: Annotated[ApiState, Depends(state)]) -> JSONResponse:
+    """Database reachable, and which selector `auto` uses (the champion model, or the rules).
+
+    Answers while solves run: solves use their own worker threads, this check another pool.
+    """
+    db = await ops_in_thread(st, service.database_health, st)
+    model = {"selector": st.selector_name, "version": st.selector_version,
+             "source": "rules" if st.selector is None else "champion"}
+    body = {"status": "ok" if db["ok"] else "degraded", "database": db, "model": model}
+    return JSONResponse(status_code=200 if db["ok"] else 503, content=body)
+
+
+@router.get("/metrics", response_class=Response, responses={
+    200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition."}})
+async def metrics(st: Annotated[ApiState, Depends(state)]) -> Response:
+    """Prometheus metrics: requests, latency, solver runs, solve time, fallbacks, model, alerts."""
+    payload, content_type = st.metrics.exposition()
+    return Response(content=payload, media_type=content_type)

@@ -1,0 +1,29 @@
+"""POST /solve/: solve a list of projects against a budget and record the run."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from api import service
+from api.deps import solve_in_thread, state
+from api.schemas import Message, RunResult, SolveRequest, ValidationErrors
+from api.service import ApiState
+
+router = APIRouter(tags=["solve"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": Message, "description": "Body larger than API_MAX_BODY_BYTES."},
+    422: {"model": ValidationErrors, "description": "Bad input: field path and reason."},
+    503: {"model": Message, "description": "Database unavailable."},
+}
+
+
+@router.post("/solve/", response_model=RunResult, responses=ERRORS)
+async def solve(body: SolveRequest, st: Annotated[ApiState, Depends(state)]) -> dict[str, Any]:
+    """Solve with `auto` (champion model or rules) unless an algorithm is named; record the run.
+
+    Costs and budget may be money with cents. The set of projects is stored once by content.
+    """
+    return await solve_in_thread(st, service.solve_new, st, body)

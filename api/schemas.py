@@ -1,0 +1,218 @@
+"""Request and response bodies (pydantic): the OpenAPI schema at /docs is generated from these.
+
+Money comes in as a JSON number or a string with at most two decimals ("1200.50") and is kept
+as `Decimal` until the solver scales it to exact integers. It goes out as a JSON number: an
+integer when whole, else a float rounded to cents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from solvers import ALGORITHMS
+from solvers.instances import FAMILIES
+
+MAX_ID = 2**63 - 1  # BIGINT
+
+Money = Annotated[
+    Decimal,
+    Field(ge=0, lt=Decimal(10) ** 18, decimal_places=2, allow_inf_nan=False,
+          description="Non-negative amount, at most two decimals; a number or a string.",
+          examples=["1200.50"]),
+]
+MoneyOut = int | float
+AlgorithmName = Literal[tuple(ALGORITHMS)]  # type: ignore[valid-type]
+Family = Literal[tuple(FAMILIES)]  # type: ignore[valid-type]
+Status = Literal["exact", "approximate", "failed"]
+TimeLimit = Annotated[
+    float | None,
+    Field(gt=0, le=3600, description="Seconds; capped by the server (API_MAX_TIME_LIMIT)."),
+]
+
+
+def money_out(value: Any) -> MoneyOut | None:
+    """A stored or computed amount as a JSON number (int when whole)."""
+    if value is None:
+        return None
+    amount = Decimal(str(value))
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectIn(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=200,
+                             description="Defaults to project-<index>.")
+    cost: Money
+    metadata: dict[str, Any] | None = None
+
+    def as_solver_input(self, index: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name or f"project-{index}", "cost": str(self.cost)}
+        if self.metadata is not None:
+            out["metadata"] = self.metadata
+        return out
+
+
+class SolveRequest(_In):
+    projects: list[ProjectIn] = Field(min_length=1, description="At most API_MAX_PROJECTS.")
+    budget: Money
+    algorithm: AlgorithmName = Field(default="auto", description="`auto` lets the selector choose.")
+    time_limit: TimeLimit = None
+    name: str = Field(default="api request", min_length=1, max_length=200,
+                      description="Name stored with the project set if it is new.")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "projects": [{"name": "A", "cost": "1200.50"}, {"name": "B", "cost": 800},
+                     {"name": "C", "cost": 450.25}],
+        "budget": 2000,
+    }]})
+
+
+class DatasetRequest(_In):
+    name: str = Field(default="dataset", min_length=1, max_length=200)
+    projects: list[ProjectIn] = Field(min_length=1, description="At most API_MAX_PROJECTS.")
+    budgets: list[Money] = Field(default_factory=list, max_length=100)
+
+
+class DatasetSolveRequest(_In):
+    budget_id: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                  description="One of the set's budgets…")
+    budget: Money | None = Field(default=None, description="…or a new amount (stored).")
+    algorithm: AlgorithmName = "auto"
+    time_limit: TimeLimit = None
+
+    @model_validator(mode="after")
+    def _one_budget(self) -> DatasetSolveRequest:
+        if (self.budget_id is None) == (self.budget is None):
+            raise ValueError("give exactly one of budget_id and budget")
+        return self
+
+
+class SelectedProject(BaseModel):
+    index: int
+    name: str
+    cost: MoneyOut
+
+
+class Stats(BaseModel):
+    execution_time: float = Field(description="Seconds, untraced pass.")
+    memory_used: float | None = Field(description="Peak MiB, separate pass.")
+    memory_method: str | None = None
+    n: int | None = None
+
+
+class RunResult(BaseModel):
+    run_id: int
+    dataset_id: int
+    budget_id: int
+    budget: MoneyOut
+    selected_indices: list[int]
+    selected: list[SelectedProject]
+    total_cost: MoneyOut
+    status: Status
+    upper_bound: MoneyOut | None
+    algorithm: str = Field(description="What actually ran.")
+    requested_algorithm: str | None
+    selector: str | None = Field(description="Who chose the algorithm for `auto`.")
+    reason: str | None
+    flow_run_id: str | None = None
+    created_at: datetime | None = None
+    stats: Stats
+
+
+class BudgetOut(BaseModel):
+    id: int
+    amount: MoneyOut
+
+
+class DatasetCreated(BaseModel):
+    id: int
+    created: bool
+    name: str
+    n_projects: int
+    content_hash: str
+    budgets: list[BudgetOut]
+
+
+class RunSummary(BaseModel):
+    run_id: int
+    budget_id: int
+    algorithm: str
+    requested_algorithm: str | None
+    status: Status
+    total_cost: MoneyOut
+    upper_bound: MoneyOut | None
+    selector: str | None
+    execution_time: float
+    created_at: datetime | None
+
+
+class RunPage(BaseModel):
+    items: list[RunSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class DatasetOut(BaseModel):
+    id: int
+    name: str
+    family: str
+    n_projects: int
+    content_hash: str
+    created_at: datetime | None
+    projects: list[SelectedProject]
+    budgets: list[BudgetOut]
+    runs: RunPage
+
+
+class AlgorithmFigures(BaseModel):
+    algorithm: str
+    runs: int
+    exact: int
+    approximate: int
+    failed: int
+    mean_time: float
+    max_time: float
+    mean_gap: float = Field(description="Mean (best total - this total) / budget, 0 = always best.")
+
+
+class BenchmarkOut(BaseModel):
+    family: str
+    n: int
+    instances: int
+    seed: int
+    time_limit: float
+    results: list[AlgorithmFigures]
+
+
+class BackgroundRun(BaseModel):
+    flow_run_id: str
+    deployment: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: dict[str, Any]
+    model: dict[str, Any]
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+    field: str | None = None
+
+
+class ValidationErrors(BaseModel):
+    detail: list[FieldError]

@@ -1,0 +1,240 @@
+"""What the endpoints do, as plain synchronous functions (they run in worker threads).
+
+They call the same `solvers` and `db` functions the Prefect tasks call; nothing here knows
+HTTP beyond raising `LimitError` for a request over a configured limit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import anyio
+
+import solvers
+from api.metrics import ApiMetrics
+from api.schemas import DatasetSolveRequest, ProjectIn, SolveRequest, money_out
+from config.settings import Settings
+from db import (
+    AlgorithmRun,
+    check_connection,
+    create_project_set,
+    get_project_set,
+    record_run,
+    session_scope,
+)
+from db import api_queries as q
+
+log = logging.getLogger("api")
+
+
+class LimitError(ValueError):
+    """A request over a configured limit; becomes a 422 naming the field."""
+
+    def __init__(self, loc: list[str | int], msg: str) -> None:
+        super().__init__(msg)
+        self.loc = loc
+        self.msg = msg
+
+
+@dataclass
+class ApiState:
+    """Everything the endpoints share; built once at start-up."""
+
+    settings: Settings
+    database_url: str
+    metrics: ApiMetrics
+    selector: Callable[[Mapping[str, float]], str] | None = None
+    selector_name: str = "rules"
+    selector_version: Any = None
+    solve_limiter: anyio.CapacityLimiter | None = None
+    ops_limiter: anyio.CapacityLimiter | None = None
+
+
+# ------------------------------------------------------------------------------ limits
+
+
+def check_projects(count: int, settings: Settings) -> None:
+    if count > settings.api_max_projects:
+        raise LimitError(["body", "projects"],
+                         f"at most {settings.api_max_projects} projects per request, got {count}")
+
+
+def time_limit_for(requested: float | None, settings: Settings) -> float:
+    """The time limit a solve gets: the request's, never above the server-side cap."""
+    if requested is not None and requested > settings.api_max_time_limit:
+        raise LimitError(["body", "time_limit"],
+                         f"must be at most {settings.api_max_time_limit} seconds, got {requested}")
+    cap = settings.api_solve_time_cap
+    return cap if requested is None else min(requested, cap)
+
+
+def _limits(settings: Settings) -> solvers.Limits:
+    return dataclasses.replace(settings.solver_limits(),
+                               default_time_limit=settings.api_solve_time_cap)
+
+
+def run_solver(state: ApiState, projects: Sequence[Any], budget: Any, algorithm: str,
+               time_limit: float | None, *, measure_memory: bool = True) -> dict[str, Any]:
+    """`solvers.solve` with the API's limits and selector; metrics recorded."""
+    settings = state.settings
+    options: dict[str, Any] = {"limits": _limits(settings), "measure_memory": measure_memory}
+    if algorithm == "auto" and state.selector is not None:
+        options["selector"] = state.selector
+    result = solvers.solve(projects, budget, algorithm=algorithm,
+                           time_limit=time_limit_for(time_limit, settings), **options)
+    state.metrics.observe_solve(result)
+    return result
+
+
+# ------------------------------------------------------------------------------ results
+
+
+def _alerts(state: ApiState, session: Any, result: Mapping[str, Any], run_id: int) -> None:
+    """Raise (store, count, log) an alert for a slow or memory-hungry solve."""
+    s = state.settings
+    checks = [("slow_solve", result.get("execution_time") or 0.0, s.alert_time_seconds, "s"),
+              ("solve_memory", result.get("memory_used") or 0.0, s.alert_memory_mb, "MiB")]
+    for kind, value, threshold, unit in checks:
+        if value > threshold:
+            message = (f"run {run_id} ({result.get('algorithm')}, n={result.get('n')}) took "
+                       f"{value:.3g} {unit}, over the {threshold} {unit} threshold")
+            q.record_alert(session=session, kind=kind, severity="warning", message=message,
+                           context={"run_id": run_id, "value": value, "threshold": threshold})
+            state.metrics.alerts.labels(kind=kind).inc()
+            log.warning("alert %s: %s", kind, message)
+
+
+def _selected(indices: Sequence[int], projects: Sequence[Mapping[str, Any]]) -> list[dict]:
+    return [{"index": i, "name": projects[i]["name"], "cost": money_out(projects[i]["cost"])}
+            for i in indices]
+
+
+def run_payload(run: AlgorithmRun, budget: Any, selected: list[dict],
+                memory_method: str | None = None, n: int | None = None) -> dict[str, Any]:
+    """A stored run in the response vocabulary."""
+    return {
+        "run_id": run.id,
+        "dataset_id": run.project_set_id,
+        "budget_id": run.budget_id,
+        "budget": money_out(budget),
+        "selected_indices": list(run.selected_projects),
+        "selected": selected,
+        "total_cost": money_out(run.total_cost),
+        "status": run.match_type,
+        "upper_bound": money_out(run.upper_bound),
+        "algorithm": run.algorithm_name,
+        "requested_algorithm": run.requested_algorithm,
+        "selector": run.selector,
+        "reason": run.reason,
+        "flow_run_id": run.flow_run_id,
+        "created_at": run.created_at,
+        "stats": {"execution_time": run.execution_time, "memory_used": run.memory_used,
+                  "memory_method": memory_method, "n": n},
+    }
+
+
+def _record(state: ApiState, session: Any, set_id: int, budget_id: int,
+            result: Mapping[str, Any], requested: str) -> AlgorithmRun:
+    run = record_run(session=session, project_set_id=set_id, budget_id=budget_id,
+                     result=result, requested_algorithm=requested)
+    _alerts(state, session, result, run.id)
+    return run
+
+
+# ------------------------------------------------------------------------------ endpoints
+
+
+def solve_new(state: ApiState, req: SolveRequest) -> dict[str, Any]:
+    """POST /solve/: solve, store the set (idempotent by content) and the run."""
+    check_projects(len(req.projects), state.settings)
+    projects = [p.as_solver_input(i) for i, p in enumerate(req.projects)]
+    result = run_solver(state, projects, str(req.budget), req.algorithm, req.time_limit)
+    with session_scope(state.database_url) as session:
+        project_set, _ = create_project_set(session=session, name=req.name, projects=projects,
+                                            budgets=[req.budget])
+        budget = q.budget_for_amount(session=session, set_id=project_set.id, amount=req.budget)
+        run = _record(state, session, project_set.id, budget.id, result, req.algorithm)
+        payload = run_payload(run, req.budget, _selected(run.selected_projects, projects),
+                              result.get("memory_method"), result.get("n"))
+    return payload
+
+
+def create_dataset(state: ApiState, name: str, projects: list[ProjectIn],
+                   budgets: list[Decimal]) -> tuple[dict[str, Any], bool]:
+    """POST /datasets/: (body, created)."""
+    check_projects(len(projects), state.settings)
+    rows = [p.as_solver_input(i) for i, p in enumerate(projects)]
+    with session_scope(state.database_url) as session:
+        project_set, created = create_project_set(session=session, name=name, projects=rows,
+                                                  budgets=budgets)
+        full = q.get_set_with_projects(session=session, set_id=project_set.id)
+        body = {"id": full.id, "created": created, "name": full.name,
+                "n_projects": full.n_projects, "content_hash": full.content_hash,
+                "budgets": [{"id": b.id, "amount": money_out(b.amount)} for b in full.budgets]}
+    return body, created
+
+
+def dataset(state: ApiState, set_id: int, limit: int, offset: int) -> dict[str, Any]:
+    """GET /datasets/{id}/: the set, its budgets and one page of runs."""
+    with session_scope(state.database_url) as session:
+        page = get_project_set(session=session, set_id=set_id, limit=limit, offset=offset)
+        ps = page.project_set
+        return {
+            "id": ps.id, "name": ps.name, "family": ps.family, "n_projects": ps.n_projects,
+            "content_hash": ps.content_hash, "created_at": ps.created_at,
+            "projects": [{"index": p.position, "name": p.name, "cost": money_out(p.cost)}
+                         for p in ps.projects],
+            "budgets": [{"id": b.id, "amount": money_out(b.amount)} for b in ps.budgets],
+            "runs": {
+                "items": [{"run_id": r.id, "budget_id": r.budget_id, "algorithm": r.algorithm_name,
+                           "requested_algorithm": r.requested_algorithm, "status": r.match_type,
+                           "total_cost": money_out(r.total_cost),
+                           "upper_bound": money_out(r.upper_bound), "selector": r.selector,
+                           "execution_time": r.execution_time, "created_at": r.created_at}
+                          for r in page.runs],
+                "total": page.total_runs, "limit": page.limit, "offset": page.offset,
+            },
+        }
+
+
+def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest) -> dict[str, Any]:
+    """POST /datasets/{id}/solve: solve a stored set against one of its budgets or a new one."""
+    with session_scope(state.database_url) as session:
+        ps = q.get_set_with_projects(session=session, set_id=set_id)
+        projects = [{"name": p.name, "cost": p.cost} for p in ps.projects]
+        amount: Any = req.budget
+        if req.budget_id is not None:
+            amount = q.budget_in_set(session=session, set_id=set_id, budget_id=req.budget_id).amount
+    result = run_solver(state, projects, amount, req.algorithm, req.time_limit)
+    with session_scope(state.database_url) as session:
+        budget = q.budget_for_amount(session=session, set_id=set_id, amount=amount)
+        run = _record(state, session, set_id, budget.id, result, req.algorithm)
+        return run_payload(run, amount, _selected(run.selected_projects, projects),
+                           result.get("memory_method"), result.get("n"))
+
+
+def result(state: ApiState, run_id: int) -> dict[str, Any]:
+    """GET /results/{run_id}/."""
+    with session_scope(state.database_url) as session:
+        run, amount = q.run_with_budget(session=session, run_id=run_id)
+        rows = q.projects_at(session=session, set_id=run.project_set_id,
+                             positions=run.selected_projects)
+        selected = [{"index": p.position, "name": p.name, "cost": money_out(p.cost)}
+                    for p in rows]
+        return run_payload(run, amount, selected)
+
+
+def database_health(state: ApiState) -> dict[str, Any]:
+    """{"ok": bool, "backend": ...}: one connection opened and closed."""
+    backend = state.database_url.split(":", 1)[0].split("+", 1)[0]
+    try:
+        check_connection(state.database_url)
+    except Exception as exc:  # any failure means "not healthy"; the reason is logged, not sent
+        log.warning("health: database check failed: %s", type(exc).__name__)
+        return {"ok": False, "backend": backend}
+    return {"ok": True, "backend": backend}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metrics import ApiMetrics
@@ -12,8 +13,12 @@ from api.metrics import ApiMetrics
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
-class BodyTooLarge(Exception):
-    """Raised from `receive` when the streamed body passes the limit."""
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` when the streamed body passes the limit (FastAPI lets an
+    HTTPException from the body read through; any other error would become a 400)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
 
 
 async def _send_413(send: Send, limit: int) -> None:
@@ -54,7 +59,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -1,0 +1,1 @@
+"""REST API tests (named http_api so nothing shadows the `api` package)."""

@@ -1,0 +1,63 @@
+"""`budget api` and the deployment files (compose is checked only where a docker client runs)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from cli.main import main
+from config.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_budget_api_starts_uvicorn_with_the_settings(monkeypatch) -> None:
+    """`budget api` serves the app factory on API_HOST, API_PORT with API_WORKERS."""
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setenv("API_HOST", "0.0.0.0")
+    monkeypatch.setenv("API_PORT", "8123")
+    monkeypatch.setenv("API_WORKERS", "3")
+    get_settings.cache_clear()
+    try:
+        assert main(["api"]) == 0
+        assert main(["api", "--port", "9000", "--workers", "1"]) == 0
+    finally:
+        get_settings.cache_clear()
+    (args, kw), (_, kw2) = calls
+    assert args == ("api.app:create_app",) and kw["factory"] is True
+    assert (kw["host"], kw["port"], kw["workers"]) == ("0.0.0.0", 8123, 3)
+    assert (kw2["port"], kw2["workers"]) == (9000, 1)
+
+
+def test_env_example_documents_every_api_setting() -> None:
+    """.env.example names each API setting and holds no real secret."""
+    text = (ROOT / ".env.example").read_text()
+    for name in ("DATABASE_URL", "API_HOST", "API_PORT", "API_WORKERS", "API_MAX_PROJECTS",
+                 "API_MAX_BODY_BYTES", "API_MAX_TIME_LIMIT", "API_SOLVE_TIME_CAP",
+                 "API_CORS_ORIGINS", "PREFECT_API_URL", "POSTGRES_PASSWORD"):
+        assert name in text, name
+    assert "change-me" in text
+
+
+def _compose_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _compose_available(), reason="no docker client with the compose plugin")
+def test_compose_file_is_valid(tmp_path) -> None:
+    """`docker compose config` accepts compose.yaml (with the example env and secrets)."""
+    env = tmp_path / ".env"
+    env.write_text((ROOT / ".env.example").read_text())
+    result = subprocess.run(
+        ["docker", "compose", "-f", str(ROOT / "compose.yaml"), "--env-file", str(env),
+         "--profile", "dask", "config", "--quiet"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr

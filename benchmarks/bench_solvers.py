@@ -341,7 +341,8 @@ def machine(load: float) -> str:
         f"{model}, {cores} CPUs, {mem} RAM; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}; numpy {np.__version__}, scipy {scipy.__version__} "
         f"(HiGHS), ortools {ortools.__version__}; git {commit}; "
-        f"1-min load average at start {load:.2f}"
+        f"1-min load average {load:.2f} at start, {os.getloadavg()[0]:.2f} at end "
+        "(other jobs on the machine perturb the timings)"
     )
 
 

@@ -378,7 +378,9 @@ def report(
         "building, solving; minimum of 3 runs when a run takes < 100 ms), each call in a fresh "
         f"forked process with time limit {limit:g} s. A plain number is a proven optimum. "
         "`\\*` answered but did not prove optimality; "
-        f"`T` killed at the hard limit ({hard:g} s); `R` refused or failed (with a reason); "
+        f"`T` killed at the hard limit ({hard:g} s; OR-Tools DP ignores its time limit, so "
+        "an answer it proves between the limit and the kill still counts); "
+        "`R` refused or failed (with a reason); "
         "`S` skipped (see notes); `C` crashed; **WRONG** claimed optimal below the best known "
         "total; **INFEASIBLE** answer over budget or bad indices. `best known` is the largest "
         "feasible total any method found. Instances come from `solvers.instances` "
@@ -501,7 +503,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--timeout must be > 0, got {args.timeout}")
 
     table = methods()
-    names = [m for m in table if not args.only or m in args.only.split(",")]
+    wanted = [m for m in args.only.split(",") if m]
+    unknown = sorted(set(wanted) - set(table))
+    if unknown:
+        parser.error(f"--only: unknown method(s) {', '.join(unknown)}; valid: {', '.join(table)}")
+    names = [m for m in table if not wanted or m in wanted]
     if "auto" not in names:
         names.insert(0, "auto")
     cases = build_suite(args.quick)

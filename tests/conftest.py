@@ -8,13 +8,24 @@ PostgreSQL tests skip with the reason, except under `CI=true`, where they fail.
     sqlite_migrated_url / pg_migrated_url  a database at Alembic head
     db_url / migrated_db_url              parametrized over both ("sqlite", "postgres")
     session                               an ORM session on `migrated_db_url`
+    prefect_harness                       one Prefect test server for the whole session
+
+Prefect reads its settings when first imported, so `PREFECT_HOME` (a throwaway folder, never
+the user's home) and a generous ephemeral-server startup timeout are set here, before any test
+module can import Prefect.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="budget-prefect-home-"))
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_UI_ENABLED", "false")
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -30,6 +41,22 @@ _PG_FIXTURES = {"pg_admin_url", "pg_url", "pg_migrated_url", "pg_template"}
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers the pipeline tests use (also listed for --strict-markers)."""
+    config.addinivalue_line(
+        "markers", "e2e: end to end through a real Prefect server, `budget serve` and a browser"
+    )
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test server (its own temporary database) for every test that asks for it."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

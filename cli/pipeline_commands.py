@@ -1,0 +1,334 @@
+"""`budget generate | benchmark | export | serve | demo`: the Prefect pipeline from the shell.
+
+Each command runs its flow in this process. Without `PREFECT_API_URL` Prefect starts an
+ephemeral local server (15-50 s here; the timeout is raised to 120 s); with it, runs are
+recorded on that server. `DATABASE_URL` points every command at PostgreSQL (default: the
+embedded SQLite file). `--json` prints one JSON object on stdout (logs stay on stderr); on a
+terminal, long work shows a progress bar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+# Prefect reads these when first imported, which happens in the handlers below.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+if sys.stderr.isatty():  # keep the progress bar readable: task-run chatter goes to the API only
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL", "WARNING")
+
+ALL = "all"
+
+
+def _csv_ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integers like 10,50,200, got {text!r}") from None
+
+
+def _csv(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _instances_options(p: argparse.ArgumentParser, sizes: str | None = None) -> None:
+    p.add_argument("--sizes", type=_csv_ints, default=None,
+                   help=f"comma-separated n, e.g. {sizes or '10,50,200'}")
+    p.add_argument("--per-size", type=int, default=None, help="instances per family and size")
+    p.add_argument("--families", type=_csv, default=None, help="comma-separated families")
+    p.add_argument("--seed", type=int, default=None, help="base seed (default 0)")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--data-dir", default=None, help="folder for outputs (default: settings)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the pipeline commands to `subparsers`."""
+    g = subparsers.add_parser("generate", help="generate and store seeded datasets")
+    _instances_options(g)
+    g.add_argument("--no-parquet", action="store_true", help="do not write data/datasets/")
+    _common(g)
+    g.set_defaults(handler=handle_generate)
+
+    b = subparsers.add_parser("benchmark", help="benchmark algorithms across sizes (Prefect)")
+    _instances_options(b)
+    _benchmark_options(b)
+    b.add_argument("--dask-address", default=None,
+                   help="tcp://HOST:PORT of a Dask scheduler (default: settings.dask_address)")
+    b.add_argument("--dask-workers", type=int, default=None,
+                   help="start a local Dask cluster with N single-threaded worker processes")
+    b.add_argument("--batches", type=int, default=None, help="solver tasks (default 4/worker)")
+    b.add_argument("--remeasure", action="store_true",
+                   help="run pairs already recorded again (default: add only what is missing)")
+    b.add_argument("--no-export", action="store_true", help="skip the Parquet export")
+    _common(b)
+    b.set_defaults(handler=handle_benchmark)
+
+    e = subparsers.add_parser("export", help="export runs and snapshots to Parquet")
+    e.add_argument("--since-hours", type=float, default=None, help="only the last N hours")
+    e.add_argument("--no-snapshots", action="store_true", help="runs only")
+    _common(e)
+    e.set_defaults(handler=handle_export)
+
+    s = subparsers.add_parser("serve", help="serve the deployments on PREFECT_API_URL")
+    s.add_argument("--keep-schedules", action="store_true",
+                   help="leave schedules active when serve stops (default: pause them)")
+    s.add_argument("--limit", type=int, default=None, help="most flow runs at once")
+    s.add_argument("--nightly-cron", default=None, help="benchmark/nightly cron (0 2 * * *)")
+    s.add_argument("--daily-cron", default=None, help="export-metrics/daily cron (30 3 * * *)")
+    s.add_argument("--list", action="store_true", help="print the deployments and exit")
+    s.add_argument("--json", action="store_true", help="with --list: one JSON object")
+    s.set_defaults(handler=handle_serve)
+
+    d = subparsers.add_parser("demo", help="generate → benchmark → snapshot → export, small")
+    _instances_options(d, sizes="10,30,100")
+    _benchmark_options(d)
+    _common(d)
+    d.set_defaults(handler=handle_demo)
+
+
+def _benchmark_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--algorithms", type=_csv, default=None,
+                   help="comma-separated algorithms, or 'all' (default)")
+    p.add_argument("--time-limit", type=float, default=None, help="seconds per solve (> 0)")
+    p.add_argument("--no-memory", action="store_true", help="skip the traced memory pass")
+
+
+def _given(args: argparse.Namespace, **names: str) -> dict[str, Any]:
+    """Parameter fields from the options the user gave (others keep the model defaults)."""
+    out = {}
+    for field, attr in names.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            out[field] = value
+    return out
+
+
+def _instance_fields(args: argparse.Namespace) -> dict[str, Any]:
+    fields = _given(args, sizes="sizes", per_size="per_size", families="families", seed="seed",
+                    data_dir="data_dir")
+    algorithms = getattr(args, "algorithms", None)
+    if algorithms and algorithms != [ALL]:
+        fields["algorithms"] = algorithms
+    fields.update(_given(args, time_limit="time_limit"))
+    if getattr(args, "no_memory", False):
+        fields["measure_memory"] = False
+    return fields
+
+
+def _params(model: type, fields: dict[str, Any]):
+    """Build flow parameters; a bad value is one `error:` line naming the field (exit 2)."""
+    from pydantic import ValidationError
+
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "parameters"
+        raise ValueError(f"{where}: {first['msg']} (got {first.get('input')!r})") from None
+
+
+def _emit(args: argparse.Namespace, doc: dict[str, Any], human) -> int:
+    if args.json:
+        print(json.dumps(doc, default=str))
+    else:
+        human(doc)
+    return 0
+
+
+def _run(flow_call):
+    """Run a flow; a database that cannot be reached becomes one `error:` line (exit 2)."""
+    from db.errors import DatabaseUnavailableError
+
+    try:
+        return flow_call()
+    except DatabaseUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _progress_bar(args: argparse.Namespace):
+    """A rich progress bar fed by the flow's batch progress, on a terminal without --json."""
+    from contextlib import nullcontext
+
+    if args.json or not sys.stdout.isatty():
+        return nullcontext()
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tasks.artifacts import add_progress_listener, remove_progress_listener
+
+    @contextmanager
+    def bar():
+        with Progress(TextColumn("solver batches"), BarColumn(), TextColumn("{task.completed}/"
+                      "{task.total}"), TimeElapsedColumn(), transient=False) as progress:
+            task_id = progress.add_task("batches", total=None)
+
+            def listener(done: int, total: int) -> None:
+                progress.update(task_id, completed=done, total=total)
+
+            add_progress_listener(listener)
+            try:
+                yield
+            finally:
+                remove_progress_listener(listener)
+
+    return bar()
+
+
+# ------------------------------------------------------------------ handlers
+
+
+def handle_generate(args: argparse.Namespace) -> int:
+    """`budget generate`."""
+    from flows.params import GenerateParams
+
+    fields = _given(args, sizes="sizes", per_size="per_size", families="families", seed="seed",
+                    data_dir="data_dir")
+    if args.no_parquet:
+        fields["write_parquet"] = False
+    params = _params(GenerateParams, fields)
+    from flows.generate import generate_datasets
+
+    out = _run(lambda: generate_datasets(params))
+    return _emit(args, out, lambda d: print(
+        f"{d['datasets']} datasets ({d['created']} new), seed {d['seed']}; "
+        f"Parquet: {d['datasets_dir'] or 'not written'}"))
+
+
+def _runner(args: argparse.Namespace):
+    """The solver task runner: Dask (an address, or N local workers) or the default threads."""
+    from config import get_settings
+
+    address = args.dask_address or get_settings().dask_address
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise ValueError(f"--dask-workers: must be >= 1 (got {args.dask_workers})")
+    if not address and not args.dask_workers:
+        return None, 1
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        if not address.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+            raise ValueError(f"--dask-address: expected tcp://HOST:PORT (got {address!r})")
+        from distributed import Client
+
+        with Client(address, timeout=10) as client:
+            workers = max(1, len(client.scheduler_info().get("workers", {})))
+        return DaskTaskRunner(address=address), workers
+    kwargs = {"n_workers": args.dask_workers, "threads_per_worker": 1, "processes": True,
+              "dashboard_address": None}
+    return DaskTaskRunner(cluster_kwargs=kwargs), args.dask_workers
+
+
+def _print_benchmark(d: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"benchmark {d['flow_run_id']}")
+    for col in ("algorithm", "size", "family", "runs", "exact", "p50 s", "accuracy"):
+        table.add_column(col, justify="right" if col not in ("algorithm", "family") else "left")
+    for r in d.get("snapshot", []):
+        acc = r["accuracy_mean"]
+        table.add_row(r["algorithm_name"], r["size_bucket"], r["family"], str(r["run_count"]),
+                      f"{r['exact_rate']:.0%}", f"{r['time_p50']:.4f}",
+                      "-" if acc is None else f"{acc:.4f}")
+    console.print(table)
+    console.print(
+        f"{d['instances']} instances, {d['runs']} runs, {d['skipped']} skipped, "
+        f"{d['already_recorded']} already recorded; wall {d['wall_seconds']:.2f} s, solver "
+        f"{d['solver_seconds']:.2f} s, orchestration overhead {d['orchestration_overhead']:.1%}")
+    console.print(f"export: {d['export_path']}\nplot:   {d['plot_path']}")
+
+
+def _benchmark_doc(out: dict[str, Any], started: float) -> dict[str, Any]:
+    return {**out, "command_seconds": round(time.perf_counter() - started, 3)}
+
+
+def handle_benchmark(args: argparse.Namespace) -> int:
+    """`budget benchmark`."""
+    from flows.params import BenchmarkParams
+
+    started = time.perf_counter()
+    runner, workers = _runner(args)
+    fields = _instance_fields(args) | _given(args, batches="batches")
+    fields.update(workers=workers, remeasure=args.remeasure, export=not args.no_export)
+    params = _params(BenchmarkParams, fields)
+    from flows.benchmark import benchmark
+
+    flow = benchmark if runner is None else benchmark.with_options(task_runner=runner)
+    with _progress_bar(args):
+        out = _run(lambda: flow(params))
+    return _emit(args, _benchmark_doc(out, started), _print_benchmark)
+
+
+def handle_export(args: argparse.Namespace) -> int:
+    """`budget export`."""
+    from flows.params import ExportParams
+
+    fields = _given(args, since_hours="since_hours", data_dir="data_dir")
+    fields["include_snapshots"] = not args.no_snapshots
+    params = _params(ExportParams, fields)
+    from flows.export import export_metrics
+
+    out = _run(lambda: export_metrics(params))
+    return _emit(args, out, lambda d: print(
+        f"{d['runs']} runs → {d['runs_path']}\n{d['snapshots']} snapshot rows → "
+        f"{d['snapshots_path']}"))
+
+
+def handle_demo(args: argparse.Namespace) -> int:
+    """`budget demo`: the Quickstart's main job."""
+    from flows.params import DemoParams
+
+    started = time.perf_counter()
+    params = _params(DemoParams, _instance_fields(args))
+    from flows.demo import demo
+
+    with _progress_bar(args):
+        out = _run(lambda: demo(params))
+    bench = _benchmark_doc(out["benchmark"], started)
+    doc = {**out, "benchmark": bench}
+
+    def human(d: dict[str, Any]) -> None:
+        _print_benchmark(bench)
+        g, e = d["generate"], d["export"]
+        print(f"datasets: {g['datasets']} ({g['created']} new) → {g['datasets_dir']}")
+        print(f"metrics export: {e['runs']} runs → {e['runs_path']}; {e['snapshots']} snapshot "
+              f"rows → {e['snapshots_path']}")
+        print(f"logs: {(params.data_dir or _data_dir())}/logs/pipeline.jsonl")
+
+    return _emit(args, doc, human)
+
+
+def _data_dir() -> str:
+    from config import get_settings
+
+    return str(get_settings().data_dir)
+
+
+def handle_serve(args: argparse.Namespace) -> int:
+    """`budget serve`: register the deployments on PREFECT_API_URL and run them until stopped."""
+    from flows import deployments as dep
+
+    kwargs = _given(args, nightly_cron="nightly_cron", daily_cron="daily_cron")
+    built = dep.build_deployments(**kwargs)
+    names = [f"{d.flow_name}/{d.name}" for d in built]
+    if args.list:
+        return _emit(args, {"deployments": names, "train_included": dep.train_flow() is not None},
+                     lambda d: print("\n".join(d["deployments"])))
+    if not os.environ.get("PREFECT_API_URL"):
+        print("error: budget serve needs a running Prefect server: start `prefect server start` "
+              "and set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)", file=sys.stderr)
+        return 2
+    dep.serve_all(built, keep_schedules=args.keep_schedules, limit=args.limit)
+    return 0

@@ -1,0 +1,83 @@
+"""The deployments `budget serve` registers and serves with `prefect.serve`.
+
+    benchmark/nightly   cron, seed derived from the scheduled date (new instances each night)
+    export-metrics/daily  cron, the last 24 hours
+    solve/adhoc, generate-datasets/adhoc, benchmark/adhoc   no schedule: started from the UI/API
+    train-selector/weekly  only when `flows.train_selector` (the ML issue) is importable
+
+Served this way, flow runs execute in subprocesses of the `budget serve` process. Stopping it
+pauses the schedules unless `pause_on_shutdown=False` (`budget serve --keep-schedules`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from prefect import serve
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
+
+from flows import names
+from flows.benchmark import benchmark
+from flows.export import export_metrics
+from flows.generate import generate_datasets
+from flows.solve import solve
+
+NIGHTLY_CRON = "0 2 * * *"
+DAILY_CRON = "30 3 * * *"
+WEEKLY_CRON = "0 4 * * 0"
+_MODULE = EntrypointType.MODULE_PATH
+
+
+def _name(qualified: str) -> str:
+    return qualified.split("/", 1)[1]
+
+
+def train_flow() -> Any | None:
+    """The ML engineer's `train_selector_flow`, or None when its module is not there yet."""
+    try:
+        module = importlib.import_module("flows.train_selector")
+    except ImportError:
+        return None
+    return getattr(module, "train_selector_flow", None)
+
+
+def build_deployments(
+    *,
+    nightly_cron: str = NIGHTLY_CRON,
+    daily_cron: str = DAILY_CRON,
+    weekly_cron: str = WEEKLY_CRON,
+    tags: list[str] | None = None,
+) -> list[RunnerDeployment]:
+    """Every deployment, ready for `prefect.serve`."""
+    tags = tags or ["budget"]
+    out = [
+        benchmark.to_deployment(_name(names.BENCHMARK_NIGHTLY), cron=nightly_cron, tags=tags,
+                                parameters={"params": {"seed": None}},
+                                description="Nightly benchmark on instances drawn for the date.",
+                                entrypoint_type=_MODULE),
+        export_metrics.to_deployment(_name(names.EXPORT_DAILY), cron=daily_cron, tags=tags,
+                                     parameters={"params": {"since_hours": 24}},
+                                     description="Daily Parquet export of the last 24 hours.",
+                                     entrypoint_type=_MODULE),
+        solve.to_deployment(_name(names.SOLVE_ADHOC), tags=tags, entrypoint_type=_MODULE,
+                            description="Solve one instance (inline, file or dataset id)."),
+        generate_datasets.to_deployment(_name(names.GENERATE_ADHOC), tags=tags,
+                                        entrypoint_type=_MODULE,
+                                        description="Generate and store seeded datasets."),
+        benchmark.to_deployment(_name(names.BENCHMARK_ADHOC), tags=tags, entrypoint_type=_MODULE,
+                                description="Benchmark on demand (the API starts this one)."),
+    ]
+    train = train_flow()
+    if train is not None:
+        out.append(train.to_deployment(_name(names.TRAIN_WEEKLY), cron=weekly_cron, tags=tags,
+                                       entrypoint_type=_MODULE,
+                                       description="Weekly retraining of the selector."))
+    return out
+
+
+def serve_all(deployments: list[RunnerDeployment], *, keep_schedules: bool = False,
+              limit: int | None = None) -> None:
+    """Register and serve until interrupted (blocks)."""
+    serve(*deployments, pause_on_shutdown=not keep_schedules, limit=limit,
+          print_starting_message=True)

@@ -1,0 +1,52 @@
+"""`solve`: one instance (inline, a file, or a stored dataset) solved and recorded.
+
+The flow users start by hand from the UI; its default parameters solve the bundled example
+portfolio, so a Quick run works as is.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from config.settings import REPO_ROOT
+from flows._runtime import current_flow_run_id
+from flows.names import SOLVE_FLOW
+from flows.params import SolveParams
+from tasks.data import (
+    build_instance,
+    ensure_database,
+    load_dataset,
+    load_projects_file,
+    store_datasets,
+)
+from tasks.records import raise_alerts, record_solve
+from tasks.solving import solve_instance
+
+EXAMPLE = SolveParams(path=str(REPO_ROOT / "data" / "examples" / "portfolio.csv"),
+                      budget="1500000.00")
+
+
+@flow(name=SOLVE_FLOW, validate_parameters=True)
+def solve(params: SolveParams = EXAMPLE) -> dict:
+    """Solve the instance with `params.algorithm` (default auto) and record the run."""
+    run_id = current_flow_run_id()
+    url = params.database_url
+    ensure_database(url)
+    if params.dataset_id is not None:
+        ds = load_dataset(params.dataset_id, url)
+        projects, own_budget = ds["projects"], (ds["budgets"] or [{}])[0].get("amount")
+        name = ds["name"]
+    elif params.path is not None:
+        projects, own_budget = load_projects_file(params.path)
+        name = f"file:{params.path}"
+    else:
+        projects, own_budget, name = params.projects, None, "inline"
+    instance = build_instance(projects, params.budget, own_budget, name)
+    stored = store_datasets([instance], url)[0]
+    result = solve_instance(instance["projects"], instance["budget"], params.algorithm,
+                            params.time_limit)
+    run = record_solve(result, stored, run_id, url, params.data_dir)
+    raise_alerts([{**result, "dataset_id": stored["dataset_id"], "n": stored["n"]}], run_id,
+                 url, params.data_dir)
+    return {"run_id": run, "dataset_id": stored["dataset_id"], "budget_id": stored["budget_id"],
+            "flow_run_id": run_id, **result}

@@ -1,0 +1,252 @@
+"""Pure benchmark planning and bookkeeping: instances, skip rules, batches, accuracy, alerts.
+
+No Prefect, no database: every function takes plain data and returns plain data, so it is
+tested directly and runs unchanged on a Dask worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import solvers
+from solvers.instances import generate
+
+__all__ = [
+    "accuracy_by_run",
+    "alerts_for",
+    "derive_seed",
+    "generate_instances",
+    "instance_specs",
+    "make_batches",
+    "plan_jobs",
+    "run_rows",
+    "solve_batch",
+    "summarize",
+    "would_refuse",
+]
+
+SEEDS_PER_BASE = 1000  # instance seeds are base * 1000 + k, k < per_size <= 1000
+
+
+def derive_seed(day: date) -> int:
+    """A seed from a calendar day (YYYYMMDD): a nightly run draws new instances each night and
+    the same instances when that night is run again."""
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def instance_specs(
+    families: Sequence[str], sizes: Sequence[int], per_size: int, seed: int
+) -> list[dict[str, Any]]:
+    """(family, n, seed) for every instance of a benchmark, in a stable order."""
+    return [
+        {"family": family, "n": n, "seed": seed * SEEDS_PER_BASE + k}
+        for family in families
+        for n in sizes
+        for k in range(per_size)
+    ]
+
+
+def generate_instances(specs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Generate each spec with `solvers.instances.generate` (plain dicts, names included)."""
+    out = []
+    for spec in specs:
+        inst = generate(spec["family"], spec["n"], spec["seed"])
+        out.append(
+            {
+                "name": f"{inst.family}-n{inst.n}-s{inst.seed}",
+                "family": inst.family,
+                "n": inst.n,
+                "seed": inst.seed,
+                "params": inst.params,
+                "projects": inst.projects(),
+                "budget": inst.budget,
+            }
+        )
+    return out
+
+
+def would_refuse(algorithm: str, n_fit: int, all_fit: bool, limits: solvers.Limits) -> str | None:
+    """Why `algorithm` would refuse an instance with `n_fit` items after preprocessing, or None."""
+    if all_fit:
+        return None
+    if algorithm == "brute_force" and n_fit > limits.brute_force_max_n:
+        return f"skipped: brute force refuses n={n_fit} > {limits.brute_force_max_n}"
+    if algorithm == "meet_in_the_middle" and n_fit > limits.mitm_max_n:
+        return f"skipped: meet in the middle refuses n={n_fit} > {limits.mitm_max_n}"
+    return None
+
+
+def plan_jobs(
+    datasets: Sequence[Mapping[str, Any]],
+    algorithms: Sequence[str],
+    recorded: Iterable[tuple[int, int, str]] = (),
+    limits: solvers.Limits = solvers.DEFAULT_LIMITS,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """Jobs to run, pairs skipped (with the reason), and how many pairs were already recorded.
+
+    `datasets` carry `dataset_id`, `budget_id`, `family`, `n`, `costs`, `budget`. The natural
+    key of a run is (dataset, budget, requested algorithm): pairs in `recorded` are not run
+    again, so a rerun after a crash adds only what is missing. The same dataset listed twice
+    (equal content) is planned once.
+    """
+    done = set(recorded)
+    jobs, skipped, already = [], [], 0
+    seen: set[tuple[int, int]] = set()
+    for ds in datasets:
+        key = (ds["dataset_id"], ds["budget_id"])
+        if key in seen:
+            continue
+        seen.add(key)
+        feats = solvers.features(ds["costs"], ds["budget"], limits)
+        n_fit, all_fit = int(feats["n_fit"]), bool(feats["all_fit"])
+        todo = []
+        for algorithm in algorithms:
+            if (*key, algorithm) in done:
+                already += 1
+                continue
+            reason = would_refuse(algorithm, n_fit, all_fit, limits)
+            if reason is None:
+                todo.append(algorithm)
+            else:
+                skipped.append({"dataset_id": key[0], "budget_id": key[1], "family": ds["family"],
+                                "n": ds["n"], "algorithm": algorithm, "reason": reason})
+        if todo:
+            jobs.append({**{k: ds[k] for k in ("dataset_id", "budget_id", "family", "n",
+                                               "costs", "budget")}, "algorithms": todo})
+    return jobs, skipped, already
+
+
+def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int) -> list[list[dict[str, Any]]]:
+    """Split jobs into at most `n_batches` batches of similar estimated cost (largest first,
+    each to the lightest batch). The estimate is n × algorithms, enough to spread big ones."""
+    if n_batches < 1:
+        raise ValueError(f"n_batches must be >= 1, got {n_batches}")
+    loads = [0.0] * min(n_batches, max(len(jobs), 1))
+    batches: list[list[dict[str, Any]]] = [[] for _ in loads]
+    for job in sorted(jobs, key=lambda j: -(j["n"] + 10) * len(j["algorithms"])):
+        i = loads.index(min(loads))
+        batches[i].append(dict(job))
+        loads[i] += (job["n"] + 10) * len(job["algorithms"])
+    return [b for b in batches if b]
+
+
+def solve_batch(
+    batch: Sequence[Mapping[str, Any]],
+    time_limits: Mapping[str, float],
+    default_time_limit: float,
+    measure_memory: bool = True,
+) -> dict[str, Any]:
+    """Solve every (instance, algorithm) of a batch; results plus the seconds spent solving.
+
+    `solvers.solve` times an untraced pass and, when `measure_memory`, measures memory in a
+    second tracemalloc pass; `solver_seconds` counts both (it is solver work, not overhead).
+    """
+    results = []
+    start = time.perf_counter()
+    for job in batch:
+        for algorithm in job["algorithms"]:
+            limit = time_limits.get(algorithm, default_time_limit)
+            result = solvers.solve(job["costs"], job["budget"], algorithm=algorithm,
+                                   time_limit=limit, measure_memory=measure_memory)
+            results.append({**result, "dataset_id": job["dataset_id"],
+                            "budget_id": job["budget_id"], "family": job["family"],
+                            "n": job["n"], "requested_algorithm": algorithm})
+    return {"results": results, "solver_seconds": time.perf_counter() - start}
+
+
+def run_rows(results: Iterable[Mapping[str, Any]], flow_run_id: str | None) -> list[dict]:
+    """Rows for `db.record_runs`: each result with its set, budget and lineage."""
+    return [{**r, "project_set_id": r["dataset_id"], "budget_id": r["budget_id"],
+             "requested_algorithm": r["requested_algorithm"], "flow_run_id": flow_run_id}
+            for r in results]
+
+
+def accuracy_by_run(results: Sequence[Mapping[str, Any]]) -> list[float | None]:
+    """Each result's total over the best *proven* total of the same instance (an exact run's
+    total), 1.0 when that optimum is 0; None for failed runs or when nothing was proven."""
+    best: dict[tuple[int, int], float] = {}
+    for r in results:
+        if r["status"] == "exact":
+            best[(r["dataset_id"], r["budget_id"])] = float(r["total_cost"])
+    out: list[float | None] = []
+    for r in results:
+        opt = best.get((r["dataset_id"], r["budget_id"]))
+        if r["status"] == "failed" or opt is None:
+            out.append(None)
+        else:
+            out.append(float(r["total_cost"]) / opt if opt > 0 else 1.0)
+    return out
+
+
+def alerts_for(
+    results: Sequence[Mapping[str, Any]],
+    *,
+    time_seconds: float,
+    memory_mb: float,
+    fallback_count: int,
+    flow_run_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Alerts for a set of results: failed runs, slow or memory-hungry runs, and the hybrid
+    answering approximately `fallback_count` times or more."""
+    alerts = []
+
+    def ctx(r: Mapping[str, Any]) -> dict[str, Any]:
+        return {"flow_run_id": flow_run_id, "dataset_id": r.get("dataset_id"),
+                "algorithm": r.get("algorithm"), "n": r.get("n"),
+                "execution_time": r.get("execution_time"), "memory_used": r.get("memory_used")}
+
+    for r in results:
+        where = f"{r.get('requested_algorithm') or r.get('algorithm')} on dataset " \
+                f"{r.get('dataset_id')} (n={r.get('n')})"
+        if r["status"] == "failed":
+            alerts.append({"kind": "run_failed", "severity": "error", "context": ctx(r),
+                           "message": f"{where} failed: {r.get('reason')}"})
+        if (r.get("execution_time") or 0.0) > time_seconds:
+            alerts.append({"kind": "slow_run", "severity": "warning", "context": ctx(r),
+                           "message": f"{where} took {r['execution_time']:.2f} s "
+                                      f"(threshold {time_seconds:g} s)"})
+        if (r.get("memory_used") or 0.0) > memory_mb:
+            alerts.append({"kind": "high_memory", "severity": "warning", "context": ctx(r),
+                           "message": f"{where} peaked at {r['memory_used']:.1f} MiB "
+                                      f"(threshold {memory_mb:g} MiB)"})
+    fallbacks = [r for r in results
+                 if r.get("requested_algorithm") == "hybrid" and r["status"] == "approximate"]
+    if len(fallbacks) >= fallback_count:
+        alerts.append({
+            "kind": "hybrid_fallback", "severity": "warning",
+            "message": f"hybrid answered approximately {len(fallbacks)} times in one run "
+                       f"(threshold {fallback_count})",
+            "context": {"flow_run_id": flow_run_id, "count": len(fallbacks),
+                        "dataset_ids": sorted({r["dataset_id"] for r in fallbacks})[:50]},
+        })
+    return alerts
+
+
+def summarize(
+    results: Sequence[Mapping[str, Any]],
+    *,
+    wall_seconds: float,
+    solver_seconds: float,
+    workers: int = 1,
+) -> dict[str, Any]:
+    """Counts and the orchestration overhead: the share of wall time not spent solving,
+    (wall − solver_seconds / workers) / wall, floored at 0."""
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    busy = solver_seconds / max(workers, 1)
+    overhead = max(0.0, wall_seconds - busy) / wall_seconds if wall_seconds > 0 else 0.0
+    return {"runs": len(results), "statuses": statuses, "wall_seconds": round(wall_seconds, 4),
+            "solver_seconds": round(solver_seconds, 4),
+            "orchestration_overhead": round(overhead, 4)}
+
+
+def params_key(params: Mapping[str, Any]) -> str:
+    """A short stable hash of JSON-able parameters (for file names and artifact keys)."""
+    blob = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]

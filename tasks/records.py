@@ -1,0 +1,96 @@
+"""Database tasks: what is recorded already, record runs, alerts and snapshots (retried)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
+
+from config import get_settings
+from db.alerts import record_alerts
+from db.engine import session_scope
+from db.models import AlgorithmRun
+from db.runs import record_runs
+from db.snapshots import compute_snapshot
+from tasks import jsonlog, plan
+from tasks._io import IO_RETRIES
+
+
+def log_path(data_dir: str | None) -> Path:
+    """The JSON-lines log file: `<data_dir>/logs/pipeline.jsonl`."""
+    return Path(data_dir or get_settings().data_dir) / "logs" / "pipeline.jsonl"
+
+
+@task(name="recorded-pairs", cache_policy=NO_CACHE, **IO_RETRIES)
+def recorded_pairs(dataset_ids: list[int], database_url: str | None) -> list[tuple]:
+    """(dataset, budget, requested algorithm) already recorded for these datasets."""
+    if not dataset_ids:
+        return []
+    runs = AlgorithmRun.__table__.c
+    stmt = select(runs.project_set_id, runs.budget_id, runs.requested_algorithm).where(
+        runs.project_set_id.in_(sorted(set(dataset_ids)))).distinct()
+    with session_scope(database_url) as session:
+        return [tuple(row) for row in session.execute(stmt)]
+
+
+@task(name="record-runs", cache_policy=NO_CACHE, **IO_RETRIES)
+def record_results(results: list[dict[str, Any]], flow_run_id: str | None,
+                   database_url: str | None, data_dir: str | None) -> int:
+    """Store results in one transaction (all or nothing), then log one JSON line per run."""
+    with session_scope(database_url) as session:
+        count = record_runs(session=session, runs=plan.run_rows(results, flow_run_id))
+    jsonlog.log_runs(jsonlog.pipeline_logger(log_path(data_dir)), results, flow_run_id)
+    return count
+
+
+@task(name="raise-alerts", cache_policy=NO_CACHE, **IO_RETRIES)
+def raise_alerts(results: list[dict[str, Any]], flow_run_id: str | None,
+                 database_url: str | None, data_dir: str | None) -> list[dict[str, Any]]:
+    """Alerts for these results (thresholds from settings): stored, and logged as WARNING."""
+    s = get_settings()
+    alerts = plan.alerts_for(results, time_seconds=s.alert_time_seconds,
+                             memory_mb=s.alert_memory_mb, fallback_count=s.alert_fallback_count,
+                             flow_run_id=flow_run_id)
+    if alerts:
+        with session_scope(database_url) as session:
+            record_alerts(session=session, alerts=alerts)
+        logger = get_run_logger()
+        for a in alerts:
+            logger.warning("alert %s: %s", a["kind"], a["message"])
+        jsonlog.log_alerts(jsonlog.pipeline_logger(log_path(data_dir)), alerts)
+    return alerts
+
+
+_SNAPSHOT_FIELDS = ("algorithm_name", "size_bucket", "family", "run_count", "exact_rate",
+                    "time_mean", "time_p50", "time_p95", "memory_mean", "memory_max",
+                    "accuracy_mean")
+
+
+@task(name="take-snapshot", cache_policy=NO_CACHE, **IO_RETRIES)
+def take_snapshot(since: datetime | None, flow_run_id: str | None,
+                  database_url: str | None) -> list[dict[str, Any]]:
+    """Aggregate runs created at/after `since` into one snapshot (one transaction)."""
+    with session_scope(database_url) as session:
+        rows = compute_snapshot(session=session, since=since, flow_run_id=flow_run_id)
+        return [{k: getattr(r, k) for k in _SNAPSHOT_FIELDS} for r in rows]
+
+
+@task(name="record-solve", cache_policy=NO_CACHE, **IO_RETRIES)
+def record_solve(result: dict[str, Any], dataset: dict[str, Any], flow_run_id: str | None,
+                 database_url: str | None, data_dir: str | None) -> int:
+    """Store one solve's result (its dataset already stored); returns the run id."""
+    from db.runs import record_run
+
+    with session_scope(database_url) as session:
+        run = record_run(session=session, project_set_id=dataset["dataset_id"],
+                         budget_id=dataset["budget_id"], result=result,
+                         flow_run_id=flow_run_id,
+                         requested_algorithm=result.get("requested_algorithm"))
+        run_id = run.id
+    row = {**result, "dataset_id": dataset["dataset_id"], "n": dataset.get("n")}
+    jsonlog.log_runs(jsonlog.pipeline_logger(log_path(data_dir)), [row], flow_run_id)
+    return run_id

@@ -1,0 +1,35 @@
+"""Solver tasks: CPU work, never retried (a solver is deterministic; a retry repeats a bug)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+import solvers
+from tasks import plan
+
+
+@task(name="solve-batch", cache_policy=NO_CACHE, retries=0)
+def solve_batch(batch: list[dict[str, Any]], time_limits: dict[str, float],
+                default_time_limit: float, measure_memory: bool = True) -> dict[str, Any]:
+    """Solve one batch of (instance, algorithms); see `tasks.plan.solve_batch`."""
+    return plan.solve_batch(batch, time_limits, default_time_limit, measure_memory)
+
+
+@task(name="solve-instance", cache_policy=NO_CACHE, retries=0)
+def solve_instance(projects: list[Any], budget: Any, algorithm: str,
+                   time_limit: float) -> dict[str, Any]:
+    """`solvers.solve` on one instance (time and memory in separate passes)."""
+    return solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit)
+
+
+@task(name="plan-benchmark", cache_policy=NO_CACHE)
+def plan_benchmark(datasets: list[dict[str, Any]], algorithms: list[str],
+                   recorded: list[tuple], n_batches: int) -> dict[str, Any]:
+    """Jobs in balanced batches, the pairs skipped (and why) and the pairs already recorded."""
+    jobs, skipped, already = plan.plan_jobs(datasets, algorithms,
+                                            [tuple(r) for r in recorded])
+    return {"batches": plan.make_batches(jobs, n_batches), "skipped": skipped,
+            "already_recorded": already}

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from db import DatabaseUnavailableError, DataValidationError, NotFoundError
@@ -81,6 +81,12 @@ async def _data_validation(_: Request, exc: DataValidationError) -> JSONResponse
     return validation_error(loc, _short(message), "invalid_data")
 
 
+async def _data_error(_: Request, exc: DataError) -> JSONResponse:
+    # A value the database refused (the edge checks should have caught it): no SQL is sent back.
+    log.warning("database refused a value: %s", str(exc.orig).splitlines()[:1])
+    return validation_error(["body"], "a value was refused by the database", "invalid_data")
+
+
 async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": str(exc)})
 
@@ -94,6 +100,9 @@ async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body that is not UTF-8 JSON: bad input like any other (422)
+        return validation_error(["body"], "the body is not valid UTF-8 JSON", "json_invalid")
     return JSONResponse(status_code=exc.status_code, content={"detail": _short(exc.detail)},
                         headers=getattr(exc, "headers", None))
 
@@ -112,6 +121,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInputError, _invalid_input)
     app.add_exception_handler(UnknownAlgorithmError, _unknown_algorithm)
     app.add_exception_handler(DataValidationError, _data_validation)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(DatabaseUnavailableError, _unavailable)
     app.add_exception_handler(OperationalError, _unavailable)

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from solvers import ALGORITHMS
 from solvers.instances import FAMILIES
@@ -25,6 +25,8 @@ Money = Annotated[
           examples=["1200.50"]),
 ]
 MoneyOut = int | float
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 AlgorithmName = Literal[tuple(ALGORITHMS)]  # type: ignore[valid-type]
 Family = Literal[tuple(FAMILIES)]  # type: ignore[valid-type]
 Status = Literal["exact", "approximate", "failed"]
@@ -42,15 +44,31 @@ def money_out(value: Any) -> MoneyOut | None:
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class ProjectIn(_In):
-    name: str | None = Field(default=None, min_length=1, max_length=200,
-                             description="Defaults to project-<index>.")
+    name: Name | None = Field(default=None, description="Defaults to project-<index>.")
     cost: Money
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(default=None, description="Any JSON object.")
+
+    @field_validator("metadata")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("metadata must not contain NUL characters (\\u0000)")
+        return value
 
     def as_solver_input(self, index: int) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name or f"project-{index}", "cost": str(self.cost)}
@@ -64,8 +82,8 @@ class SolveRequest(_In):
     budget: Money
     algorithm: AlgorithmName = Field(default="auto", description="`auto` lets the selector choose.")
     time_limit: TimeLimit = None
-    name: str = Field(default="api request", min_length=1, max_length=200,
-                      description="Name stored with the project set if it is new.")
+    name: Name = Field(default="api request",
+                       description="Name stored with the project set if it is new.")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "projects": [{"name": "A", "cost": "1200.50"}, {"name": "B", "cost": 800},
@@ -75,7 +93,7 @@ class SolveRequest(_In):
 
 
 class DatasetRequest(_In):
-    name: str = Field(default="dataset", min_length=1, max_length=200)
+    name: Name = "dataset"
     projects: list[ProjectIn] = Field(min_length=1, description="At most API_MAX_PROJECTS.")
     budgets: list[Money] = Field(default_factory=list, max_length=100)
 

@@ -150,3 +150,12 @@ def test_unknown_run_is_404_and_bad_ids_are_422(client: TestClient) -> None:
     assert missing.json() == {"detail": "algorithm run 999999 does not exist"}
     for bad in ("abc", "0", "-1", str(2**63)):
         assert client.get(f"/results/{bad}/").status_code == 422, bad
+
+
+def test_nul_characters_are_422_not_a_database_error(client: TestClient) -> None:
+    """NUL characters (which PostgreSQL text refuses) in names or metadata get 422."""
+    for project in ({"name": "a\x00b", "cost": 1}, {"cost": 1, "metadata": {"k\x00": 1}},
+                    {"cost": 1, "metadata": {"k": ["x\x00"]}}):
+        response = client.post("/solve/", json={"projects": [project], "budget": 1})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["field"].startswith("projects[0]")

@@ -39,9 +39,24 @@ def test_env_example_documents_every_api_setting() -> None:
     text = (ROOT / ".env.example").read_text()
     for name in ("DATABASE_URL", "API_HOST", "API_PORT", "API_WORKERS", "API_MAX_PROJECTS",
                  "API_MAX_BODY_BYTES", "API_MAX_TIME_LIMIT", "API_SOLVE_TIME_CAP",
-                 "API_CORS_ORIGINS", "PREFECT_API_URL", "POSTGRES_PASSWORD"):
+                 "API_CORS_ORIGINS", "PREFECT_API_URL", "POSTGRES_PASSWORD_SECRET"):
         assert name in text, name
     assert "change-me" in text
+
+
+def test_compose_file_declares_the_whole_system() -> None:
+    """compose.yaml parses and has every service, volumes for both databases, and secrets."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = spec["services"]
+    assert {"db", "prefect-db", "prefect-server", "migrate", "serve", "api", "dask-scheduler",
+            "dask-worker"} <= set(services)
+    assert services["dask-worker"]["profiles"] == ["dask"]
+    assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
+    assert "prefectdb:/var/lib/postgresql/data" in services["prefect-db"]["volumes"]
+    assert set(spec["secrets"]) == {"postgres_password", "prefect_db_password"}
+    assert "PASSWORD:" not in (ROOT / "compose.yaml").read_text().replace("_FILE:", "")
 
 
 def _compose_available() -> bool:
@@ -54,8 +69,12 @@ def _compose_available() -> bool:
 @pytest.mark.skipif(not _compose_available(), reason="no docker client with the compose plugin")
 def test_compose_file_is_valid(tmp_path) -> None:
     """`docker compose config` accepts compose.yaml (with the example env and secrets)."""
+    for name in ("postgres_password", "prefect_db_password"):
+        (tmp_path / f"{name}.txt").write_text("example-only\n")
     env = tmp_path / ".env"
-    env.write_text((ROOT / ".env.example").read_text())
+    env.write_text((ROOT / ".env.example").read_text()
+                   + f"POSTGRES_PASSWORD_SECRET={tmp_path / 'postgres_password.txt'}\n"
+                   + f"PREFECT_DB_PASSWORD_SECRET={tmp_path / 'prefect_db_password.txt'}\n")
     result = subprocess.run(
         ["docker", "compose", "-f", str(ROOT / "compose.yaml"), "--env-file", str(env),
          "--profile", "dask", "config", "--quiet"],

@@ -108,5 +108,8 @@ def build_instance(projects: list[Any], budget: Any, fallback_budget: Any,
     chosen = budget if budget is not None else fallback_budget
     if chosen is None:
         raise ValueError("budget: none given and the source carries none")
-    return {"name": name[:200], "family": "custom", "n": len(projects), "seed": None,
-            "params": {"source": name[:200]}, "projects": list(projects), "budget": chosen}
+    items = [dict(p) if isinstance(p, dict) else {"cost": p} for p in projects]
+    for i, item in enumerate(items):
+        item.setdefault("name", f"project-{i}")  # the name db.datasets gives unnamed projects
+    return {"name": name[:200], "family": "custom", "n": len(items), "seed": None,
+            "params": {"source": name[:200]}, "projects": items, "budget": chosen}

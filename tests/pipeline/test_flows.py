@@ -1,0 +1,177 @@
+"""The flows end to end under one Prefect test server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+import duckdb
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+from sqlalchemy import func, select
+
+from config import get_settings
+from db.alerts import list_alerts
+from db.engine import session_scope
+from db.errors import DatabaseUnavailableError
+from db.models import AlgorithmRun, AnalyticsSnapshot, ProjectSet
+from db.snapshots import size_bucket
+from flows.benchmark import benchmark
+from flows.export import export_metrics
+from flows.generate import generate_datasets
+from flows.params import BenchmarkParams, ExportParams, GenerateParams, SolveParams
+from flows.solve import solve
+from tasks import plan
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+SMALL = {"sizes": [8, 30], "per_size": 1, "families": ["uniform", "portfolio"],
+         "algorithms": ["brute_force", "dp", "greedy", "hybrid", "auto"], "time_limit": 2.0,
+         "measure_memory": False}
+
+
+def _count(url: str, model) -> int:
+    with session_scope(url) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_benchmark_records_snapshots_exports_and_plots(migrated_db_url, tmp_path) -> None:
+    """One benchmark: every planned pair recorded, brute force skipped at n=30, a snapshot,
+    a Hive-partitioned export readable by pyarrow, pandas and DuckDB, and a PNG plot."""
+    out = benchmark(BenchmarkParams(database_url=migrated_db_url, data_dir=str(tmp_path),
+                                    **SMALL))
+    assert out["instances"] == 4 and out["skipped"] == 2  # brute force at n=30, two families
+    assert out["runs"] == 4 * 5 - 2 == _count(migrated_db_url, AlgorithmRun)
+    assert 0.0 <= out["orchestration_overhead"] <= 1.0
+    assert out["snapshot_rows"] == _count(migrated_db_url, AnalyticsSnapshot) > 0
+    with session_scope(migrated_db_url) as s:
+        flow_ids = set(s.scalars(select(AlgorithmRun.flow_run_id)))
+    assert flow_ids == {out["flow_run_id"]}
+
+    root = out["export_path"]
+    table = ds.dataset(root, format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == out["runs"]
+    assert {"date", "algorithm_name", "code_version", "export_flow_run_id"} <= set(
+        table.column_names)
+    assert len(pd.read_parquet(root)) == out["runs"]
+    n = duckdb.sql(f"select count(*) from read_parquet('{root}/**/*.parquet', "
+                   "hive_partitioning=true)").fetchall()[0][0]
+    assert n == out["runs"]
+    with open(out["plot_path"], "rb") as png:
+        assert png.read(4) == b"\x89PNG"
+    assert (tmp_path / "logs" / "pipeline.jsonl").read_text().count("\n") >= out["runs"]
+
+
+def test_snapshot_accuracy_matches_accuracy_against_the_proven_optimum(
+        migrated_db_url, tmp_path) -> None:
+    """The snapshot's accuracy_mean equals the mean of total / proven optimum per group (every
+    instance here has an exact run, so "best known" is the proven optimum)."""
+    out = benchmark(BenchmarkParams(database_url=migrated_db_url, data_dir=str(tmp_path),
+                                    export=False, plot=False, **SMALL))
+    with session_scope(migrated_db_url) as s:
+        rows = s.execute(select(AlgorithmRun, ProjectSet.family, ProjectSet.n_projects)
+                         .join(ProjectSet)).all()
+        results = [{"dataset_id": r.project_set_id, "budget_id": r.budget_id,
+                    "status": r.match_type, "total_cost": r.total_cost,
+                    "key": (r.algorithm_name, size_bucket(n), fam)} for r, fam, n in rows]
+    accuracy = plan.accuracy_by_run(results)
+    groups: dict[tuple, list[float]] = {}
+    for a, r in zip(accuracy, results, strict=True):
+        assert a is not None or r["status"] == "failed"
+        if a is not None:
+            groups.setdefault(r["key"], []).append(a)
+    assert len(out["snapshot"]) == len(groups)
+    for snap in out["snapshot"]:
+        expect = groups[(snap["algorithm_name"], snap["size_bucket"], snap["family"])]
+        assert snap["accuracy_mean"] == pytest.approx(sum(expect) / len(expect))
+
+
+def test_rerun_adds_no_duplicate_datasets_or_runs(migrated_db_url, tmp_path) -> None:
+    """Running the same benchmark twice stores nothing new the second time."""
+    params = BenchmarkParams(database_url=migrated_db_url, data_dir=str(tmp_path),
+                             export=False, plot=False, **SMALL)
+    first = benchmark(params)
+    sets, runs = _count(migrated_db_url, ProjectSet), _count(migrated_db_url, AlgorithmRun)
+    second = benchmark(params)
+    assert second["runs"] == 0 and second["already_recorded"] == first["runs"]
+    assert second["datasets_created"] == 0
+    assert (_count(migrated_db_url, ProjectSet), _count(migrated_db_url, AlgorithmRun)) == (
+        sets, runs)
+
+
+def test_generate_is_idempotent_and_writes_parquet(migrated_db_url, tmp_path) -> None:
+    """The same seed twice stores nothing new; each dataset is one Parquet file with its budget."""
+    params = GenerateParams(database_url=migrated_db_url, data_dir=str(tmp_path),
+                            sizes=[5, 12], per_size=2, families=["uniform", "portfolio"])
+    first = generate_datasets(params)
+    second = generate_datasets(params)
+    assert first["created"] == first["datasets"] == 8 and second["created"] == 0
+    files = sorted((tmp_path / "datasets").rglob("*.parquet"))
+    assert len(files) == 8
+    table = ds.dataset(files[0]).to_table()
+    assert table.column_names == ["name", "cost"] and b"budget" in table.schema.metadata
+
+
+def test_solve_flow_inline_file_and_dataset_id(migrated_db_url, tmp_path) -> None:
+    """`solve` takes an inline instance, a file or a dataset id, solves with auto, records it."""
+    common = {"database_url": migrated_db_url, "data_dir": str(tmp_path)}
+    inline = solve(SolveParams(projects=[3, 5, 4], budget=8, **common))
+    assert inline["total_cost"] == 8 and inline["status"] == "exact"
+    assert inline["requested_algorithm"] == "auto"
+    path = tmp_path / "p.csv"
+    path.write_text("name,cost\na,10.50\nb,20\nc,7.25\n")
+    from_file = solve(SolveParams(path=str(path), budget="30", **common))
+    assert from_file["total_cost"] == 27.25
+    again = solve(SolveParams(dataset_id=from_file["dataset_id"], **common))
+    assert again["dataset_id"] == from_file["dataset_id"]  # same content: same dataset
+    assert again["total_cost"] == 27.25  # the dataset's own budget
+    with session_scope(migrated_db_url) as s:
+        runs = s.scalars(select(AlgorithmRun).order_by(AlgorithmRun.id)).all()
+        assert [r.id for r in runs] == [inline["run_id"], from_file["run_id"], again["run_id"]]
+        assert all(r.requested_algorithm == "auto" for r in runs)
+
+
+def test_export_flow_writes_runs_and_snapshots(sqlite_migrated_url, tmp_path) -> None:
+    """`export-metrics` writes every run and snapshot row, partitioned by date (+algorithm)."""
+    benchmark(BenchmarkParams(database_url=sqlite_migrated_url, data_dir=str(tmp_path),
+                              export=False, plot=False, **SMALL))
+    out = export_metrics(ExportParams(database_url=sqlite_migrated_url, data_dir=str(tmp_path)))
+    assert out["runs"] == _count(sqlite_migrated_url, AlgorithmRun)
+    assert out["snapshots"] == _count(sqlite_migrated_url, AnalyticsSnapshot)
+    snaps = ds.dataset(out["snapshots_path"], partitioning="hive").to_table()
+    assert snaps.num_rows == out["snapshots"] and "date" in snaps.column_names
+
+
+def test_alerts_are_stored_when_thresholds_are_crossed(sqlite_migrated_url, tmp_path,
+                                                      monkeypatch) -> None:
+    """With a tiny time threshold every timed run raises a stored `slow_run` alert."""
+    monkeypatch.setenv("ALERT_TIME_SECONDS", "0.000000001")
+    get_settings.cache_clear()
+    try:
+        out = benchmark(BenchmarkParams(database_url=sqlite_migrated_url,
+                                        data_dir=str(tmp_path), export=False, plot=False,
+                                        **SMALL))
+    finally:
+        get_settings.cache_clear()
+    with session_scope(sqlite_migrated_url) as s:
+        alerts = list_alerts(session=s, kind="slow_run", limit=1000)
+        assert len(alerts) == out["alerts"] > 0
+        assert alerts[0].context["flow_run_id"] == out["flow_run_id"]
+
+
+def test_unreachable_database_fails_cleanly_after_retries(tmp_path) -> None:
+    """A database that does not answer fails the flow with one clear error after retrying."""
+    url = "postgresql+psycopg2://postgres@127.0.0.1:1/nowhere"
+    start = time.perf_counter()
+    with pytest.raises(DatabaseUnavailableError, match=r"127\.0\.0\.1:1\b"):
+        benchmark(BenchmarkParams(database_url=url, data_dir=str(tmp_path), **SMALL))
+    assert time.perf_counter() - start >= 3.0  # retried with backoff (1 s, then 3 s)
+    assert not (tmp_path / "datasets").exists() and not (tmp_path / "exports").exists()
+
+
+def test_bad_parameters_fail_before_any_work(sqlite_url, tmp_path) -> None:
+    """Invalid parameters reach no task: the database is not even created."""
+    with pytest.raises(Exception, match="time_limit"):
+        benchmark(params={"database_url": sqlite_url, "time_limit": 0})
+    with pytest.raises(Exception, match="sizes"):
+        benchmark(params={"database_url": sqlite_url, "sizes": [-3]})
+    assert not (tmp_path / "test.db").exists()

@@ -1,0 +1,158 @@
+"""Pure pipeline helpers, tested directly: planning, batching, accuracy, alerts, params, logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from pydantic import ValidationError
+
+import solvers
+from flows.params import BenchmarkParams, ExportParams, GenerateParams, SolveParams
+from tasks import jsonlog, plan
+
+
+def _ds(i: int, n: int, costs=None, budget=None) -> dict:
+    costs = costs or list(range(1, n + 1))
+    return {"dataset_id": i, "budget_id": 100 + i, "family": "uniform", "n": n, "costs": costs,
+            "budget": budget if budget is not None else sum(costs) // 2}
+
+
+def test_instance_specs_are_stable_and_complete() -> None:
+    """Every family × size × k appears once, with seeds that do not collide across bases."""
+    specs = plan.instance_specs(["uniform", "pthree"], [10, 50], 3, seed=2)
+    assert len(specs) == 12
+    assert specs == plan.instance_specs(["uniform", "pthree"], [10, 50], 3, seed=2)
+    assert {s["seed"] for s in specs} == {2000, 2001, 2002}
+
+
+def test_brute_force_is_skipped_above_its_limit_not_run() -> None:
+    """Brute force (n_fit > 24) and meet in the middle (> 46) are planned as skipped."""
+    jobs, skipped, already = plan.plan_jobs(
+        [_ds(1, 10), _ds(2, 30), _ds(3, 60)], ["brute_force", "meet_in_the_middle", "dp"])
+    assert already == 0
+    assert [(s["dataset_id"], s["algorithm"]) for s in skipped] == [
+        (2, "brute_force"), (3, "brute_force"), (3, "meet_in_the_middle")]
+    assert all(s["reason"].startswith("skipped:") for s in skipped)
+    assert {j["dataset_id"]: j["algorithms"] for j in jobs} == {
+        1: ["brute_force", "meet_in_the_middle", "dp"], 2: ["meet_in_the_middle", "dp"],
+        3: ["dp"]}
+
+
+def test_nothing_is_skipped_when_everything_fits() -> None:
+    """An instance whose projects all fit is trivial for every algorithm, whatever its size."""
+    _, skipped, _ = plan.plan_jobs([_ds(1, 40, budget=10**6)], ["brute_force"])
+    assert skipped == []
+
+
+def test_recorded_pairs_and_duplicate_datasets_are_not_planned_again() -> None:
+    """The natural key (dataset, budget, algorithm) makes a rerun add only what is missing."""
+    jobs, _, already = plan.plan_jobs([_ds(1, 10), _ds(1, 10)], ["dp", "greedy"],
+                                      recorded=[(1, 101, "dp")])
+    assert already == 1
+    assert jobs == [{**{k: v for k, v in _ds(1, 10).items()}, "algorithms": ["greedy"]}]
+
+
+def test_batches_cover_every_job_once_and_balance_load() -> None:
+    """Batches partition the jobs; the biggest jobs are spread over different batches."""
+    jobs = [{**_ds(i, n), "algorithms": ["dp"]} for i, n in enumerate([200, 200, 10, 10, 50])]
+    batches = plan.make_batches(jobs, 2)
+    assert sorted(j["dataset_id"] for b in batches for j in b) == [0, 1, 2, 3, 4]
+    assert [sum(j["n"] == 200 for j in b) for b in batches] == [1, 1]
+    assert plan.make_batches([], 4) == []
+    with pytest.raises(ValueError, match="n_batches"):
+        plan.make_batches(jobs, 0)
+
+
+def test_solve_batch_returns_one_result_per_pair_with_solver_seconds() -> None:
+    """A batch solves each (instance, algorithm) with its own time limit and sums solver time."""
+    batch = [{**_ds(1, 12), "algorithms": ["dp", "greedy"]}]
+    out = plan.solve_batch(batch, {"dp": 5.0}, 1.0, measure_memory=False)
+    assert [r["requested_algorithm"] for r in out["results"]] == ["dp", "greedy"]
+    assert out["results"][0]["status"] == "exact"
+    assert out["solver_seconds"] >= sum(r["execution_time"] for r in out["results"])
+
+
+def test_accuracy_is_against_the_best_proven_total() -> None:
+    """Accuracy = total / exact total of the same instance; None without a proof or if failed."""
+    rows = [
+        {"dataset_id": 1, "budget_id": 1, "status": "exact", "total_cost": 100},
+        {"dataset_id": 1, "budget_id": 1, "status": "approximate", "total_cost": 90},
+        {"dataset_id": 1, "budget_id": 1, "status": "failed", "total_cost": 0},
+        {"dataset_id": 2, "budget_id": 2, "status": "approximate", "total_cost": 5},
+    ]
+    assert plan.accuracy_by_run(rows) == [1.0, 0.9, None, None]
+
+
+def test_alerts_fire_on_failure_thresholds_and_repeated_hybrid_fallback() -> None:
+    """Failed runs, slow or memory-hungry runs and ≥k approximate hybrids each raise an alert."""
+    base = {"dataset_id": 1, "n": 10, "execution_time": 0.1, "memory_used": 1.0}
+    results = [
+        {**base, "status": "failed", "algorithm": "dp", "requested_algorithm": "dp",
+         "reason": "refused"},
+        {**base, "status": "exact", "algorithm": "dp", "requested_algorithm": "dp",
+         "execution_time": 9.0, "memory_used": 900.0},
+        *[{**base, "status": "approximate", "algorithm": "hybrid",
+           "requested_algorithm": "hybrid"}] * 3,
+    ]
+    alerts = plan.alerts_for(results, time_seconds=5, memory_mb=512, fallback_count=3,
+                             flow_run_id="f")
+    assert sorted(a["kind"] for a in alerts) == [
+        "high_memory", "hybrid_fallback", "run_failed", "slow_run"]
+    assert plan.alerts_for(results[2:4], time_seconds=5, memory_mb=512, fallback_count=3) == []
+
+
+def test_overhead_is_the_share_of_wall_not_spent_solving() -> None:
+    """(wall − solver/workers) / wall, floored at 0."""
+    assert plan.summarize([], wall_seconds=10, solver_seconds=9)["orchestration_overhead"] == 0.1
+    two = plan.summarize([], wall_seconds=10, solver_seconds=18, workers=2)
+    assert two["orchestration_overhead"] == 0.1
+    assert plan.summarize([], wall_seconds=1, solver_seconds=2)["orchestration_overhead"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "field"),
+    [
+        (BenchmarkParams, {"sizes": [10, -5]}, "sizes"),
+        (BenchmarkParams, {"algorithms": ["quantum"]}, "algorithms"),
+        (BenchmarkParams, {"families": ["nope"]}, "families"),
+        (BenchmarkParams, {"time_limit": 0}, "time_limit"),
+        (BenchmarkParams, {"per_size": 0}, "per_size"),
+        (GenerateParams, {"families": ["todd"], "sizes": [50]}, "todd"),
+        (ExportParams, {"since_hours": -1}, "since_hours"),
+        (SolveParams, {"path": "x.csv", "dataset_id": 3}, "exactly one"),
+        (SolveParams, {"projects": [1, 2]}, "budget"),
+        (BenchmarkParams, {"surprise": 1}, "surprise"),
+    ],
+)
+def test_bad_parameters_are_rejected_naming_the_field(model, fields, field) -> None:
+    """Parameter models reject nonsense before any work, naming what is wrong."""
+    with pytest.raises(ValidationError, match=field):
+        model(**fields)
+
+
+def test_parameter_schema_lists_algorithms_and_families_for_the_ui_form() -> None:
+    """The JSON schema Prefect renders has enums for algorithms and families, and bounds."""
+    schema = BenchmarkParams.model_json_schema()
+    props = schema["properties"]
+    assert props["algorithms"]["items"]["enum"] == list(solvers.ALGORITHMS)
+    assert "psix" in props["families"]["items"]["enum"]
+    assert props["time_limit"]["exclusiveMinimum"] == 0
+    assert all(p.get("description") for p in props.values())
+
+
+def test_json_log_lines_are_one_object_each(tmp_path) -> None:
+    """Each run is one JSON line with timestamp, level, flow-run id, dataset, algorithm, n."""
+    path = tmp_path / "logs" / "p.jsonl"
+    logger = jsonlog.pipeline_logger(path)
+    jsonlog.log_runs(logger, [{"dataset_id": 4, "algorithm": "dp", "n": 10, "status": "exact",
+                               "execution_time": 0.01, "memory_used": 0.2}], "run-1")
+    jsonlog.log_alerts(logger, [{"kind": "slow_run", "message": "slow", "context": {"n": 3}}])
+    for handler in logger.handlers:
+        handler.flush()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines[0]["flow_run_id"] == "run-1" and lines[0]["dataset_id"] == 4
+    assert {"timestamp", "level", "algorithm", "n", "execution_time"} <= set(lines[0])
+    assert lines[1]["level"] == logging.getLevelName(logging.WARNING)
+    assert lines[1]["kind"] == "slow_run"

@@ -1,0 +1,12 @@
+"""The ML algorithm selector: history, features, labels, training, evaluation, serving.
+
+Pure modules (no database, no Prefect): ``features``, ``history``, ``labels``, ``evaluate``,
+``train``, ``report``. ``serving`` is the one module that reads the model registry (through
+``db.model_registry``) to load the champion for the consumers of ``solvers.solve``.
+Submodules are imported on demand: ``import ml`` stays cheap.
+"""
+
+DEFAULT_MODEL_NAME = "selector"
+"""Registry name of the selector model (``ModelVersion.name``)."""
+
+__all__ = ["DEFAULT_MODEL_NAME"]

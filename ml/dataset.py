@@ -1,0 +1,109 @@
+"""Turn instance records with their runs into the arrays training and evaluation use.
+
+A record is ``{"key", "family", "projects", "budget", "runs": [run, ...]}`` (what
+``ml.history.run_history`` yields and ``db.model_registry.load_training_history`` returns).
+A candidate with no run on an instance costs PAR10 there; when an algorithm ran twice on the
+same instance, its fastest solving run counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import solvers
+
+from . import features as ml_features
+from .history import CANDIDATES
+from .labels import PAR_FACTOR, best_proven_total, label, run_cost
+
+__all__ = ["Dataset", "build_dataset"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Rows are instances; cost/time columns follow ``candidates``."""
+
+    keys: list[str]
+    families: list[str]
+    X: np.ndarray  # (n, f) float64
+    feature_names: tuple[str, ...]
+    candidates: tuple[str, ...]
+    costs: np.ndarray  # (n, k) PAR10 costs
+    times: np.ndarray  # (n, k) raw times (0 where not run)
+    labels: np.ndarray  # (n,) int index into candidates
+    hybrid_cost: np.ndarray  # (n,) cost of hybrid's own runs (PAR10 when none)
+    rules_cost: np.ndarray  # (n,) cost of what the rule-based auto would run
+    rules_choice: list[str]
+    time_limit: float
+
+    @property
+    def pick_names(self) -> tuple[str, ...]:
+        """Names a fixed selector may pick: the candidates, plus ``hybrid`` if not one."""
+        return self.candidates if "hybrid" in self.candidates else (*self.candidates, "hybrid")
+
+    @property
+    def pick_costs(self) -> np.ndarray:
+        """Costs with one column per ``pick_names``."""
+        if "hybrid" in self.candidates:
+            return self.costs
+        return np.hstack([self.costs, self.hybrid_cost.reshape(-1, 1)])
+
+    @property
+    def par10(self) -> float:
+        return PAR_FACTOR * self.time_limit
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def _costs_of(runs: Sequence[Mapping[str, Any]], best: Any, time_limit: float
+              ) -> tuple[dict[str, float], dict[str, float]]:
+    costs: dict[str, float] = {}
+    times: dict[str, float] = {}
+    for run in runs:
+        name = run["algorithm"]
+        cost = run_cost(run, best, time_limit)
+        if name not in costs or (cost, run["execution_time"]) < (costs[name], times[name]):
+            costs[name], times[name] = cost, float(run["execution_time"])
+    return costs, times
+
+
+def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
+                  candidates: Sequence[str] = CANDIDATES) -> Dataset:
+    """Features, PAR10 costs, labels and baseline costs for every record."""
+    cands = tuple(candidates)
+    par10 = PAR_FACTOR * time_limit
+    keys, families, rows, cost_rows, time_rows, labels = [], [], [], [], [], []
+    hybrid, rules_cost, rules_choice = [], [], []
+    for rec in records:
+        runs = list(rec["runs"])
+        best = best_proven_total(runs)
+        costs, times = _costs_of(runs, best, time_limit)
+        full = {a: costs.get(a, par10) for a in cands}
+        base = solvers.features(rec["projects"], rec["budget"])
+        choice = solvers.rules(base)
+        keys.append(rec["key"])
+        families.append(rec.get("family", "custom"))
+        rows.append(ml_features.vector(base))
+        cost_rows.append([full[a] for a in cands])
+        time_rows.append([times.get(a, 0.0) for a in cands])
+        labels.append(cands.index(label(full, times, cands)))
+        hybrid.append(costs.get("hybrid", par10))
+        rules_choice.append(choice)
+        rules_cost.append(costs.get(choice, par10))
+    f = len(ml_features.FEATURE_NAMES)
+    return Dataset(
+        keys=keys, families=families,
+        X=np.array(rows, dtype=np.float64).reshape(-1, f),
+        feature_names=ml_features.FEATURE_NAMES, candidates=cands,
+        costs=np.array(cost_rows, dtype=np.float64).reshape(-1, len(cands)),
+        times=np.array(time_rows, dtype=np.float64).reshape(-1, len(cands)),
+        labels=np.array(labels, dtype=np.int64),
+        hybrid_cost=np.array(hybrid, dtype=np.float64),
+        rules_cost=np.array(rules_cost, dtype=np.float64),
+        rules_choice=rules_choice, time_limit=time_limit,
+    )

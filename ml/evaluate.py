@@ -1,0 +1,153 @@
+"""Side-by-side evaluation on repeated stratified K-fold, as in ASlib / OASC.
+
+Every method is scored on the same held-out folds: the learned selectors (fitted on the
+training folds), the rule-based ``auto``, ``hybrid`` (its own runs), the single best solver
+(SBS: the candidate with the lowest mean cost on the *training* folds) and the virtual best
+solver (VBS: the per-instance oracle over the candidates).
+
+The **remaining gap** is (selector − VBS) / (SBS − VBS) on mean PAR10: 0 is the oracle, 1 is
+no better than always running the SBS. When SBS == VBS there is nothing to close: the gap is 0
+for a method that matches them and +inf for one that is worse (negative values mean better
+than the VBS, possible for ``rules``/``hybrid``, which may run ``hybrid``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from .dataset import Dataset
+from .models import make_model
+
+__all__ = [
+    "BASELINES",
+    "Evaluation",
+    "evaluate",
+    "folds",
+    "remaining_gap",
+    "score",
+]
+
+BASELINES = ("rules", "hybrid", "sbs", "vbs")
+
+
+def remaining_gap(selector: float, vbs: float, sbs: float) -> float:
+    """(selector − vbs) / (sbs − vbs); 0 or +inf when sbs == vbs (see module docstring)."""
+    if math.isclose(sbs, vbs, rel_tol=1e-12, abs_tol=1e-12):
+        return 0.0 if selector <= vbs + 1e-12 else math.inf
+    return (selector - vbs) / (sbs - vbs)
+
+
+def folds(labels: np.ndarray, n_splits: int = 5, seeds: Sequence[int] = (0, 1, 2)
+          ) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """(seed, fold, train_idx, test_idx) for stratified K-fold repeated over ``seeds``.
+
+    Labels rarer than ``n_splits`` are pooled into one stratum so stratification never fails.
+    """
+    values, counts = np.unique(labels, return_counts=True)
+    rare = set(values[counts < n_splits].tolist())
+    strata = np.array([-1 if y in rare else y for y in labels.tolist()])
+    if len(labels) < n_splits:
+        raise ValueError(f"need at least {n_splits} instances to evaluate, got {len(labels)}")
+    if 0 < (strata == -1).sum() < n_splits and (strata >= 0).any():
+        strata[strata == -1] = np.bincount(strata[strata >= 0]).argmax()
+    out = []
+    for seed in seeds:
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        for k, (tr, te) in enumerate(splitter.split(np.zeros(len(labels)), strata)):
+            out.append((seed, k, tr, te))
+    return out
+
+
+def score(picked: np.ndarray, par10: float) -> tuple[float, float]:
+    """(mean PAR10, % solved to the proven optimum) of the costs a method incurred."""
+    return float(np.mean(picked)), float(100.0 * np.mean(picked < par10))
+
+
+@dataclass
+class Evaluation:
+    """Per-fold rows and the pooled summary per method."""
+
+    fold_rows: list[dict[str, Any]]
+    summary: list[dict[str, Any]]
+    oof_choice: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (repeat, n)
+    oof_cost: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def method(self, name: str) -> dict[str, Any]:
+        return next(row for row in self.summary if row["method"] == name)
+
+    def best_model(self, kinds: Sequence[str]) -> str:
+        rows = [self.method(k) for k in kinds]
+        return min(rows, key=lambda r: (r["par10"], kinds.index(r["method"])))["method"]
+
+
+def _pick(costs: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    return costs[np.arange(len(chosen)), chosen]
+
+
+def evaluate(ds: Dataset, kinds: Sequence[str], n_splits: int = 5,
+             seeds: Sequence[int] = (0, 1, 2),
+             extra: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
+             model_params: dict[str, dict[str, Any]] | None = None) -> Evaluation:
+    """Fit each model kind on every training fold and score every method on its test fold.
+
+    ``extra``: fixed selectors (e.g. the current champion) mapping feature rows to indices into
+    ``ds.pick_names``; they are scored on the same test folds without fitting.
+    """
+    extra = extra or {}
+    model_params = model_params or {}
+    methods = [*kinds, *extra, *BASELINES]
+    fold_rows: list[dict[str, Any]] = []
+    n = len(ds)
+    n_rep = len(seeds)
+    oof_cost = {m: np.zeros((n_rep, n)) for m in methods}
+    oof_choice = {m: np.full((n_rep, n), -1, dtype=np.int64) for m in [*kinds, *extra, "sbs"]}
+    rep_of = {s: i for i, s in enumerate(seeds)}
+    for seed, k, tr, te in folds(ds.labels, n_splits, seeds):
+        r = rep_of[seed]
+        test_costs = ds.costs[te]
+        per: dict[str, np.ndarray] = {}
+        for kind in kinds:
+            model = make_model(kind, **model_params.get(kind, {}))
+            model.fit(ds.X[tr], ds.costs[tr], ds.labels[tr])
+            chosen = model.predict(ds.X[te])
+            oof_choice[kind][r, te] = chosen
+            per[kind] = _pick(test_costs, chosen)
+        for name, fn in extra.items():
+            chosen = fn(ds.X[te])
+            oof_choice[name][r, te] = chosen
+            per[name] = _pick(ds.pick_costs[te], chosen)
+        sbs = int(np.argmin(ds.costs[tr].mean(axis=0)))
+        oof_choice["sbs"][r, te] = sbs
+        per["sbs"] = test_costs[:, sbs]
+        per["vbs"] = test_costs.min(axis=1)
+        per["rules"] = ds.rules_cost[te]
+        per["hybrid"] = ds.hybrid_cost[te]
+        sbs_m, vbs_m = per["sbs"].mean(), per["vbs"].mean()
+        for m in methods:
+            oof_cost[m][r, te] = per[m]
+            par10, solved = score(per[m], ds.par10)
+            fold_rows.append({"seed": seed, "fold": k, "method": m, "par10": par10,
+                              "solved_pct": solved,
+                              "remaining_gap": remaining_gap(par10, vbs_m, sbs_m),
+                              "worse_than_sbs": bool(par10 > sbs_m + 1e-12)})
+    summary = []
+    sbs_all, vbs_all = oof_cost["sbs"].mean(), oof_cost["vbs"].mean()
+    for m in methods:
+        rows = [row for row in fold_rows if row["method"] == m]
+        mean = float(oof_cost[m].mean())
+        summary.append({
+            "method": m,
+            "par10": mean,
+            "solved_pct": float(100.0 * np.mean(oof_cost[m] < ds.par10)),
+            "remaining_gap": remaining_gap(mean, vbs_all, sbs_all),
+            "max_fold_gap": max(row["remaining_gap"] for row in rows),
+            "folds_worse_than_sbs": sum(row["worse_than_sbs"] for row in rows),
+            "folds": len(rows),
+        })
+    return Evaluation(fold_rows, summary, oof_choice, oof_cost)

@@ -1,0 +1,145 @@
+"""A covering run history built by calling the solvers, independent of the pipeline.
+
+``plan_instances(count, seed)`` draws (family, n, seed, params) over every family of
+``solvers.instances`` with sizes spanning the regions where different algorithms win: tiny n
+(brute force, meet in the middle), mid n with large coefficients (meet in the middle vs
+backtracking), large n with small coefficients (dp, greedy), dense money portfolios (hybrid).
+``run_history(plan, time_limit)`` solves each instance with every algorithm in ``ALGORITHMS``
+(the candidates plus ``hybrid``, its own baseline) and returns plain rows.
+
+Runs an algorithm is known to refuse (brute force above ``Limits.brute_force_max_n``, meet in
+the middle above ``Limits.mitm_max_n``) are not executed: they are recorded as ``failed`` with
+time 0 and the reason, which costs them the PAR10 penalty like any failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import solvers
+from solvers.instances import FAMILIES, TODD_MAX_N, generate
+
+__all__ = [
+    "ALGORITHMS",
+    "CANDIDATES",
+    "instance_key",
+    "plan_instances",
+    "run_history",
+    "run_instance",
+]
+
+CANDIDATES: tuple[str, ...] = (
+    "brute_force", "dp", "backtracking", "greedy", "meet_in_the_middle",
+)
+"""Algorithms the selector chooses among (``hybrid`` and ``auto`` are compared, not chosen)."""
+ALGORITHMS: tuple[str, ...] = (*CANDIDATES, "hybrid")
+
+# n ranges (log-uniform) per family, chosen from where the algorithms' costs cross over
+_N_RANGE = {
+    "uniform": (4, 3000), "portfolio": (4, 400), "pe": (4, 600), "pthree": (4, 1500),
+    "psix": (4, 600), "evenodd": (4, 1500), "avis": (4, 250), "todd": (3, TODD_MAX_N),
+    "somatoth": (4, 1500),
+}
+
+
+def _params(family: str, rng: random.Random) -> dict[str, Any]:
+    if family == "uniform":
+        return {"high": rng.choice([10, 100, 1000, 10**5, 10**7]),
+                "budget_ratio": round(rng.uniform(0.05, 0.95), 3)}
+    if family == "portfolio":
+        return {"sigma": rng.choice([0.3, 1.0, 2.0]),
+                "budget_ratio": round(rng.uniform(0.05, 0.9), 3)}
+    if family == "pe":
+        return {"e": rng.randint(1, 12)}
+    return {}
+
+
+def plan_instances(count: int, seed: int = 0, families: Sequence[str] = FAMILIES,
+                   max_n: int | None = None) -> list[dict[str, Any]]:
+    """``count`` instance specs ``{"family", "n", "seed", "params"}``, round-robin over families.
+
+    Deterministic in ``(count, seed, families, max_n)``. ``max_n`` caps every family's sizes
+    (small histories for tests). Families whose instance does not depend on the seed
+    (``avis``, ``todd``) get distinct n where they can, so specs rarely repeat content.
+    """
+    rng = random.Random(seed)
+    specs: list[dict[str, Any]] = []
+    used: set[tuple[str, int]] = set()
+    for i in range(count):
+        family = families[i % len(families)]
+        low, high = _N_RANGE.get(family, (4, 500))
+        if max_n is not None:
+            low, high = min(low, max_n), max(min(high, max_n), min(low, max_n))
+        n = round(math.exp(rng.uniform(math.log(low), math.log(high))))
+        if family in ("avis", "todd"):
+            tries = 0
+            while (family, n) in used and tries < 50:
+                n = rng.randint(low, high)
+                tries += 1
+            if (family, n) in used:
+                family, n = "uniform", rng.randint(low, high)
+            used.add((family, n))
+        specs.append({"family": family, "n": n, "seed": seed * 1_000_003 + i,
+                      "params": _params(family, rng)})
+    return specs
+
+
+def instance_key(costs: Sequence[Any], budget: Any) -> str:
+    """Content key of an instance (sha256 of costs and budget as text)."""
+    blob = json.dumps([[str(c) for c in costs], str(budget)], separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _refusal(algorithm: str, n: int, limits: solvers.Limits) -> str | None:
+    if algorithm == "brute_force" and n > limits.brute_force_max_n:
+        return f"not run: brute_force refuses n > {limits.brute_force_max_n}"
+    if algorithm == "meet_in_the_middle" and n > limits.mitm_max_n:
+        return f"not run: meet_in_the_middle refuses n > {limits.mitm_max_n}"
+    return None
+
+
+def run_instance(projects: list[Any], budget: Any, time_limit: float,
+                 algorithms: Sequence[str] = ALGORITHMS,
+                 limits: solvers.Limits | None = None) -> list[dict[str, Any]]:
+    """One run row per algorithm (solver result vocabulary, memory not measured)."""
+    lim = limits or solvers.DEFAULT_LIMITS
+    rows = []
+    for algorithm in algorithms:
+        refused = _refusal(algorithm, len(projects), lim)
+        if refused:
+            rows.append({"algorithm": algorithm, "status": "failed", "selected_indices": [],
+                         "total_cost": 0, "upper_bound": None, "execution_time": 0.0,
+                         "memory_used": None, "reason": refused, "time_limit": time_limit})
+            continue
+        result = solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit,
+                               limits=lim, measure_memory=False)
+        rows.append({
+            "algorithm": result["algorithm"], "status": result["status"],
+            "selected_indices": list(result["selected_indices"]),
+            "total_cost": result["total_cost"], "upper_bound": result["upper_bound"],
+            "execution_time": float(result["execution_time"]), "memory_used": None,
+            "reason": result["reason"], "time_limit": time_limit,
+        })
+    return rows
+
+
+def run_history(specs: Iterable[Mapping[str, Any]], time_limit: float = 0.25,
+                algorithms: Sequence[str] = ALGORITHMS) -> Iterator[dict[str, Any]]:
+    """For each spec: ``{"key", "family", "n", "seed", "params", "projects", "budget", "runs"}``.
+
+    Pure apart from the clock: the instance content depends on the spec alone.
+    """
+    for spec in specs:
+        inst = generate(spec["family"], spec["n"], spec["seed"], **spec.get("params", {}))
+        projects = inst.projects()
+        yield {
+            "key": instance_key(inst.costs, inst.budget),
+            "family": inst.family, "n": inst.n, "seed": inst.seed, "params": inst.params,
+            "projects": projects, "budget": inst.budget,
+            "runs": run_instance(projects, inst.budget, time_limit, algorithms),
+        }

@@ -1,0 +1,66 @@
+"""Costs and labels from a hand-made run history: PAR10 for wrong answers, ties by time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.dataset import build_dataset
+from ml.labels import best_proven_total, label, run_cost
+
+TL = 1.0  # cutoff: PAR10 = 10 s
+
+
+def _run(algorithm, status, total, seconds):
+    return {"algorithm": algorithm, "status": status, "total_cost": total,
+            "execution_time": seconds}
+
+
+RUNS = [
+    _run("brute_force", "exact", 12, 0.30),
+    _run("dp", "exact", 11, 0.01),  # claims exact but is wrong: PAR10
+    _run("backtracking", "approximate", 12, 0.20),  # reached the proven optimum: solved
+    _run("greedy", "approximate", 10, 0.001),  # not optimal: PAR10
+    _run("meet_in_the_middle", "exact", 12, 1.5),  # right but over the cutoff: PAR10
+    _run("hybrid", "failed", 0, 0.0),
+]
+
+
+def test_best_proven_total_is_the_largest_exact_total() -> None:
+    """The proven optimum comes from exact runs only (approximate totals prove nothing)."""
+    assert best_proven_total(RUNS) == 12
+    assert best_proven_total([_run("greedy", "approximate", 10, 0.1)]) is None
+
+
+def test_costs_are_time_when_solved_else_par10() -> None:
+    """Wrong, approximate-and-short, too slow and failed runs all cost 10 × the cutoff."""
+    costs = {r["algorithm"]: run_cost(r, best_proven_total(RUNS), TL) for r in RUNS}
+    assert costs == {"brute_force": 0.30, "dp": 10.0, "backtracking": 0.20, "greedy": 10.0,
+                     "meet_in_the_middle": 10.0, "hybrid": 10.0}
+
+
+def test_label_is_cheapest_and_ties_break_by_time() -> None:
+    """Lowest cost wins; equal costs (both PAR10) go to the faster run, then to list order."""
+    cands = ("a", "b", "c")
+    assert label({"a": 0.3, "b": 0.2, "c": 10.0}, {"a": 0.3, "b": 0.2, "c": 0.1}, cands) == "b"
+    assert label({"a": 10.0, "b": 10.0, "c": 10.0}, {"a": 0.5, "b": 0.2, "c": 0.9}, cands) == "b"
+    assert label({"a": 10.0, "b": 10.0, "c": 10.0}, {"a": 0.2, "b": 0.2, "c": 0.2}, cands) == "a"
+
+
+def test_dataset_from_a_hand_made_history() -> None:
+    """build_dataset: cost matrix, label, hybrid's cost and the rules' cost for one instance."""
+    record = {"key": "k1", "family": "custom", "projects": [3, 5, 9, 4], "budget": 12,
+              "runs": RUNS}
+    ds = build_dataset([record], TL)
+    assert ds.candidates[ds.labels[0]] == "backtracking"
+    assert ds.costs.tolist() == [[0.30, 10.0, 0.20, 10.0, 10.0]]
+    assert ds.hybrid_cost.tolist() == [10.0]
+    assert ds.rules_choice == ["meet_in_the_middle"] and ds.rules_cost.tolist() == [10.0]
+    assert np.isfinite(ds.X).all() and ds.X.shape == (1, len(ds.feature_names))
+
+
+def test_missing_candidate_costs_par10_and_repeats_keep_the_best() -> None:
+    """A candidate that never ran costs PAR10; of two runs of one algorithm the better counts."""
+    runs = [_run("dp", "exact", 7, 0.4), _run("dp", "exact", 7, 0.1)]
+    ds = build_dataset([{"key": "k", "projects": [3, 4], "budget": 8, "runs": runs}], TL)
+    costs = dict(zip(ds.candidates, ds.costs[0].tolist(), strict=True))
+    assert costs["dp"] == 0.1 and costs["greedy"] == 10.0

@@ -82,6 +82,8 @@ class SolveRequest(_In):
     budget: Money
     algorithm: AlgorithmName = Field(default="auto", description="`auto` lets the selector choose.")
     time_limit: TimeLimit = None
+    measure_memory: bool = Field(
+        default=False, description="Also measure peak memory (a second, traced pass: slower).")
     name: Name = Field(default="api request",
                        description="Name stored with the project set if it is new.")
 
@@ -104,6 +106,8 @@ class DatasetSolveRequest(_In):
     budget: Money | None = Field(default=None, description="…or a new amount (stored).")
     algorithm: AlgorithmName = "auto"
     time_limit: TimeLimit = None
+    measure_memory: bool = Field(
+        default=False, description="Also measure peak memory (a second, traced pass: slower).")
 
     @model_validator(mode="after")
     def _one_budget(self) -> DatasetSolveRequest:

@@ -79,7 +79,7 @@ def _limits(settings: Settings) -> solvers.Limits:
 
 
 def run_solver(state: ApiState, projects: Sequence[Any], budget: Any, algorithm: str,
-               time_limit: float | None, *, measure_memory: bool = True) -> dict[str, Any]:
+               time_limit: float | None, *, measure_memory: bool = False) -> dict[str, Any]:
     """`solvers.solve` with the API's limits and selector; metrics recorded."""
     settings = state.settings
     options: dict[str, Any] = {"limits": _limits(settings), "measure_memory": measure_memory}
@@ -87,6 +87,8 @@ def run_solver(state: ApiState, projects: Sequence[Any], budget: Any, algorithm:
         options["selector"] = state.selector
     result = solvers.solve(projects, budget, algorithm=algorithm,
                            time_limit=time_limit_for(time_limit, settings), **options)
+    if not measure_memory:
+        result = {**result, "memory_used": None}  # not measured: null, never a fake 0
     state.metrics.observe_solve(result)
     return result
 
@@ -153,7 +155,8 @@ def solve_new(state: ApiState, req: SolveRequest) -> dict[str, Any]:
     """POST /solve/: solve, store the set (idempotent by content) and the run."""
     check_projects(len(req.projects), state.settings)
     projects = [p.as_solver_input(i) for i, p in enumerate(req.projects)]
-    result = run_solver(state, projects, str(req.budget), req.algorithm, req.time_limit)
+    result = run_solver(state, projects, str(req.budget), req.algorithm, req.time_limit,
+                        measure_memory=req.measure_memory)
     with session_scope(state.database_url) as session:
         project_set, _ = create_project_set(session=session, name=req.name, projects=projects,
                                             budgets=[req.budget])
@@ -210,7 +213,8 @@ def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest) -> dic
         amount: Any = req.budget
         if req.budget_id is not None:
             amount = q.budget_in_set(session=session, set_id=set_id, budget_id=req.budget_id).amount
-    result = run_solver(state, projects, amount, req.algorithm, req.time_limit)
+    result = run_solver(state, projects, amount, req.algorithm, req.time_limit,
+                        measure_memory=req.measure_memory)
     with session_scope(state.database_url) as session:
         budget = q.budget_for_amount(session=session, set_id=set_id, amount=amount)
         run = _record(state, session, set_id, budget.id, result, req.algorithm)

@@ -159,3 +159,14 @@ def test_nul_characters_are_422_not_a_database_error(client: TestClient) -> None
         response = client.post("/solve/", json={"projects": [project], "budget": 1})
         assert response.status_code == 422, response.text
         assert response.json()["detail"][0]["field"].startswith("projects[0]")
+
+
+def test_memory_is_measured_only_on_request(client: TestClient) -> None:
+    """Peak memory costs a second, traced pass: null by default, measured with measure_memory."""
+    plain = client.post("/solve/", json={"projects": PORTFOLIO, "budget": 2000}).json()
+    assert plain["stats"]["memory_used"] is None
+    traced = client.post("/solve/", json={"projects": PORTFOLIO, "budget": 2000,
+                                          "measure_memory": True}).json()
+    assert traced["stats"]["memory_used"] > 0 and traced["stats"]["memory_method"] == "tracemalloc"
+    stored = client.get(f"/results/{traced['run_id']}/").json()
+    assert stored["stats"]["memory_used"] == traced["stats"]["memory_used"]

@@ -46,12 +46,13 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
     progress = BatchProgress(len(work["batches"]))
     futures = solve_batch.map(work["batches"], unmapped(dict(params.time_limits)),
                               params.time_limit, params.measure_memory)
-    results, solver_seconds = [], 0.0
+    results, solver_seconds, pids = [], 0.0, set()
     for future in as_completed(futures):
         out = future.result()
         record_results(out["results"], run_id, url, data_dir)
         results += out["results"]
         solver_seconds += out["solver_seconds"]
+        pids.add(out["pid"])
         progress.advance()
 
     alerts = raise_alerts(results, run_id, url, data_dir)
@@ -66,7 +67,7 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
         **plan.summarize(results, wall_seconds=time.perf_counter() - started,
                          solver_seconds=solver_seconds, workers=params.workers),
         "skipped": len(work["skipped"]), "already_recorded": work["already_recorded"],
-        "batches": len(work["batches"]), "alerts": len(alerts), "snapshot_rows": len(snapshot),
+        "batches": len(work["batches"]), "solver_processes": len(pids), "alerts": len(alerts), "snapshot_rows": len(snapshot),
         "export_path": export["runs_path"] if export else None,
         "plot_path": plot, "snapshot": snapshot,
     }

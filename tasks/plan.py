@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -156,7 +157,8 @@ def solve_batch(
             results.append({**result, "dataset_id": job["dataset_id"],
                             "budget_id": job["budget_id"], "family": job["family"],
                             "n": job["n"], "requested_algorithm": algorithm})
-    return {"results": results, "solver_seconds": time.perf_counter() - start}
+    return {"results": results, "solver_seconds": time.perf_counter() - start,
+            "pid": os.getpid()}
 
 
 def run_rows(results: Iterable[Mapping[str, Any]], flow_run_id: str | None) -> list[dict]:

@@ -1,17 +1,22 @@
 """One training run, start to finish, as a pure function of the run history.
 
 ``train_selector(records, time_limit=..., model_dir=...)``: build the dataset, evaluate every
-model and baseline on the same repeated stratified folds (and the current champion, when one
-is given, on those same held-out folds), keep the better LightGBM variant, fit it on every
-row, save it, and decide whether it should become the champion: only when its held-out mean
-PAR10 beats the champion's on the same folds. (The champion may have been trained on some of
-these instances, which favours it: promotion errs on the side of keeping it.)
+model and baseline on the same repeated stratified folds, keep the better LightGBM variant,
+fit it on every row, save it, and decide whether it should become the champion.
+
+Champion vs challenger on the same held-out evaluation: a champion scored on instances it was
+trained on would look better than it is, so the comparison uses only the instances whose runs
+are newer than the champion's training window (``champion.trained_until``). There the
+challenger's score is its out-of-fold cost (mean over the repeats: never a row it trained on)
+and the champion's is its choice's cost. No such instance: nothing shows an improvement, the
+champion stays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +36,7 @@ __all__ = [
     "champion_rows_fn",
     "promotion",
     "train_selector",
+    "unseen_mask",
 ]
 
 LGBM_KINDS = ("lgbm_classifier", "lgbm_regression")
@@ -89,27 +95,67 @@ def headline(ev: Evaluation, kind: str) -> dict[str, Any]:
     }
 
 
-def promotion(metrics: dict[str, Any], ev: Evaluation, champion: Any, comparable: bool
-              ) -> tuple[bool, str]:
-    """Promote only a challenger that beats the current champion on the same held-out folds.
+def promotion(mine: float, rules: float, champion: str | None,
+              challenger_new: float | None = None, champion_new: float | None = None,
+              new_instances: int = 0) -> tuple[bool, str]:
+    """Promote only a challenger that beats the rules, and the champion on the same instances.
 
-    The rule-based auto is what consumers run when there is no champion, so the challenger
-    must also beat it: a model that would make ``auto`` slower is registered, not promoted.
+    ``mine``, ``rules``: mean held-out PAR10 over every fold. The rule-based auto is what
+    consumers run without a champion, so a model that would make ``auto`` slower is registered,
+    not promoted. ``challenger_new``, ``champion_new``: mean PAR10 on the ``new_instances``
+    the champion never saw (None when the champion cannot be scored here).
     """
-    mine, rules = metrics["selector_par10"], metrics["rules_par10"]
-    if mine >= rules - 1e-12:
+    if not mine < rules:
         return False, (f"challenger {mine:.4f} s does not beat the rule-based auto "
                        f"{rules:.4f} s (mean PAR10 on the same held-out folds)")
     if champion is None:
         return True, (f"challenger {mine:.4f} s beats the rule-based auto {rules:.4f} s "
                       "and there is no usable champion")
-    if not comparable:
-        return True, f"champion {champion.name} picks algorithms without runs here: replaced"
-    theirs = ev.method("champion")["par10"]
-    metrics["champion_par10"] = theirs
-    verb = "beats" if mine < theirs - 1e-12 else "does not beat"
-    return verb == "beats", (f"challenger {mine:.4f} s {verb} champion {champion.name} "
-                             f"{theirs:.4f} s (mean PAR10 on the same held-out folds)")
+    if challenger_new is None or champion_new is None:
+        if new_instances == 0:
+            return False, (f"no instance is newer than champion {champion}'s training data: "
+                           "nothing to compare on, the champion stays")
+        return True, f"champion {champion} picks algorithms without runs here: replaced"
+    verb = "beats" if challenger_new < champion_new else "does not beat"
+    return verb == "beats", (
+        f"challenger {challenger_new:.4f} s {verb} champion {champion} {champion_new:.4f} s "
+        f"(mean PAR10 on the {new_instances} instances newer than the champion's data)")
+
+
+def _as_utc(when: datetime | None) -> datetime | None:
+    if when is None:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def unseen_mask(records: Sequence[Mapping[str, Any]], trained_until: datetime | None
+                ) -> np.ndarray:
+    """Rows whose every run is newer than ``trained_until`` (rows without times: unknown)."""
+    limit = _as_utc(trained_until)
+    out = []
+    for rec in records:
+        times = [_as_utc(r.get("created_at")) for r in rec["runs"]]
+        out.append(limit is not None and bool(times) and all(t is not None and t > limit
+                                                             for t in times))
+    return np.array(out, dtype=bool)
+
+
+def _decide(ds: Dataset, ev: Evaluation, kind: str, metrics: dict[str, Any], champion: Any,
+            records: Sequence[Mapping[str, Any]]) -> tuple[bool, str]:
+    if champion is None:
+        return promotion(metrics["selector_par10"], metrics["rules_par10"], None)
+    mask = unseen_mask(records, getattr(champion, "trained_until", None))
+    metrics["new_instances"] = int(mask.sum())
+    fn = champion_rows_fn(champion, ds.pick_names)
+    challenger_new = champion_new = None
+    if fn is not None and mask.any():
+        chosen = fn(ds.X[mask])
+        champion_new = float(ds.pick_costs[mask][np.arange(int(mask.sum())), chosen].mean())
+        challenger_new = float(ev.oof_cost[kind][:, mask].mean())
+        metrics["champion_par10_new"] = champion_new
+        metrics["selector_par10_new"] = challenger_new
+    return promotion(metrics["selector_par10"], metrics["rules_par10"], champion.name,
+                     challenger_new, champion_new, int(mask.sum()))
 
 
 def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
@@ -123,17 +169,14 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     if candidates not in CANDIDATE_SETS:
         raise ValueError(f"candidates must be one of {', '.join(CANDIDATE_SETS)}, "
                          f"got {candidates!r}")
+    records = list(records)
     ds = build_dataset(records, time_limit, CANDIDATE_SETS[candidates])
-    extra = {}
-    fn = champion_rows_fn(champion, ds.pick_names)
-    if fn is not None:
-        extra["champion"] = fn
-    ev = evaluate(ds, MODEL_KINDS, n_splits=n_splits, seeds=seeds, extra=extra)
+    ev = evaluate(ds, MODEL_KINDS, n_splits=n_splits, seeds=seeds)
     kind = ev.best_model(LGBM_KINDS)
     artifact = train_and_save(ds, kind, model_dir)
     artifact["params"]["candidates"] = candidates
     metrics = headline(ev, kind)
     metrics["candidates"] = candidates
-    promote, decision = promotion(metrics, ev, champion, fn is not None)
+    promote, decision = _decide(ds, ev, kind, metrics, champion, records)
     metrics["decision"] = decision
     return TrainingOutcome(ds, ev, kind, artifact, metrics, promote, decision)

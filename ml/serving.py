@@ -1,0 +1,155 @@
+"""Load the champion selector for ``solvers.solve(..., algorithm="auto", selector=...)``.
+
+``champion_selector(database_url)`` looks up the ``champion`` alias in the model registry and
+returns a callable (feature mapping → algorithm name) with ``.name`` (``"model:selector@v3"``)
+and ``.version``, or ``None`` when there is no usable champion: no model yet, database
+unreachable, file missing or tampered with (the sha256 is checked **before** LightGBM parses
+the file), features or classes that do not match this code. Each refusal is logged (never a
+secret) and the caller keeps the rule-based choice. Load it once (at start-up); a call costs one
+``Booster.predict`` on one numpy row with ``num_threads=1``.
+
+This is the one ``ml`` module that reads the database (through ``db.model_registry``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+import solvers
+
+from . import DEFAULT_MODEL_NAME
+from .features import FEATURE_NAMES, extend
+from .models import CANDIDATE_FEATURE, LightGBMCostRegressor
+
+__all__ = ["ModelSelector", "champion_selector", "load_selector"]
+
+log = logging.getLogger(__name__)
+
+
+class ModelSelector:
+    """A loaded LightGBM selector; call it with the feature mapping ``solvers.auto`` computes."""
+
+    def __init__(self, booster: lgb.Booster, kind: str, class_order: list[str],
+                 feature_names: tuple[str, ...], name: str, version: int | None,
+                 trained_until: Any = None) -> None:
+        self.booster = booster
+        self.kind = kind
+        self.class_order = list(class_order)
+        self.feature_names = feature_names
+        self.name = name
+        self.version = version
+        self.trained_until = trained_until  # end of its training window (datetime or None)
+        self._k = len(class_order)
+        self._extras = feature_names[len(solvers.FEATURE_NAMES):]
+        if kind == "lgbm_regression":
+            self._row = np.zeros((self._k, len(feature_names) + 1), dtype=np.float64)
+            self._row[:, -1] = np.arange(self._k)
+        else:
+            self._row = np.zeros((1, len(feature_names)), dtype=np.float64)
+
+    def __repr__(self) -> str:
+        return f"ModelSelector({self.name!r}, kind={self.kind!r})"
+
+    def __call__(self, feats: Mapping[str, float]) -> str:
+        """The algorithm this model picks for ``feats`` (raises on missing features)."""
+        full = feats if self._extras and self._extras[0] in feats else extend(feats)
+        values = np.fromiter((full[f] for f in self.feature_names), dtype=np.float64,
+                             count=len(self.feature_names))
+        row = self._row.copy()
+        row[:, : len(values)] = values
+        pred = self.booster.predict(row, num_threads=1)
+        if self.kind == "lgbm_regression":
+            return self.class_order[int(np.argmin(pred))]
+        return self.class_order[int(np.argmax(pred[0]))]
+
+
+    def choose_many(self, X: np.ndarray) -> list[str]:
+        """Choices for many feature rows at once (columns in ``feature_names`` order)."""
+        if self.kind == "lgbm_regression":
+            pred = self.booster.predict(LightGBMCostRegressor.expand(X, self._k), num_threads=1)
+            idx = np.argmin(pred.reshape(-1, self._k), axis=1)
+        else:
+            idx = np.argmax(self.booster.predict(X, num_threads=1), axis=1)
+        return [self.class_order[int(i)] for i in idx]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_selector(info: Mapping[str, Any]) -> ModelSelector | None:
+    """A selector from a registry record (plain dict), or None (logged) if it is not usable.
+
+    ``info``: ``name``, ``version``, ``path``, ``sha256``, ``params`` (``kind``),
+    ``feature_names``, ``class_order``.
+    """
+    label = f"model:{info.get('name', DEFAULT_MODEL_NAME)}@v{info.get('version')}"
+    path = Path(str(info.get("path") or ""))
+    if not path.is_file():
+        log.warning("%s refused: model file %s is missing; rules used", label, path)
+        return None
+    actual = _sha256(path)
+    if actual != info.get("sha256"):
+        log.warning("%s refused: sha256 of %s is %s, registry says %s (tampered?); rules used",
+                    label, path, actual[:12], str(info.get("sha256"))[:12])
+        return None
+    names = tuple(info.get("feature_names") or ())
+    if names != FEATURE_NAMES:
+        log.warning("%s refused: its %d features do not match this code's %d; rules used",
+                    label, len(names), len(FEATURE_NAMES))
+        return None
+    classes = list(info.get("class_order") or ())
+    bad = [c for c in classes if c not in solvers.ALGORITHMS or c == "auto"]
+    if not classes or bad:
+        log.warning("%s refused: unknown algorithms in its classes %s; rules used", label, bad)
+        return None
+    kind = str((info.get("params") or {}).get("kind", "lgbm_classifier"))
+    try:
+        booster = lgb.Booster(model_file=str(path))
+    except lgb.basic.LightGBMError as exc:
+        log.warning("%s refused: LightGBM cannot parse it (%s); rules used", label, exc)
+        return None
+    expected = [*names, CANDIDATE_FEATURE] if kind == "lgbm_regression" else list(names)
+    if booster.feature_name() != expected:
+        log.warning("%s refused: the file's feature names differ from the registry's; "
+                    "rules used", label)
+        return None
+    log.info("%s loaded (%s, %d classes)", label, kind, len(classes))
+    return ModelSelector(booster, kind, classes, names, label, info.get("version"),
+                         info.get("training_window_end"))
+
+
+def champion_selector(database_url: str | None = None, *, name: str = DEFAULT_MODEL_NAME
+                      ) -> ModelSelector | None:
+    """The champion selector from the registry at ``database_url`` (default: settings), or None.
+
+    Never raises for an unusable model or an unreachable database: it logs why and returns None
+    (callers then keep the rules).
+    """
+    from db.engine import mask_url, resolve_url, session_scope
+    from db.model_registry import get_champion, version_info
+
+    try:
+        with session_scope(database_url) as session:
+            record = get_champion(session=session, name=name)
+            info = version_info(record) if record is not None else None
+    except Exception as exc:  # unreachable, not migrated, ...: the rules decide
+        where = mask_url(resolve_url(database_url))
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        log.warning("model selector %r unavailable (%s: %s); rules used", name, where, first)
+        return None
+    if info is None:
+        log.info("no champion for model %r yet; rules used", name)
+        return None
+    return load_selector(info)

@@ -1,0 +1,160 @@
+"""`budget models ...` and `budget train`: the selector's registry and its training flow.
+
+    budget models list [--url URL] [--json]    versions, newest first, with aliases and metrics
+    budget models promote VERSION [--url URL]  point `champion` at VERSION
+    budget models rollback [--url URL]         champion back to the one before the last move
+    budget train [--json] [--url URL] [--min-instances N] [--time-limit S]
+
+Errors (unknown version, nothing to roll back to, unreachable database) print one line and
+exit non-zero; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+from db.engine import mask_url, resolve_url, session_scope
+from db.errors import DatabaseUnavailableError, NotFoundError
+
+MODEL_NAME = "selector"  # ml.DEFAULT_MODEL_NAME (not imported: keeps `budget --help` light)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _list(args: argparse.Namespace) -> int:
+    from db import model_registry as reg
+
+    with session_scope(args.url) as session:
+        rows = reg.list_versions(session=session, name=MODEL_NAME)
+        tags = reg.aliases(session=session, name=MODEL_NAME)
+        out = [{"version": r.version, "aliases": tags.get(r.version, []),
+                "created_at": r.created_at.isoformat() if r.created_at else None,
+                "kind": (r.params or {}).get("kind"),
+                "remaining_gap": (r.metrics or {}).get("remaining_gap"),
+                "selector_par10": (r.metrics or {}).get("selector_par10"),
+                "solved_pct": (r.metrics or {}).get("solved_pct"),
+                "sha256": r.sha256, "path": r.path} for r in rows]
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    if not out:
+        print(f"no versions of model {MODEL_NAME!r} in {mask_url(resolve_url(args.url))}")
+        return 0
+    print(f"{'version':>7}  {'aliases':<10} {'kind':<16} {'gap':>6} {'PAR10 s':>8} "
+          f"{'solved%':>7}  created")
+    for r in out:
+        gap = "-" if r["remaining_gap"] is None else f"{r['remaining_gap']:.3f}"
+        par = "-" if r["selector_par10"] is None else f"{r['selector_par10']:.4f}"
+        sol = "-" if r["solved_pct"] is None else f"{r['solved_pct']:.1f}"
+        print(f"{r['version']:>7}  {','.join(r['aliases']) or '-':<10} {r['kind'] or '-':<16} "
+              f"{gap:>6} {par:>8} {sol:>7}  {r['created_at']}")
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from db import model_registry as reg
+
+    with session_scope(args.url) as session:
+        reg.promote(session=session, name=MODEL_NAME, version=args.version)
+    print(f"champion of {MODEL_NAME!r} is now version {args.version}")
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from db import model_registry as reg
+
+    with session_scope(args.url) as session:
+        previous = reg.rollback(session=session, name=MODEL_NAME)
+        version = previous.version
+    print(f"champion of {MODEL_NAME!r} rolled back to version {version}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from flows.train_selector import train_selector_flow
+
+    result = train_selector_flow(
+        database_url=args.url, data_dir=args.data_dir, min_instances=args.min_instances,
+        time_limit=args.time_limit, seed=args.seed, candidates=args.candidates,
+        max_n=args.max_n)
+    summary = _clean({"model_version": result["model_version"],
+                      "promoted": result["promoted"], "decision": result["decision"],
+                      "instances": result["instances"], "generated": result["generated"],
+                      "metrics": result["metrics"], "plot": result["plot"],
+                      "metrics_parquet": result["metrics_parquet"]})
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    m = summary["metrics"]
+    print(f"selector v{summary['model_version']} ({m['kind']}) on {summary['instances']} "
+          f"instances: remaining gap {m['remaining_gap']}, PAR10 {m['selector_par10']:.4f} s "
+          f"(SBS {m['sbs_par10']:.4f}, VBS {m['vbs_par10']:.4f}, rules "
+          f"{m['rules_par10']:.4f}), solved {m['solved_pct']:.1f}%")
+    print(("promoted to champion: " if summary["promoted"] else "not promoted: ")
+          + summary["decision"])
+    return 0
+
+
+def _guarded(fn: Any) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except DatabaseUnavailableError as exc:
+            return _fail(str(exc), 2)
+        except NotFoundError as exc:
+            return _fail(str(exc), 1)
+    return run
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `models` (list, promote, rollback) and `train`."""
+    models = subparsers.add_parser("models", help="the selector's model registry")
+    sub = models.add_subparsers(dest="models_command", metavar="COMMAND", required=True)
+    ls = sub.add_parser("list", help="versions, newest first, with aliases and metrics")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.set_defaults(handler=_guarded(_list))
+    promote = sub.add_parser("promote", help="point the champion alias at VERSION")
+    promote.add_argument("version", type=int, metavar="VERSION")
+    promote.set_defaults(handler=_guarded(_promote))
+    rollback = sub.add_parser("rollback", help="champion back to its previous version")
+    rollback.set_defaults(handler=_guarded(_rollback))
+    for p in (ls, promote, rollback):
+        p.add_argument("--url", default=None, help="database URL (default: DATABASE_URL)")
+
+    train = subparsers.add_parser(
+        "train", help="train the algorithm selector (runs the train-selector flow)",
+        description="Run a covering benchmark if the run history is thin, evaluate every model "
+                    "and baseline on repeated stratified folds, register the new version and "
+                    "promote it only if it beats the champion.")
+    train.add_argument("--json", action="store_true", help="print the summary as JSON")
+    train.add_argument("--url", default=None, help="database URL (default: DATABASE_URL)")
+    train.add_argument("--min-instances", type=int, default=2000,
+                       help="benchmark first when fewer instances have runs (default 2000)")
+    train.add_argument("--time-limit", type=float, default=0.25,
+                       help="cutoff per run in seconds; PAR10 = 10 × this (default 0.25)")
+    train.add_argument("--seed", type=int, default=0, help="seed of the covering benchmark")
+    train.add_argument("--max-n", type=int, default=None,
+                       help="cap the covering benchmark's sizes (quick trials; default none)")
+    train.add_argument("--data-dir", default=None,
+                       help="folder for model files, plots and metrics (default: DATA_DIR)")
+    train.add_argument("--candidates", choices=["base", "base+hybrid"], default="base",
+                       help="algorithms the model may pick: the base ones (default; hybrid "
+                            "is then only a baseline) or the base ones and hybrid")
+    train.set_defaults(handler=_guarded(_train))

@@ -1,0 +1,124 @@
+"""Tasks of the `train-selector` flow: thin adapters, one call each.
+
+Retries only on the I/O tasks (database, files); training and history generation are
+deterministic CPU work and fail at once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from config import get_settings
+from db import model_registry as registry
+from db.engine import session_scope
+from ml import DEFAULT_MODEL_NAME
+from ml.history import plan_instances, run_history
+from ml.report import plot_selector_vs_vbs, write_metrics_parquet
+from ml.selection import TrainingOutcome, train_selector
+from ml.serving import champion_selector
+from tasks._io import IO_RETRIES
+
+
+def resolve_data_dir(data_dir: str | None) -> Path:
+    """The folder for model files, plots and exports (default: the settings' data_dir)."""
+    return Path(data_dir or get_settings().data_dir)
+
+
+@task(name="count-history", cache_policy=NO_CACHE, **IO_RETRIES)
+def count_history(database_url: str | None) -> int:
+    """How many instances (set, budget pairs) have recorded runs."""
+    with session_scope(database_url) as session:
+        return registry.count_training_instances(session=session)
+
+
+@task(name="plan-history", cache_policy=NO_CACHE)
+def plan_history(count: int, seed: int, max_n: int | None = None) -> list[dict[str, Any]]:
+    """Instance specs covering every family and the sizes where algorithms cross over."""
+    return plan_instances(count, seed, max_n=max_n)
+
+
+@task(name="run-history-batch", cache_policy=NO_CACHE)
+def run_history_batch(specs: list[dict[str, Any]], time_limit: float) -> list[dict[str, Any]]:
+    """Solve a batch of instances with every algorithm (CPU; no retries)."""
+    return list(run_history(specs, time_limit))
+
+
+@task(name="store-history", cache_policy=NO_CACHE, **IO_RETRIES)
+def store_history(records: list[dict[str, Any]], database_url: str | None,
+                  flow_run_id: str | None) -> int:
+    """Store the batch's instances and runs in one transaction; returns the run count."""
+    with session_scope(database_url) as session:
+        return registry.store_training_history(session=session, records=records,
+                                               flow_run_id=flow_run_id)
+
+
+@task(name="load-history", cache_policy=NO_CACHE, **IO_RETRIES)
+def load_history(database_url: str | None) -> dict[str, Any]:
+    """Every recorded instance with its runs, and the training window."""
+    with session_scope(database_url) as session:
+        records, first, last = registry.load_training_history(session=session)
+    return {"records": records, "window_start": first, "window_end": last}
+
+
+@task(name="load-champion", cache_policy=NO_CACHE)
+def load_champion(database_url: str | None, model_name: str = DEFAULT_MODEL_NAME) -> Any:
+    """The current champion selector, or None (no model, unusable file, database down)."""
+    return champion_selector(database_url, name=model_name)
+
+
+@task(name="train-and-evaluate", cache_policy=NO_CACHE)
+def train_and_evaluate(records: list[dict[str, Any]], time_limit: float, model_dir: str,
+                       n_splits: int, seeds: list[int], champion: Any,
+                       candidates: str = "base") -> TrainingOutcome:
+    """Evaluate every model and baseline on the same folds, fit and save the selector."""
+    return train_selector(records, time_limit=time_limit, model_dir=model_dir,
+                          n_splits=n_splits, seeds=seeds, champion=champion,
+                          candidates=candidates)
+
+
+@task(name="register-model", cache_policy=NO_CACHE, **IO_RETRIES)
+def register_model(outcome: TrainingOutcome, history: dict[str, Any], database_url: str | None,
+                   model_name: str = DEFAULT_MODEL_NAME) -> dict[str, Any]:
+    """Register the new version; move `champion` to it only if it won."""
+    art = outcome.artifact
+    with session_scope(database_url) as session:
+        row = registry.register_version(
+            session=session, name=model_name, sha256=art["sha256"], path=art["path"],
+            params=art["params"], metrics=outcome.metrics, feature_names=art["feature_names"],
+            class_order=art["class_order"], library_versions=art["library_versions"],
+            training_window_start=history["window_start"],
+            training_window_end=history["window_end"])
+        if outcome.promote:
+            registry.promote(session=session, name=model_name, version=row.version)
+        version = row.version
+    return {"model_name": model_name, "model_version": version, "promoted": outcome.promote,
+            "decision": outcome.decision}
+
+
+@task(name="publish-training-artifacts", cache_policy=NO_CACHE, **IO_RETRIES)
+def publish_training(outcome: TrainingOutcome, registered: dict[str, Any], data_dir: str
+                     ) -> dict[str, str]:
+    """Table and markdown artifacts, the held-out cost plot (PNG) and the metrics Parquet."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    version = registered["model_version"]
+    base = Path(data_dir) / "ml"
+    plot = plot_selector_vs_vbs(outcome.dataset, outcome.evaluation, outcome.kind,
+                                base / f"selector-v{version}-vs-vbs.png")
+    parquet = write_metrics_parquet(
+        outcome.evaluation, base / "metrics" / f"selector-v{version}-{stamp}.parquet",
+        {"model_name": registered["model_name"], "model_version": version,
+         "kind": outcome.kind, "promoted": registered["promoted"]})
+    create_table_artifact(outcome.table(), key="selector-evaluation",
+                          description=f"Selector v{version}: every model and baseline on the "
+                                      "same held-out folds")
+    create_markdown_artifact(
+        f"# Selector v{version} ({outcome.kind})\n\n{outcome.markdown()}\n\n"
+        f"Decision: {registered['decision']}\n\nPlot: {plot}\n\nMetrics: {parquet}",
+        key="selector-summary", description="Selector training summary")
+    return {"plot": str(plot), "metrics_parquet": str(parquet)}

@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
+
+APP = "api.app:create_app"
+
+
+def tcp_listener(host: str, port: int) -> socket.socket:
+    """A bound listening socket whose `proto` is IPPROTO_TCP.
+
+    uvicorn's own multi-worker listener leaves `proto` at 0, so asyncio never sets TCP_NODELAY
+    on accepted connections and each keep-alive response waits ~40 ms for a delayed ACK
+    (uvicorn issue #3149; measured here: 44 ms per request with 2 workers against 4.7 ms).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -18,8 +36,14 @@ def _serve(args: argparse.Namespace) -> int:
     workers = args.workers or settings.api_workers
     print(f"budget api: http://{host}:{port} ({workers} worker(s)), database "
           f"{mask_url(settings.database_url)}; OpenAPI at /docs", file=sys.stderr)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=args.log_level, access_log=not args.no_access_log)
+    options = {"factory": True, "host": host, "port": port, "workers": workers,
+               "log_level": args.log_level, "access_log": not args.no_access_log}
+    if workers == 1:
+        uvicorn.run(APP, **options)
+        return 0
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(uvicorn.Config(APP, **options), sockets=[tcp_listener(host, port)]).run()
     return 0
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 import uvicorn
+import uvicorn.supervisors
 
 from cli.main import main
 from config.settings import get_settings
@@ -16,22 +18,46 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_budget_api_starts_uvicorn_with_the_settings(monkeypatch) -> None:
-    """`budget api` serves the app factory on API_HOST, API_PORT with API_WORKERS."""
+    """`budget api` serves the app factory on API_HOST and API_PORT; flags override settings."""
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
-    monkeypatch.setenv("API_HOST", "0.0.0.0")
+    monkeypatch.setenv("API_HOST", "127.0.0.1")
     monkeypatch.setenv("API_PORT", "8123")
-    monkeypatch.setenv("API_WORKERS", "3")
+    monkeypatch.setenv("API_WORKERS", "1")
     get_settings.cache_clear()
     try:
         assert main(["api"]) == 0
-        assert main(["api", "--port", "9000", "--workers", "1"]) == 0
+        assert main(["api", "--port", "9000", "--host", "0.0.0.0"]) == 0
     finally:
         get_settings.cache_clear()
     (args, kw), (_, kw2) = calls
     assert args == ("api.app:create_app",) and kw["factory"] is True
-    assert (kw["host"], kw["port"], kw["workers"]) == ("0.0.0.0", 8123, 3)
-    assert (kw2["port"], kw2["workers"]) == (9000, 1)
+    assert (kw["host"], kw["port"], kw["workers"]) == ("127.0.0.1", 8123, 1)
+    assert (kw2["host"], kw2["port"]) == ("0.0.0.0", 9000)
+
+
+def test_several_workers_share_a_tcp_nodelay_listener(monkeypatch) -> None:
+    """With API_WORKERS > 1 the workers share a listener with proto TCP (so TCP_NODELAY holds)."""
+    seen = {}
+
+    class FakeMultiprocess:
+        def __init__(self, config, sockets):
+            seen["config"], seen["sockets"] = config, sockets
+
+        def run(self):
+            for sock in seen["sockets"]:
+                seen["proto"] = sock.proto
+                sock.close()
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", FakeMultiprocess)
+    monkeypatch.setenv("API_WORKERS", "3")
+    get_settings.cache_clear()
+    try:
+        assert main(["api", "--host", "127.0.0.1", "--port", "0"]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert seen["config"].workers == 3 and seen["config"].factory is True
+    assert seen["proto"] == socket.IPPROTO_TCP
 
 
 def test_env_example_documents_every_api_setting() -> None:

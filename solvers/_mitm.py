@@ -27,6 +27,13 @@ def _sums_np(items: list[int]) -> np.ndarray:
     return sums
 
 
+def _sorted_sums_np(items: list[int]) -> np.ndarray:
+    sums = np.zeros(1, dtype=np.int64)
+    for w in sorted(items):
+        sums = np.sort(np.concatenate((sums, sums + w)), kind="stable")
+    return sums
+
+
 def _sums_py(items: list[int]) -> list[int]:
     sums = [0]
     for w in items:
@@ -40,15 +47,16 @@ def best_pair(costs: list[int], budget: int) -> tuple[list[int], int]:
     half = n // 2
     left, right = costs[:half], costs[half:]
     if sum(costs) < _INT64_SAFE and budget < _INT64_SAFE:
-        lsum, rsum = _sums_np(left), _sums_np(right)
-        order = np.argsort(rsum, kind="stable")
-        rsorted = rsum[order]
-        lsum = np.where(lsum <= budget, lsum, -1)
-        pos = np.searchsorted(rsorted, budget - lsum, side="right") - 1
-        totals = np.where((lsum >= 0) & (pos >= 0), lsum + rsorted[np.maximum(pos, 0)], -1)
-        lk = int(np.argmax(totals))
-        best = int(totals[lk])
-        rk = int(order[pos[lk]])
+        # Sorted sums by merging (a stable sort of two sorted runs is a linear merge), then
+        # one vectorised search with ascending queries; the winning subsets are found after.
+        lsorted, rsorted = _sorted_sums_np(left), _sorted_sums_np(right)
+        lrev = lsorted[lsorted <= budget][::-1]
+        pos = np.searchsorted(rsorted, budget - lrev, side="right") - 1
+        totals = np.where(pos >= 0, lrev + rsorted[np.maximum(pos, 0)], -1)
+        k = int(np.argmax(totals))
+        best = int(totals[k])
+        lk = int(np.flatnonzero(_sums_np(left) == lrev[k])[0])
+        rk = int(np.flatnonzero(_sums_np(right) == best - int(lrev[k]))[0])
     else:  # beyond int64: the same algorithm on Python integers
         lsum_py, rsum_py = _sums_py(left), _sums_py(right)
         order_py = sorted(range(len(rsum_py)), key=rsum_py.__getitem__)

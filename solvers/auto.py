@@ -4,9 +4,12 @@ The default selector is :func:`rules`, documented rules from the algorithms' cos
 
 1. everything fits, or nothing does → ``greedy`` (preprocessing answers exactly anyway);
 2. at most 20 projects fit → ``meet_in_the_middle`` (≤ 2^10 sums a side: microseconds);
-3. the dp bitset is tiny (n_fit × reduced budget ≤ 2^24 bit operations, well under a
+3. sparse instances with at most 40 projects — fewer subsets than budget values
+   (n_fit ≤ log2(reduced budget) + 4, e.g. Todd's) → ``meet_in_the_middle``: an exact hit is
+   unlikely there, so heuristics would only delay the exhaustive 2^(n/2) search;
+4. the dp bitset is tiny (n_fit × reduced budget ≤ 2^24 bit operations, well under a
    millisecond) → ``dp``;
-4. otherwise → ``hybrid``: its heuristics prove dense instances optimal in milliseconds, and it
+5. otherwise → ``hybrid``: its heuristics prove dense instances optimal in milliseconds, and it
    falls back to the cheapest exact method (meet in the middle, dp, backtracking) by estimate.
 
 A selector is any callable from the feature dict to an algorithm name (the ML layer plugs in a
@@ -40,6 +43,8 @@ def rules(feats: Mapping[str, float]) -> str:
     if feats["all_fit"] or feats["n_fit"] == 0:
         return "greedy"
     if feats["n_fit"] <= 20:
+        return "meet_in_the_middle"
+    if feats["n_fit"] <= 40 and feats["n_fit"] <= feats["log2_budget_reduced"] + 4:
         return "meet_in_the_middle"
     if feats["n_fit"] * (feats["budget_reduced"] + 1) <= 2**24:
         return "dp"

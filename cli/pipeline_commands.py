@@ -216,6 +216,9 @@ def _runner(args: argparse.Namespace):
         return None, 1
     from prefect_dask import DaskTaskRunner
 
+    from flows._runtime import share_api_with_subprocesses
+
+    share_api_with_subprocesses()  # workers report to our API instead of starting their own
     if address:
         if not address.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
             raise ValueError(f"--dask-address: expected tcp://HOST:PORT (got {address!r})")

@@ -67,7 +67,8 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
         **plan.summarize(results, wall_seconds=time.perf_counter() - started,
                          solver_seconds=solver_seconds, workers=params.workers),
         "skipped": len(work["skipped"]), "already_recorded": work["already_recorded"],
-        "batches": len(work["batches"]), "solver_processes": len(pids), "alerts": len(alerts), "snapshot_rows": len(snapshot),
+        "batches": len(work["batches"]), "solver_processes": len(pids), "alerts": len(alerts),
+        "snapshot_rows": len(snapshot),
         "export_path": export["runs_path"] if export else None,
         "plot_path": plot, "snapshot": snapshot,
     }

@@ -25,10 +25,14 @@ def _recorded(url: str) -> list[tuple]:
     return sorted((h, req, alg, str(total), st, tuple(sel)) for h, req, alg, total, st, sel in rows)
 
 
-def test_dask_cluster_records_the_same_results_as_the_thread_runner(tmp_path) -> None:
+def test_dask_cluster_records_the_same_results_as_the_thread_runner(tmp_path,
+                                                                    monkeypatch) -> None:
     """Two Dask worker processes record exactly the selections and statuses threads record."""
     distributed = pytest.importorskip("distributed")
+    from prefect.settings import PREFECT_API_URL
     from prefect_dask import DaskTaskRunner
+
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())  # workers: the test server
 
     from db.migrate import upgrade
 

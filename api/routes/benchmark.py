@@ -12,12 +12,32 @@ from api import benchmark
 from api.deps import solve_in_thread, state
 from api.schemas import AlgorithmName, BackgroundRun, BenchmarkOut, Family, Message
 from api.schemas import ValidationErrors as _VE
-from api.service import ApiState
+from api.service import ApiState, LimitError
 from solvers import ALGORITHMS
 
 router = APIRouter(tags=["algorithms"])
 log = logging.getLogger("api")
 DEFAULT_ALGORITHMS = [a for a in ALGORITHMS if a != "brute_force"]
+
+
+def _flow_parameters(family: str, n: int, instances: int, seed: int,
+                     algorithms: list[str], time_limit: float) -> dict[str, Any]:
+    """The `benchmark` flow's parameters (its own pydantic model, so Prefect accepts them).
+
+    No database URL is passed: the flow uses the DATABASE_URL of the process serving it, and
+    flow parameters are visible in the Prefect UI.
+    """
+    from pydantic import ValidationError
+
+    from flows.params import BenchmarkParams  # plain pydantic, no Prefect import
+
+    try:
+        params = BenchmarkParams(families=[family], sizes=[n], per_size=instances, seed=seed,
+                                 algorithms=algorithms, time_limit=time_limit)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise LimitError(["query", *map(str, first["loc"])], first["msg"]) from None
+    return {"params": params.model_dump(mode="json", exclude_none=True)}
 
 
 def _start_background(parameters: dict[str, Any]) -> dict[str, str]:
@@ -62,8 +82,7 @@ async def run_benchmark(
     """
     algorithms = list(dict.fromkeys(algorithm or DEFAULT_ALGORITHMS))
     if background:
-        params = {"family": family, "n": n, "instances": instances, "seed": seed,
-                  "algorithms": algorithms, "time_limit": time_limit}
+        params = _flow_parameters(family, n, instances, seed, algorithms, time_limit)
         body = await solve_in_thread(st, _start_background, params)
         return JSONResponse(status_code=202, content=body)
     benchmark.check_bounds(st, instances, algorithms, time_limit)

@@ -64,7 +64,10 @@ def test_background_starts_the_deployment(client: TestClient, monkeypatch) -> No
     assert response.status_code == 202
     assert response.json() == {"flow_run_id": "0b1c2d3e-0000-4000-8000-000000000000",
                                "deployment": "benchmark/adhoc"}
-    assert started["n"] == 150 and started["algorithms"] == ["dp"]
+    params = started["params"]
+    assert params["sizes"] == [150] and params["algorithms"] == ["dp"]
+    assert params["families"] == ["uniform"] and params["per_size"] == 3
+    assert "database_url" not in params  # never a URL (with its password) in flow parameters
 
 
 @pytest.mark.parametrize("error", [RuntimeError("boom"), ConnectionError("refused")])
@@ -87,3 +90,40 @@ def test_remote_reports_whether_prefect_is_configured(monkeypatch) -> None:
     assert flows.remote.prefect_api_configured() is False
     monkeypatch.setenv("PREFECT_API_URL", "http://prefect:4200/api")
     assert flows.remote.prefect_api_configured() is True
+
+
+def test_background_parameters_the_flow_refuses_are_422(client: TestClient, monkeypatch) -> None:
+    """Parameters the benchmark flow would refuse (todd beyond n=40) get 422, not a failed run."""
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:1/api")
+    response = client.get("/algorithms/benchmark", params={
+        "background": "true", "family": "todd", "n": 100})
+    assert response.status_code == 422
+    assert "todd" in response.json()["detail"][0]["msg"]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_background_creates_a_real_flow_run(client: TestClient, monkeypatch) -> None:
+    """Against a Prefect test server with `benchmark/adhoc` registered, the API creates a flow
+    run of that deployment whose parameters Prefect accepted."""
+    import uuid
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.deployments import build_deployments
+    from flows.names import BENCHMARK_ADHOC
+
+    adhoc = next(d for d in build_deployments()
+                 if f"{d.flow_name}/{d.name}" == BENCHMARK_ADHOC)
+    deployment_id = adhoc.apply()
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
+    response = client.get("/algorithms/benchmark", params={
+        "background": "true", "family": "pthree", "n": 60, "instances": 2,
+        "algorithm": ["dp", "hybrid"]})
+    assert response.status_code == 202, response.text
+    with get_client(sync_client=True) as prefect:
+        run = prefect.read_flow_run(uuid.UUID(response.json()["flow_run_id"]))
+    assert run.deployment_id == deployment_id
+    assert run.parameters["params"]["sizes"] == [60]
+    assert run.parameters["params"]["algorithms"] == ["dp", "hybrid"]

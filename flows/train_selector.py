@@ -52,7 +52,7 @@ def train_selector_flow(
     have = count_history(database_url)
     generated = 0
     if have < min_instances:
-        specs = plan_history(min_instances - have, seed, max_n)
+        specs = plan_history(min_instances - have, seed + have, max_n)  # new specs on top-up
         for start in range(0, len(specs), batch_size):
             batch = run_history_batch(specs[start:start + batch_size], time_limit)
             store_history(batch, database_url, run_id)

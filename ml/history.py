@@ -7,9 +7,11 @@ backtracking), large n with small coefficients (dp, greedy), dense money portfol
 ``run_history(plan, time_limit)`` solves each instance with every algorithm in ``ALGORITHMS``
 (the candidates plus ``hybrid``, its own baseline) and returns plain rows.
 
-Runs an algorithm is known to refuse (brute force above ``Limits.brute_force_max_n``, meet in
-the middle above ``Limits.mitm_max_n``) are not executed: they are recorded as ``failed`` with
-time 0 and the reason, which costs them the PAR10 penalty like any failure.
+Runs an algorithm is known to refuse (brute force with more than ``Limits.brute_force_max_n``
+projects that fit the budget, meet in the middle with more than ``Limits.mitm_max_n``; the
+solvers count after preprocessing, so projects costlier than the budget do not count) are not
+executed: they are recorded as ``failed`` with time 0 and the reason, which costs them the
+PAR10 penalty like any failure.
 """
 
 from __future__ import annotations
@@ -95,11 +97,11 @@ def instance_key(costs: Sequence[Any], budget: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def _refusal(algorithm: str, n: int, limits: solvers.Limits) -> str | None:
-    if algorithm == "brute_force" and n > limits.brute_force_max_n:
-        return f"not run: brute_force refuses n > {limits.brute_force_max_n}"
-    if algorithm == "meet_in_the_middle" and n > limits.mitm_max_n:
-        return f"not run: meet_in_the_middle refuses n > {limits.mitm_max_n}"
+def _refusal(algorithm: str, n_fit: int, limits: solvers.Limits) -> str | None:
+    if algorithm == "brute_force" and n_fit > limits.brute_force_max_n:
+        return f"not run: brute_force refuses {n_fit} > {limits.brute_force_max_n} projects"
+    if algorithm == "meet_in_the_middle" and n_fit > limits.mitm_max_n:
+        return f"not run: meet_in_the_middle refuses {n_fit} > {limits.mitm_max_n} projects"
     return None
 
 
@@ -108,9 +110,10 @@ def run_instance(projects: list[Any], budget: Any, time_limit: float,
                  limits: solvers.Limits | None = None) -> list[dict[str, Any]]:
     """One run row per algorithm (solver result vocabulary, memory not measured)."""
     lim = limits or solvers.DEFAULT_LIMITS
+    n_fit = int(solvers.features(projects, budget, lim)["n_fit"])
     rows = []
     for algorithm in algorithms:
-        refused = _refusal(algorithm, len(projects), lim)
+        refused = _refusal(algorithm, n_fit, lim)
         if refused:
             rows.append({"algorithm": algorithm, "status": "failed", "selected_indices": [],
                          "total_cost": 0, "upper_bound": None, "execution_time": 0.0,

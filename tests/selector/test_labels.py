@@ -64,3 +64,18 @@ def test_missing_candidate_costs_par10_and_repeats_keep_the_best() -> None:
     ds = build_dataset([{"key": "k", "projects": [3, 4], "budget": 8, "runs": runs}], TL)
     costs = dict(zip(ds.candidates, ds.costs[0].tolist(), strict=True))
     assert costs["dp"] == 0.1 and costs["greedy"] == 10.0
+
+
+def test_history_skips_only_what_the_solvers_would_refuse() -> None:
+    """60 projects of which 3 fit the budget: brute force and meet in the middle do run
+    (the solvers count after preprocessing); 30 that fit: brute force is recorded as refused."""
+    from ml.history import run_instance
+
+    few_fit = [5, 7, 9] + [1000] * 57
+    rows = {r["algorithm"]: r for r in run_instance(few_fit, 16, time_limit=1.0)}
+    assert rows["brute_force"]["status"] == "exact" and rows["brute_force"]["total_cost"] == 16
+    assert rows["meet_in_the_middle"]["status"] == "exact"
+    many_fit = list(range(1, 31))
+    rows = {r["algorithm"]: r for r in run_instance(many_fit, 200, time_limit=1.0)}
+    assert rows["brute_force"]["status"] == "failed"
+    assert rows["brute_force"]["reason"].startswith("not run") and rows["dp"]["status"] == "exact"

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import solvers
-from solvers.instances import generate
+from solvers.instances import FAMILIES, generate
 
 __all__ = [
     "accuracy_by_run",
@@ -31,11 +31,12 @@ __all__ = [
     "would_refuse",
 ]
 
-SEEDS_PER_BASE = 1000  # instance seeds are base * 1000 + k, k < per_size <= 1000
+SEEDS_PER_BASE = 1000  # k < per_size <= 1000
+FAMILY_STRIDE = 16  # > len(FAMILIES): each family draws from its own seeds
 
 
 def derive_seed(day: date) -> int:
-    """A seed from a calendar day (YYYYMMDD): a nightly run draws new instances each night and
+    """A base seed from a calendar day (YYYYMMDD): a nightly run draws new instances each night and
     the same instances when that night is run again."""
     return day.year * 10_000 + day.month * 100 + day.day
 
@@ -43,9 +44,15 @@ def derive_seed(day: date) -> int:
 def instance_specs(
     families: Sequence[str], sizes: Sequence[int], per_size: int, seed: int
 ) -> list[dict[str, Any]]:
-    """(family, n, seed) for every instance of a benchmark, in a stable order."""
+    """(family, n, seed) for every instance of a benchmark, in a stable order.
+
+    Instance seeds are ``(base * 1000 + k) * 16 + family index``: families that draw costs the
+    same way (uniform and pthree both draw U[1, 1000]) would otherwise produce identical
+    projects from one seed, and identical projects are one dataset.
+    """
     return [
-        {"family": family, "n": n, "seed": seed * SEEDS_PER_BASE + k}
+        {"family": family, "n": n,
+         "seed": (seed * SEEDS_PER_BASE + k) * FAMILY_STRIDE + FAMILIES.index(family)}
         for family in families
         for n in sizes
         for k in range(per_size)

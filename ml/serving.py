@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class ModelSelector:
         self.version = version
         self.trained_until = trained_until  # end of its training window (datetime or None)
         self._k = len(class_order)
+        self._lock = threading.Lock()  # one predict at a time per booster (API threads)
         self._extras = feature_names[len(solvers.FEATURE_NAMES):]
         if kind == "lgbm_regression":
             self._row = np.zeros((self._k, len(feature_names) + 1), dtype=np.float64)
@@ -64,7 +66,8 @@ class ModelSelector:
                              count=len(self.feature_names))
         row = self._row.copy()
         row[:, : len(values)] = values
-        pred = self.booster.predict(row, num_threads=1)
+        with self._lock:
+            pred = self.booster.predict(row, num_threads=1)
         if self.kind == "lgbm_regression":
             return self.class_order[int(np.argmin(pred))]
         return self.class_order[int(np.argmax(pred[0]))]
@@ -72,11 +75,13 @@ class ModelSelector:
 
     def choose_many(self, X: np.ndarray) -> list[str]:
         """Choices for many feature rows at once (columns in ``feature_names`` order)."""
-        if self.kind == "lgbm_regression":
-            pred = self.booster.predict(LightGBMCostRegressor.expand(X, self._k), num_threads=1)
-            idx = np.argmin(pred.reshape(-1, self._k), axis=1)
-        else:
-            idx = np.argmax(self.booster.predict(X, num_threads=1), axis=1)
+        with self._lock:
+            if self.kind == "lgbm_regression":
+                rows = LightGBMCostRegressor.expand(X, self._k)
+                pred = self.booster.predict(rows, num_threads=1)
+                idx = np.argmin(pred.reshape(-1, self._k), axis=1)
+            else:
+                idx = np.argmax(self.booster.predict(X, num_threads=1), axis=1)
         return [self.class_order[int(i)] for i in idx]
 
 

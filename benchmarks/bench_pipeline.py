@@ -107,7 +107,9 @@ def parallel_ceiling() -> float:
 
 
 def dask_speedup(folder: Path, repeats: int) -> dict:
-    from distributed import LocalCluster
+    import importlib
+
+    from distributed import Client, LocalCluster
     from prefect_dask import DaskTaskRunner
 
     from flows._runtime import share_api_with_subprocesses
@@ -119,6 +121,8 @@ def dask_speedup(folder: Path, repeats: int) -> dict:
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster:
+            with Client(cluster) as client:  # import the task modules once, outside the timing
+                client.run(importlib.import_module, "tasks.solving")
             flow = benchmark.with_options(task_runner=DaskTaskRunner(
                 address=cluster.scheduler_address))
             for i in range(repeats):

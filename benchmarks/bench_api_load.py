@@ -4,9 +4,11 @@
     .venv/bin/python benchmarks/bench_api_load.py --workers 2 --connections 1 2 4 --duration 60
 
 Creates a throwaway PostgreSQL database (`budget_load_*`, dropped at the end), starts `budget api`
-(uvicorn) on it, seeds runs, then for each endpoint runs wrk (one thread, closed loop) at a
-rising number of connections for `--probe` seconds each. The highest throughput whose p99 stays
-under `--p99-ms` with zero errors is then held for `--duration` seconds and reported.
+(uvicorn) on it, seeds runs, then for each endpoint runs wrk (one thread) for `--probe` seconds
+per step: back to back at a rising number of connections, then paced at fixed rates (each
+connection waits so all together send about the target rate). The step with the highest
+throughput whose p99 stays under `--p99-ms` with zero errors is then held for `--duration`
+seconds and reported.
 Needs `wrk` (Debian: `apt-get install wrk`). Prints a Markdown table for docs/benchmarks.md.
 """
 
@@ -40,6 +42,12 @@ local bodies = {BODIES}
 local ids = {IDS}
 local mode = "{MODE}"
 local counter = 0
+local pause = {DELAY}
+if pause > 0 then
+  -- exponential pauses (Poisson arrivals) so the connections never march in step
+  math.randomseed(os.time())
+  delay = function() return math.floor(-math.log(1 - math.random()) * pause) end
+end
 request = function()
   counter = counter + 1
   if mode == "solve" then
@@ -105,6 +113,18 @@ def _lua_list(items: list[str]) -> str:
     return "{" + ",".join(f"[==[{s}]==]" for s in items) + "}"
 
 
+def _script(folder: Path, mode: str, bodies: list[str], ids: list[str], connections: int,
+            rate: float | None) -> Path:
+    """The wrk Lua script; with `rate`, each connection pauses a random (exponential) time
+    so all of them together send about `rate` requests per second (wrk's `delay`; a little
+    less, since a connection also waits for its responses), else they send back to back."""
+    pause = int(connections * 1000 / rate) if rate else 0
+    path = folder / f"{mode}-{connections}-{rate}.lua"
+    path.write_text(LUA.replace("{BODIES}", _lua_list(bodies)).replace("{IDS}", _lua_list(ids))
+                    .replace("{MODE}", mode).replace("{DELAY}", str(pause)))
+    return path
+
+
 def _wrk(base: str, script: Path, connections: int, seconds: int) -> dict:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
            "-s", str(script), base]
@@ -117,7 +137,8 @@ def _wrk(base: str, script: Path, connections: int, seconds: int) -> dict:
 
 
 def _row(label: str, r: dict, seconds: int) -> str:
-    return (f"| {label} | {r['connections']} | {seconds} s | {r['requests']:,} | "
+    pace = f"{r['target']:g}/s" if r.get("target") else "back to back"
+    return (f"| {label} | {r['connections']} | {pace} | {seconds} s | {r['requests']:,} | "
             f"{r['rps']:,.0f} | {r['p50_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | "
             f"{r['max_us'] / 1000:.1f} | {r['errors'] + r['non2xx']} |")
 
@@ -126,7 +147,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN))
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--connections", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 2, 4, 8],
+                        help="closed-loop sweep: connections sending back to back")
+    parser.add_argument("--paced-connections", type=int, default=4,
+                        help="connections for the paced (fixed-rate) steps")
+    parser.add_argument("--solve-rates", type=float, nargs="*", default=[25, 50, 75, 100],
+                        help="paced steps for POST /solve/ (requests per second)")
+    parser.add_argument("--result-rates", type=float, nargs="*", default=[100, 200, 300],
+                        help="paced steps for GET /results/{id}/ (requests per second)")
     parser.add_argument("--probe", type=int, default=10, help="seconds per sweep step")
     parser.add_argument("--duration", type=int, default=60, help="seconds of the final run")
     parser.add_argument("--p99-ms", type=float, default=50.0)
@@ -162,26 +190,32 @@ def main() -> int:
             bodies.append(json.dumps(body, separators=(",", ":")))
             ids.append(str(_post(base, "/solve/", body)["run_id"]))
         with tempfile.TemporaryDirectory() as tmp:
-            for mode, label in (("solve", "POST /solve/ (n=100)"),
-                                ("result", "GET /results/{id}/")):
-                script = Path(tmp) / f"{mode}.lua"
-                script.write_text(LUA.replace("{BODIES}", _lua_list(bodies))
-                                  .replace("{IDS}", _lua_list(ids)).replace("{MODE}", mode))
+            for mode, label, rates in (("solve", "POST /solve/ (n=100)", args.solve_rates),
+                                       ("result", "GET /results/{id}/", args.result_rates)):
+                # (connections, rate): the closed-loop sweep, then the paced rates
+                steps = [(c, None) for c in args.connections]
+                steps += [(args.paced_connections, r) for r in rates]
                 best = None
-                for c in args.connections:
+                for c, rate in steps:
+                    script = _script(Path(tmp), mode, bodies, ids, c, rate)
                     r = _wrk(base, script, c, args.probe)
+                    r["target"] = rate
                     ok = r["errors"] + r["non2xx"] == 0 and r["p99_us"] / 1000 < args.p99_ms
-                    print(f"probe {mode} c={c}: {r['rps']:.0f} req/s, p50 "
+                    target = f"target {rate:g}/s" if rate else "back to back"
+                    print(f"probe {mode} c={c} {target}: {r['rps']:.0f} req/s, p50 "
                           f"{r['p50_us'] / 1000:.1f} ms, p99 {r['p99_us'] / 1000:.1f} ms, "
                           f"errors {r['errors'] + r['non2xx']}{'' if ok else '  (over target)'}",
                           flush=True)
                     if ok and (best is None or r["rps"] > best["rps"]):
                         best = r
                 if best is None:
-                    results.append(f"| {label} | - | - | - | - | - | - | - | no level met the "
-                                   f"p99 < {args.p99_ms:g} ms target |")
+                    results.append(f"| {label} | - | - | - | - | - | - | - | - | no level met "
+                                   f"the p99 < {args.p99_ms:g} ms target |")
                     continue
+                script = _script(Path(tmp), mode, bodies, ids, best["connections"],
+                                 best["target"])
                 final = _wrk(base, script, best["connections"], args.duration)
+                final["target"] = best["target"]
                 results.append(_row(label, final, args.duration))
     finally:
         proc.terminate()
@@ -201,9 +235,9 @@ def main() -> int:
           f"{args.workers}; wrk 1 thread, closed loop, loopback. Load average (1 min) before "
           f"{load_before[0]:.2f}, after {load_after[0]:.2f} (other processes share the machine)."
           "\n")
-    print("| endpoint | connections | duration | requests | req/s | p50 ms | p99 ms | max ms "
-          "| errors |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| endpoint | connections | pace | duration | requests | req/s | p50 ms | p99 ms "
+          "| max ms | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(results))
     return 0
 

@@ -329,7 +329,9 @@ def handle_serve(args: argparse.Namespace) -> int:
     if args.list:
         return _emit(args, {"deployments": names, "train_included": dep.train_flow() is not None},
                      lambda d: print("\n".join(d["deployments"])))
-    if not os.environ.get("PREFECT_API_URL"):
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile
         print("error: budget serve needs a running Prefect server: start `prefect server start` "
               "and set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)", file=sys.stderr)
         return 2

@@ -2,11 +2,12 @@
 
 Usage::
 
-    python benchmarks/bench_selector.py [--url DATABASE_URL] [--calls 20000]
+    python benchmarks/bench_selector.py [--url DATABASE_URL] [--version V] [--calls 20000]
 
-Loads the champion from the registry at ``--url`` (default: DATABASE_URL). Without a usable
-champion it trains both LightGBM kinds on a small fresh history (a few seconds) and measures
-those instead, and says so. For 200 feature mappings of instances from every family it times:
+Loads the champion (or ``--version V``) from the registry at ``--url`` (default:
+DATABASE_URL). Without a usable model it trains both LightGBM kinds on a small fresh history
+(a few seconds) and measures those instead, and says so. For 200 feature mappings of
+instances from every family it times:
 
 * ``selector(feats)``: what ``solvers.auto`` pays per solve on top of the features (the budget
   is 0.2 ms);
@@ -39,7 +40,7 @@ import solvers  # noqa: E402
 from ml.dataset import build_dataset  # noqa: E402
 from ml.features import vector  # noqa: E402
 from ml.history import plan_instances, run_history  # noqa: E402
-from ml.serving import champion_selector, load_selector  # noqa: E402
+from ml.serving import champion_selector, load_selector, version_selector  # noqa: E402
 from ml.train import train_and_save  # noqa: E402
 from solvers.instances import generate  # noqa: E402
 
@@ -101,15 +102,18 @@ def _machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=None, help="registry database (default DATABASE_URL)")
+    parser.add_argument("--version", type=int, default=None, help="a version, not the champion")
     parser.add_argument("--calls", type=int, default=20_000)
     args = parser.parse_args(argv)
 
     instances = _instances()
     feats = [solvers.features(p, b) for p, b in instances]
-    champion = champion_selector(args.url)
+    champion = (champion_selector(args.url) if args.version is None
+                else version_selector(args.url, args.version))
     with tempfile.TemporaryDirectory() as tmp:
         selectors = [champion] if champion is not None else _fresh_selectors(Path(tmp))
-        note = "registry champion" if champion is not None else "no champion: fresh models"
+        note = ("registry model" if champion is not None
+                else "no usable model in the registry: freshly trained ones")
         rows = []
         for sel in selectors:
             med, p99 = _time(sel, feats, args.calls)

@@ -3,6 +3,7 @@
     budget models list [--url URL] [--json]    versions, newest first, with aliases and metrics
     budget models promote VERSION [--url URL]  point `champion` at VERSION
     budget models rollback [--url URL]         champion back to the one before the last move
+    budget models show VERSION [--url URL]     the version's evaluation table (markdown)
     budget train [--json] [--url URL] [--min-instances N] [--time-limit S]
 
 Errors (unknown version, nothing to roll back to, unreachable database) print one line and
@@ -87,6 +88,41 @@ def _rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+_ORDER = ("lgbm_classifier", "lgbm_regression", "logistic_regression", "decision_tree",
+          "rules", "hybrid", "sbs", "vbs")
+_LABELS = {"lgbm_classifier": "LightGBM classifier", "lgbm_regression": "LightGBM cost regression",
+           "logistic_regression": "logistic regression", "decision_tree": "decision tree",
+           "rules": "rule-based auto", "hybrid": "hybrid (own runs)", "sbs": "SBS (single best)",
+           "vbs": "VBS (oracle)"}
+
+
+def _fmt(value: Any, digits: int) -> str:
+    if value is None:
+        return "inf"
+    return f"{value:.{digits}f}"
+
+
+def _show(args: argparse.Namespace) -> int:
+    from db import model_registry as reg
+
+    with session_scope(args.url) as session:
+        row = reg.get_version(session=session, name=MODEL_NAME, version=args.version)
+        metrics, params = row.metrics or {}, row.params or {}
+    methods = metrics.get("methods", {})
+    print(f"selector v{args.version}: {params.get('kind')}, candidates "
+          f"{params.get('candidates')}, {params.get('rows')} instances, cutoff "
+          f"{params.get('time_limit')} s (PAR10 = 10 × cutoff); {metrics.get('decision')}\n")
+    print("| method | mean PAR10 (s) | solved % | remaining gap | worst fold gap "
+          "| folds worse than SBS |\n|---|---:|---:|---:|---:|---:|")
+    for name in [m for m in _ORDER if m in methods] + [m for m in methods if m not in _ORDER]:
+        m = methods[name]
+        star = " **(served)**" if name == params.get("kind") else ""
+        print(f"| {_LABELS.get(name, name)}{star} | {_fmt(m['par10'], 4)} | "
+              f"{_fmt(m['solved_pct'], 2)} | {_fmt(m['remaining_gap'], 3)} | "
+              f"{_fmt(m['max_fold_gap'], 3)} | {m['folds_worse_than_sbs']}/{m['folds']} |")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from flows.train_selector import train_selector_flow
 
@@ -135,7 +171,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     promote.set_defaults(handler=_guarded(_promote))
     rollback = sub.add_parser("rollback", help="champion back to its previous version")
     rollback.set_defaults(handler=_guarded(_rollback))
-    for p in (ls, promote, rollback):
+    show = sub.add_parser("show", help="a version's evaluation table (markdown)")
+    show.add_argument("version", type=int, metavar="VERSION")
+    show.set_defaults(handler=_guarded(_show))
+    for p in (ls, promote, rollback, show):
         p.add_argument("--url", default=None, help="database URL (default: DATABASE_URL)")
 
     train = subparsers.add_parser(

@@ -29,7 +29,7 @@ from . import DEFAULT_MODEL_NAME
 from .features import FEATURE_NAMES, extend
 from .models import CANDIDATE_FEATURE, LightGBMCostRegressor
 
-__all__ = ["ModelSelector", "champion_selector", "load_selector"]
+__all__ = ["ModelSelector", "champion_selector", "load_selector", "version_selector"]
 
 log = logging.getLogger(__name__)
 
@@ -156,5 +156,27 @@ def champion_selector(database_url: str | None = None, *, name: str = DEFAULT_MO
         return None
     if info is None:
         log.info("no champion for model %r yet; rules used", name)
+        return None
+    return load_selector(info)
+
+
+def version_selector(database_url: str | None = None, version: int | None = None, *,
+                     name: str = DEFAULT_MODEL_NAME) -> ModelSelector | None:
+    """A given version (default: the newest), champion or not, e.g. to try a challenger;
+    None (logged) when it does not exist or is not usable."""
+    from db.engine import session_scope
+    from db.model_registry import list_versions, version_info
+
+    try:
+        with session_scope(database_url) as session:
+            rows = [r for r in list_versions(session=session, name=name)
+                    if version is None or r.version == version]
+            info = version_info(rows[0]) if rows else None
+    except Exception as exc:  # same contract as champion_selector: log, never raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        log.warning("model %r v%s unavailable (%s); rules used", name, version, first)
+        return None
+    if info is None:
+        log.warning("model %r has no version %s; rules used", name, version or "yet")
         return None
     return load_selector(info)

@@ -1,5 +1,5 @@
 """End to end on PostgreSQL: `budget train` runs the flow (covering benchmark, evaluation,
-registry, artifacts), then `budget models` lists, promotes and rolls back."""
+registry, artifacts), then `budget models` shows, lists, promotes and rolls back."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ def test_train_on_postgres_then_manage_versions(pg_migrated_url, tmp_path, capsy
         row = s.scalar(select(ModelVersion))
         assert row.sha256 and row.feature_names and row.class_order
         assert row.library_versions["lightgbm"] and row.training_window_end is not None
+
+    assert main(["models", "show", "1", "--url", pg_migrated_url]) == 0
+    table = capsys.readouterr().out
+    assert "VBS (oracle)" in table and "rule-based auto" in table and "**(served)**" in table
 
     second = _train(pg_migrated_url, tmp_path, capsys)
     assert second["model_version"] == 2 and second["generated"] == 0

@@ -243,12 +243,15 @@ def store_training_history(*, session: Session, records: Iterable[Mapping[str, A
     return record_runs(session=session, runs=rows)
 
 
-def count_training_instances(*, session: Session, since: datetime | None = None) -> int:
-    """How many (set, budget) pairs have at least one run (created at/after `since`)."""
-    stmt = select(func.count(func.distinct(AlgorithmRun.budget_id)))
+def count_training_instances(*, session: Session, since: datetime | None = None,
+                             min_algorithms: int = 1) -> int:
+    """How many (set, budget) pairs have runs of at least `min_algorithms` distinct algorithms
+    (created at/after `since`)."""
+    inner = select(AlgorithmRun.budget_id).group_by(AlgorithmRun.budget_id).having(
+        func.count(func.distinct(AlgorithmRun.algorithm_name)) >= min_algorithms)
     if since is not None:
-        stmt = stmt.where(AlgorithmRun.created_at >= since)
-    return int(session.scalar(stmt) or 0)
+        inner = inner.where(AlgorithmRun.created_at >= since)
+    return int(session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
 
 
 def load_training_history(*, session: Session, since: datetime | None = None,

@@ -66,7 +66,8 @@ def train_selector_flow(
     files = publish_training(outcome, registered, str(folder))
     keys = ("remaining_gap", "sbs_par10", "vbs_par10", "selector_par10", "rules_par10",
             "hybrid_par10", "solved_pct", "max_fold_gap", "folds_worse_than_sbs", "folds",
-            "kind", "candidates", "champion_par10")
+            "kind", "candidates", "rows", "left_out", "new_instances", "champion_par10_new",
+            "selector_par10_new")
     return {**registered, "instances": len(history["records"]), "generated": generated,
             "metrics": {k: outcome.metrics[k] for k in keys if k in outcome.metrics},
             "methods": outcome.metrics["methods"], **files}

@@ -2,8 +2,12 @@
 
 A record is ``{"key", "family", "projects", "budget", "runs": [run, ...]}`` (what
 ``ml.history.run_history`` yields and ``db.model_registry.load_training_history`` returns).
-A candidate with no run on an instance costs PAR10 there; when an algorithm ran twice on the
-same instance, its fastest solving run counts.
+When an algorithm ran twice on the same instance, its fastest solving run counts.
+
+Only instances on which every candidate ran are rows (a candidate the solvers would refuse
+for its size, brute force above 24 fitting projects or meet in the middle above 46, counts as
+run: it costs PAR10). Single solves recorded by the API or the ``solve`` flow, with one
+algorithm each, would otherwise teach that the algorithm that happened to run is the best.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Dataset:
     rules_cost: np.ndarray  # (n,) cost of what the rule-based auto would run
     rules_choice: list[str]
     time_limit: float
+    skipped: int = 0  # records left out: some candidate never ran on them
 
     @property
     def pick_names(self) -> tuple[str, ...]:
@@ -72,6 +77,13 @@ def _costs_of(runs: Sequence[Mapping[str, Any]], best: Any, time_limit: float
     return costs, times
 
 
+def _refused(algorithm: str, feats: Mapping[str, float]) -> bool:
+    limits = solvers.DEFAULT_LIMITS
+    n_fit = feats["n_fit"]
+    return (algorithm == "brute_force" and n_fit > limits.brute_force_max_n) or (
+        algorithm == "meet_in_the_middle" and n_fit > limits.mitm_max_n)
+
+
 def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
                   candidates: Sequence[str] = CANDIDATES) -> Dataset:
     """Features, PAR10 costs, labels and baseline costs for every record."""
@@ -79,12 +91,17 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
     par10 = PAR_FACTOR * time_limit
     keys, families, rows, cost_rows, time_rows, labels = [], [], [], [], [], []
     hybrid, rules_cost, rules_choice = [], [], []
+    skipped = 0
     for rec in records:
         runs = list(rec["runs"])
+        base = solvers.features(rec["projects"], rec["budget"])
+        ran = {r["algorithm"] for r in runs}
+        if any(a not in ran and not _refused(a, base) for a in cands):
+            skipped += 1
+            continue
         best = best_proven_total(runs)
         costs, times = _costs_of(runs, best, time_limit)
         full = {a: costs.get(a, par10) for a in cands}
-        base = solvers.features(rec["projects"], rec["budget"])
         choice = solvers.rules(base)
         keys.append(rec["key"])
         families.append(rec.get("family", "custom"))
@@ -105,5 +122,5 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
         labels=np.array(labels, dtype=np.int64),
         hybrid_cost=np.array(hybrid, dtype=np.float64),
         rules_cost=np.array(rules_cost, dtype=np.float64),
-        rules_choice=rules_choice, time_limit=time_limit,
+        rules_choice=rules_choice, time_limit=time_limit, skipped=skipped,
     )

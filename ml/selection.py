@@ -177,6 +177,7 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     artifact["params"]["candidates"] = candidates
     metrics = headline(ev, kind)
     metrics["candidates"] = candidates
+    metrics["rows"], metrics["left_out"] = len(ds), ds.skipped
     promote, decision = _decide(ds, ev, kind, metrics, champion, records)
     metrics["decision"] = decision
     return TrainingOutcome(ds, ev, kind, artifact, metrics, promote, decision)

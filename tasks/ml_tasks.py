@@ -31,10 +31,12 @@ def resolve_data_dir(data_dir: str | None) -> Path:
 
 
 @task(name="count-history", cache_policy=NO_CACHE, **IO_RETRIES)
-def count_history(database_url: str | None) -> int:
-    """How many instances (set, budget pairs) have recorded runs."""
+def count_history(database_url: str | None, min_algorithms: int = 4) -> int:
+    """How many instances (set, budget pairs) have runs of `min_algorithms` algorithms or
+    more (a lone solve from the API or the solve flow is no training row)."""
     with session_scope(database_url) as session:
-        return registry.count_training_instances(session=session)
+        return registry.count_training_instances(session=session,
+                                                 min_algorithms=min_algorithms)
 
 
 @task(name="plan-history", cache_policy=NO_CACHE)

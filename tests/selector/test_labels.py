@@ -58,12 +58,17 @@ def test_dataset_from_a_hand_made_history() -> None:
     assert np.isfinite(ds.X).all() and ds.X.shape == (1, len(ds.feature_names))
 
 
-def test_missing_candidate_costs_par10_and_repeats_keep_the_best() -> None:
-    """A candidate that never ran costs PAR10; of two runs of one algorithm the better counts."""
-    runs = [_run("dp", "exact", 7, 0.4), _run("dp", "exact", 7, 0.1)]
-    ds = build_dataset([{"key": "k", "projects": [3, 4], "budget": 8, "runs": runs}], TL)
+def test_incomplete_instances_are_left_out_and_repeats_keep_the_best() -> None:
+    """A single recorded solve is no training row; of two runs of one algorithm the faster
+    solving one counts; a size refusal that was never run still costs PAR10."""
+    single = {"key": "s", "projects": [3, 4], "budget": 8, "runs": [_run("dp", "exact", 7, .1)]}
+    runs = [_run(a, "exact", 31, 0.2) for a in ("dp", "backtracking", "meet_in_the_middle")]
+    runs += [_run("greedy", "approximate", 30, 0.001), _run("dp", "exact", 31, 0.05)]
+    big = {"key": "b", "projects": list(range(1, 31)), "budget": 31, "runs": runs}
+    ds = build_dataset([single, big], TL)
+    assert ds.keys == ["b"] and ds.skipped == 1
     costs = dict(zip(ds.candidates, ds.costs[0].tolist(), strict=True))
-    assert costs["dp"] == 0.1 and costs["greedy"] == 10.0
+    assert costs["dp"] == 0.05 and costs["brute_force"] == 10.0 and costs["greedy"] == 10.0
 
 
 def test_history_skips_only_what_the_solvers_would_refuse() -> None:

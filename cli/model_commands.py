@@ -18,6 +18,8 @@ import math
 import sys
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from db.engine import mask_url, resolve_url, session_scope
 from db.errors import DatabaseUnavailableError, NotFoundError
 
@@ -156,6 +158,9 @@ def _guarded(fn: Any) -> Any:
             return _fail(str(exc), 2)
         except NotFoundError as exc:
             return _fail(str(exc), 1)
+        except SQLAlchemyError as exc:  # typically a database that was never migrated
+            first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+            return _fail(f"{first} (is the schema there? run `budget db upgrade`)", 2)
     return run
 
 

@@ -144,3 +144,12 @@ def test_no_model_or_no_database_means_no_selector(sqlite_migrated_url, caplog) 
     with caplog.at_level(logging.WARNING, logger="ml.serving"):
         assert champion_selector(url) is None
     assert "unavailable" in caplog.text and "secret" not in caplog.text
+
+
+def test_models_cli_on_an_empty_database_says_what_to_do(sqlite_url, capsys) -> None:
+    """`budget models list` on a database without the schema: one line, exit 2, no traceback."""
+    from cli.main import main
+
+    assert main(["models", "list", "--url", sqlite_url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "budget db upgrade" in err and "Traceback" not in err

@@ -24,8 +24,9 @@ VENV = Path(os.environ.get("BUDGET_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 
-# The main job: the bundled example portfolio against a 1.5M budget.
-MAIN_JOB = ["solve", str(ROOT / "data" / "examples" / "portfolio.csv"), "--budget", "1500000"]
+# The main job: the end-to-end demo (generate, benchmark, snapshot, export, train, solve) on the
+# embedded defaults: a temporary Prefect server and the SQLite file data/budget.db.
+MAIN_JOB = ["demo"]
 
 
 def _log(msg: str) -> None:

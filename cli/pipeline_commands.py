@@ -309,6 +309,16 @@ def handle_demo(args: argparse.Namespace) -> int:
         print(f"metrics export: {e['runs']} runs → {e['runs_path']}; {e['snapshots']} snapshot "
               f"rows → {e['snapshots_path']}")
         print(f"logs: {(params.data_dir or _data_dir())}/logs/pipeline.jsonl")
+        if "train" in d:
+            t, m, r = d["train"], d["train"]["metrics"], d["solve"]
+            print(f"selector: model v{t['model_version']} ({m.get('kind')}) trained on "
+                  f"{t['instances']} instances; remaining gap {m['remaining_gap']:.3f}, PAR10 "
+                  f"{m['selector_par10']:.4f} s vs rules {m['rules_par10']:.4f} s; "
+                  f"{'promoted to champion' if t['promoted'] else 'not promoted'}: "
+                  f"{t['decision']}")
+            print(f"solve with model: example portfolio → {r['status']} total {r['total_cost']} "
+                  f"of {r['budget']} by {r['algorithm']} (chosen by {r.get('selector')}), "
+                  f"run {r['run_id']}")
 
     return _emit(args, doc, human)
 

@@ -1,4 +1,5 @@
-"""`demo`: generate → benchmark → snapshot → export on the embedded defaults, small and quick.
+"""`demo`: generate → benchmark → snapshot → export → train → solve-with-model, on the embedded
+defaults, small and quick.
 
 The Quickstart's main job (`budget demo`). Each step is a subflow, so the UI shows the same
 runs a scheduled deployment would.
@@ -13,8 +14,11 @@ from flows.export import export_metrics
 from flows.generate import generate_datasets
 from flows.names import DEMO_FLOW
 from flows.params import BenchmarkParams, DemoParams, ExportParams, GenerateParams
+from flows.solve import EXAMPLE, solve
+from flows.train_selector import train_selector_flow
 
 _SHARED = ("database_url", "data_dir", "sizes", "per_size", "families", "seed")
+_TRAIN = ("train", "train_min_instances", "train_time_limit", "train_max_n")
 
 
 @flow(name=DEMO_FLOW, validate_parameters=True)
@@ -22,7 +26,20 @@ def demo(params: DemoParams = DemoParams()) -> dict:  # noqa: B008
     """Generate the datasets, benchmark them, snapshot, export; return every step's summary."""
     shared = {k: getattr(params, k) for k in _SHARED}
     generated = generate_datasets(GenerateParams(**shared))
-    bench = benchmark(BenchmarkParams(**params.model_dump()))
+    bench = benchmark(BenchmarkParams(**params.model_dump(exclude=set(_TRAIN))))
     exported = export_metrics(ExportParams(database_url=params.database_url,
                                            data_dir=params.data_dir))
-    return {"generate": generated, "benchmark": bench, "export": exported}
+    out = {"generate": generated, "benchmark": bench, "export": exported}
+    if params.train:
+        trained = train_selector_flow(
+            database_url=params.database_url, data_dir=params.data_dir,
+            min_instances=params.train_min_instances, time_limit=params.train_time_limit,
+            max_n=params.train_max_n, seed=params.seed,
+        )
+        # Solve the bundled example with the model just trained (champion or not).
+        solved = solve(EXAMPLE.model_copy(update={
+            "database_url": params.database_url, "data_dir": params.data_dir,
+            "model_version": trained["model_version"],
+        }))
+        out.update(train=trained, solve=solved)
+    return out

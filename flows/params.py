@@ -133,6 +133,10 @@ class SolveParams(_Params):
     )
     algorithm: Algorithm = Field("auto", description="Algorithm (default: auto).")
     time_limit: PositiveFloat = Field(10.0, le=3600, description="Seconds for the solve (> 0).")
+    model_version: int | None = Field(
+        None, ge=1, description="Selector model version `auto` uses; empty: the champion "
+        "model, or the rules when there is none.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -154,3 +158,10 @@ class DemoParams(BenchmarkParams):
     families: list[Family] = Field(["uniform", "portfolio", "pthree", "evenodd"], min_length=1,
                                    description="Instance families.")
     time_limit: PositiveFloat = Field(0.5, le=3600, description="Seconds per solve (> 0).")
+    train: bool = Field(True, description="End with train → solve-with-model.")
+    train_min_instances: int = Field(200, ge=20, le=100_000,
+                                     description="Run-history instances the selector trains on.")
+    train_time_limit: PositiveFloat = Field(0.1, le=60,
+                                            description="Seconds per solve in the history.")
+    train_max_n: int = Field(60, ge=10, le=2000,
+                             description="Largest instance in the training history.")

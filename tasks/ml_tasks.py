@@ -21,7 +21,7 @@ from ml import DEFAULT_MODEL_NAME
 from ml.history import plan_instances, run_history
 from ml.report import plot_selector_vs_vbs, write_metrics_parquet
 from ml.selection import TrainingOutcome, train_selector
-from ml.serving import champion_selector
+from ml.serving import champion_selector, version_selector
 from tasks._io import IO_RETRIES
 
 
@@ -72,6 +72,15 @@ def load_history(database_url: str | None) -> dict[str, Any]:
 def load_champion(database_url: str | None, model_name: str = DEFAULT_MODEL_NAME) -> Any:
     """The current champion selector, or None (no model, unusable file, database down)."""
     return champion_selector(database_url, name=model_name)
+
+
+@task(name="load-selector", cache_policy=NO_CACHE)
+def load_selector(database_url: str | None, version: int | None = None,
+                  model_name: str = DEFAULT_MODEL_NAME) -> Any:
+    """Version `version` of the selector, or the champion when None; None means the rules."""
+    if version is None:
+        return champion_selector(database_url, name=model_name)
+    return version_selector(database_url, version, name=model_name)
 
 
 @task(name="train-and-evaluate", cache_policy=NO_CACHE)

@@ -20,9 +20,12 @@ def solve_batch(batch: list[dict[str, Any]], time_limits: dict[str, float],
 
 @task(name="solve-instance", cache_policy=NO_CACHE, retries=0)
 def solve_instance(projects: list[Any], budget: Any, algorithm: str,
-                   time_limit: float) -> dict[str, Any]:
-    """`solvers.solve` on one instance (time and memory in separate passes)."""
-    return solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit)
+                   time_limit: float, selector: Any = None) -> dict[str, Any]:
+    """`solvers.solve` on one instance (time and memory in separate passes); `selector`
+    (a trained model, for `auto` only) picks the algorithm, else the rules do."""
+    options = {"selector": selector} if algorithm == "auto" and selector is not None else {}
+    return solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit,
+                         **options)
 
 
 @task(name="plan-benchmark", cache_policy=NO_CACHE)

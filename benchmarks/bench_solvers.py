@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_solvers.py [--quick] [--out docs/_fragments/solvers.md] [--timeout 10]
+    python benchmarks/bench_solvers.py [--quick] [--out docs/benchmarks/solvers.md] [--timeout 10]
 
 One run solves a suite of literature-hard subset-sum instances (Pisinger's P(3), P(6), EVEN/ODD,
 Avis, Todd, SOMATOTH) and realistic money portfolios (see ``solvers.instances``) with
@@ -495,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and seeds (smoke test)")
-    parser.add_argument("--out", default="docs/_fragments/solvers.md", help="Markdown output")
+    parser.add_argument("--out", default="docs/benchmarks/solvers.md", help="Markdown output")
     parser.add_argument("--timeout", type=float, default=10.0, help="time limit per call, s")
     parser.add_argument("--only", default="", help="comma-separated methods (default: all)")
     args = parser.parse_args(argv)

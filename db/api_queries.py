@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from db import _validate as v
+from db.datasets import get_set_with_projects
 from db.errors import DataValidationError, NotFoundError
 from db.models import ALERT_SEVERITIES, Alert, AlgorithmRun, Budget, Project, ProjectSet
 
@@ -25,18 +26,6 @@ __all__ = [
     "record_alert",
     "run_with_budget",
 ]
-
-
-def get_set_with_projects(*, session: Session, set_id: int) -> ProjectSet:
-    """The set with its projects and budgets loaded (no run history)."""
-    project_set = session.scalar(
-        select(ProjectSet)
-        .where(ProjectSet.id == set_id)
-        .options(selectinload(ProjectSet.projects), selectinload(ProjectSet.budgets))
-    )
-    if project_set is None:
-        raise NotFoundError(f"project set {set_id} does not exist")
-    return project_set
 
 
 def budget_in_set(*, session: Session, set_id: int, budget_id: int) -> Budget:

@@ -135,12 +135,8 @@ def create_project_set(
     return existing, False
 
 
-def get_project_set(
-    *, session: Session, set_id: int, limit: int = 50, offset: int = 0
-) -> ProjectSetHistory:
-    """The set with its projects, budgets and runs[offset:offset+limit], newest run first."""
-    if limit < 1 or offset < 0:
-        raise DataValidationError(f"limit must be >= 1 and offset >= 0, got {limit}, {offset}")
+def get_set_with_projects(*, session: Session, set_id: int) -> ProjectSet:
+    """The set with its projects and budgets loaded (no run history); NotFoundError if none."""
     project_set = session.scalar(
         select(ProjectSet)
         .where(ProjectSet.id == set_id)
@@ -148,6 +144,16 @@ def get_project_set(
     )
     if project_set is None:
         raise NotFoundError(f"project set {set_id} does not exist")
+    return project_set
+
+
+def get_project_set(
+    *, session: Session, set_id: int, limit: int = 50, offset: int = 0
+) -> ProjectSetHistory:
+    """The set with its projects, budgets and runs[offset:offset+limit], newest run first."""
+    if limit < 1 or offset < 0:
+        raise DataValidationError(f"limit must be >= 1 and offset >= 0, got {limit}, {offset}")
+    project_set = get_set_with_projects(session=session, set_id=set_id)
     total = session.scalar(
         select(func.count()).select_from(AlgorithmRun).where(AlgorithmRun.project_set_id == set_id)
     )

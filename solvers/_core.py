@@ -26,7 +26,7 @@ from ._instance import Problem, from_units, parse_problem, parse_time_limit
 from ._limits import DEFAULT_LIMITS, Limits
 from ._measure import measure
 
-__all__ = ["Answer", "Core", "TimeUp", "make_solver", "prepare", "run_core"]
+__all__ = ["Answer", "Core", "TimeUp", "make_solver", "parse_call", "prepare", "run_core"]
 
 
 class TimeUp(Exception):
@@ -182,6 +182,13 @@ def run_core(
     return _result(prep, answer, name, problem.scale)
 
 
+def parse_call(projects: Any, budget: Any, time_limit: Any, limits: Limits | None
+               ) -> tuple[Problem, Limits, float | None]:
+    """Validate one call's arguments: (problem, limits, time limit); raises InvalidInputError."""
+    lim = limits or DEFAULT_LIMITS
+    return parse_problem(projects, budget, lim), lim, parse_time_limit(time_limit)
+
+
 def make_solver(name: str, core_fn: Callable[[Core], Answer]) -> Callable[..., dict[str, Any]]:
     """The public ``solve(projects, budget, *, time_limit=None)`` of one algorithm module."""
 
@@ -193,9 +200,7 @@ def make_solver(name: str, core_fn: Callable[[Core], Answer]) -> Callable[..., d
         limits: Limits | None = None,
         measure_memory: bool = True,
     ) -> dict[str, Any]:
-        lim = limits or DEFAULT_LIMITS
-        problem = parse_problem(projects, budget, lim)
-        tl = parse_time_limit(time_limit)
+        problem, lim, tl = parse_call(projects, budget, time_limit, limits)
         return measure(lambda: run_core(name, core_fn, problem, lim, tl), measure_memory, lim)
 
     solve.__name__ = "solve"

@@ -24,9 +24,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._core import Answer, Core, run_core
-from ._instance import parse_problem, parse_time_limit
-from ._limits import DEFAULT_LIMITS, Limits
+from ._core import Answer, Core, parse_call, run_core
+from ._limits import Limits
 from ._measure import measure
 from .features import problem_features
 
@@ -93,9 +92,7 @@ def solve(
     """Solve with the algorithm the selector (default: rules) picks; same result dict."""
     from . import _registry  # late: the registry imports this module
 
-    lim = limits or DEFAULT_LIMITS
-    problem = parse_problem(projects, budget, lim)
-    tl = parse_time_limit(time_limit)
+    problem, lim, tl = parse_call(projects, budget, time_limit, limits)
     chosen_selector = selector if selector is not None else _default_selector
     feats = problem_features(problem)
     name, label, note = choose(feats, chosen_selector, _registry.CORES)

@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InvalidInputError, UnknownAlgorithmError, FileFormatError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # unwritable output path, unreadable file, ...
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import solvers
+from config import get_settings
 from solvers.files import load_projects
 from solvers.instances import FAMILIES, generate
 
@@ -114,7 +115,9 @@ def handle_solve(args: argparse.Namespace) -> int:
     if budget is None:
         print("error: --budget is required (the file does not carry a budget)", file=sys.stderr)
         return 2
-    result = solvers.solve(projects, budget, algorithm=args.algorithm, time_limit=args.time_limit)
+    limits = get_settings().solver_limits()
+    result = solvers.solve(projects, budget, algorithm=args.algorithm, time_limit=args.time_limit,
+                           limits=limits)
     chosen = _selected_projects(projects, result)
     if args.json:
         print(json.dumps({**result, "selected_projects": chosen}, default=str))
@@ -131,8 +134,10 @@ def handle_profile(args: argparse.Namespace) -> int:
     solve = solvers.get(args.algorithm)
     projects = inst.projects()
 
+    limits = get_settings().solver_limits()
+
     def run() -> dict[str, Any]:
-        return solve(projects, inst.budget, measure_memory=False)
+        return solve(projects, inst.budget, measure_memory=False, limits=limits)
 
     times = timeit.repeat(run, number=1, repeat=args.repeat)
     profiler = cProfile.Profile()

@@ -17,7 +17,11 @@ from typing import Any
 from ._errors import InvalidInputError
 from ._limits import Limits
 
-__all__ = ["Problem", "from_units", "parse_problem", "parse_time_limit"]
+__all__ = ["MAX_DIGITS", "Problem", "from_units", "parse_problem", "parse_time_limit"]
+
+MAX_DIGITS = 30
+"""Amounts have at most this many integer digits (10^30 is far beyond any budget, and keeps
+floats in features and int conversions bounded: ``1e999999999`` is bad input, not a hang)."""
 
 @dataclass(frozen=True)
 class Problem:
@@ -55,12 +59,16 @@ def _amount(value: Any, field: str) -> Decimal | int:
     if isinstance(number, Decimal):
         if not number.is_finite():
             raise InvalidInputError(field, value, "must be a finite number")
+        if number and number.adjusted() >= MAX_DIGITS:
+            raise InvalidInputError(field, value, f"is too large (at most {MAX_DIGITS} digits)")
         if number == number.to_integral_value():
             number = int(number)
         elif number.normalize().as_tuple().exponent < -2:  # type: ignore[operator]
             raise InvalidInputError(field, value, "has more decimal places than cents (max 2)")
     if number < 0:
         raise InvalidInputError(field, value, "must be non-negative")
+    if isinstance(number, int) and number >= 10**MAX_DIGITS:
+        raise InvalidInputError(field, value, f"is too large (at most {MAX_DIGITS} digits)")
     return number
 
 

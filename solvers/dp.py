@@ -2,11 +2,11 @@
 Python integer used as a bitset, and adding a project is ``reach |= reach << cost`` (Bellman's
 recursion, 64 sums per machine word).
 
-Reconstruction keeps no n full rows. When the rows of a block fit in memory they are stored and
-walked back; otherwise the items are split in two halves, the left half's reachable set is
-intersected with the right half's *backward* set (``{t − s}``, built with right shifts from the
-target ``t``), and each half is solved recursively for its share — Hirschberg's idea applied to
-subset sum.
+Reconstruction keeps no n full rows. When the rows of a block fit in a fixed 64 MiB (or half
+the memory cap, if smaller) they are stored and walked back; otherwise the items are split in
+two halves, the left half's reachable set is intersected with the right half's *backward* set
+(``{t − s}``, built with right shifts from the target ``t``), and each half is solved
+recursively for its share — Hirschberg's idea applied to subset sum.
 
 Complexity: O(n · B / 64) word operations per recursion level (B = budget after gcd
 reduction), memory O(B/8) bytes per stored row.
@@ -27,6 +27,8 @@ NAME = "dp"
 # Rows a plan must be able to hold at once: the reach set, a shifted copy, the backward set, the
 # intersection and slack; below this the cap refuses.
 _MIN_ROWS = 6
+# Rows stored at once for the walk back: a fixed budget, not n rows (at most half the cap).
+LEAF_BYTES = 64 * 2**20
 
 
 def row_bytes(budget: int) -> int:
@@ -70,8 +72,8 @@ def reconstruct(idx: list[int], costs: list[int], target: int, core: Core) -> li
     """Positions (from ``idx``) of a subset of ``costs[idx]`` summing exactly to ``target``."""
     if target == 0 or not idx:
         return []
-    rows_fit = core.limits.memory_cap_bytes // (2 * row_bytes(target))
-    if len(idx) <= max(rows_fit, 2):
+    leaf_bytes = min(core.limits.memory_cap_bytes // 2, LEAF_BYTES)
+    if len(idx) <= max(leaf_bytes // row_bytes(target), 2):
         mask = (1 << (target + 1)) - 1
         rows = [1]
         for k, i in enumerate(idx):

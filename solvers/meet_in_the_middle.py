@@ -4,14 +4,17 @@
 Complexity: O(2^(n/2) · n) time, O(2^(n/2)) memory; vectorised with NumPy (costs beyond int64
 fall back to Python integers, several times slower). Always exact when it runs.
 Limits: refuses more than ``Limits.mitm_max_n`` items (default 46, about 400 MiB of arrays) or a
-plan over ``Limits.memory_cap_bytes``, with status ``"failed"``. Not interruptible: it checks the
-time limit before it starts, not during.
+plan over ``Limits.memory_cap_bytes`` (Python integers cost ~3x more per sum), with status
+``"failed"``. It checks the time limit between the steps that build the sums (and every 4096
+searches on the Python path); when it hits, it answers the greedy selection as
+``"approximate"``.
 """
 
 from __future__ import annotations
 
-from ._core import Answer, Core, make_solver
-from ._mitm import best_pair, mitm_bytes
+from ._core import Answer, Core, TimeUp, make_solver
+from ._mitm import best_pair, fits_int64, mitm_bytes
+from .greedy import greedy_indices
 
 NAME = "meet_in_the_middle"
 
@@ -21,8 +24,9 @@ def refusal(core: Core) -> str | None:
     if core.n > core.limits.mitm_max_n:
         return (f"meet in the middle refuses n={core.n} items: its limit is "
                 f"{core.limits.mitm_max_n}")
-    if mitm_bytes(core.n) > core.limits.memory_cap_bytes:
-        return (f"meet in the middle would need {mitm_bytes(core.n) / 2**20:.0f} MiB, over the "
+    need = mitm_bytes(core.n, python_ints=not fits_int64(core.costs, core.budget))
+    if need > core.limits.memory_cap_bytes:
+        return (f"meet in the middle would need {need / 2**20:.0f} MiB, over the "
                 f"memory cap of {core.limits.memory_cap_bytes / 2**20:.0f} MiB")
     return None
 
@@ -31,7 +35,11 @@ def _solve_core(core: Core) -> Answer:
     why = refusal(core)
     if why:
         return Answer([], False, failed=True, reason=why)
-    chosen, _ = best_pair(core.costs, core.budget)
+    try:
+        chosen, _ = best_pair(core.costs, core.budget, core.check_time)
+    except TimeUp:
+        incumbent = core.incumbent or greedy_indices(core.costs, core.budget)
+        return Answer(incumbent, False, reason="time limit reached while listing subset sums")
     return Answer(chosen, exact=True)
 
 

@@ -107,3 +107,25 @@ def test_profile_prints_top_functions_and_writes_prof(capsys, tmp_path) -> None:
     import pstats
 
     assert pstats.Stats(str(out_file)).total_calls > 0
+
+
+def test_unwritable_profile_output_is_one_line(capsys) -> None:
+    """An output path that cannot be written is an error line, not a traceback."""
+    code, _, err = run(capsys, "profile", "--algorithm", "dp", "--n", "10", "--repeat", "1",
+                       "--out", str(EXAMPLE / "x.prof"))  # under a file
+    assert code == 1 and err.startswith("error: ") and "Traceback" not in err
+
+
+def test_settings_limits_apply_to_the_cli(capsys, monkeypatch, tmp_path) -> None:
+    """MAX_PROJECTS from the settings bounds `budget solve`."""
+    from config import get_settings
+
+    monkeypatch.setenv("MAX_PROJECTS", "2")
+    get_settings.cache_clear()
+    try:
+        path = tmp_path / "p.json"
+        path.write_text("[1, 2, 3]")
+        code, _, err = run(capsys, "solve", str(path), "--budget", "3")
+    finally:
+        get_settings.cache_clear()
+    assert code == 2 and "more than the maximum of 2" in err

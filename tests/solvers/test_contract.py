@@ -108,8 +108,10 @@ def test_money_with_cents_is_exact_and_in_caller_units(name: str) -> None:
 @pytest.mark.parametrize("name", ALL)
 def test_each_module_exposes_the_same_solve(name: str) -> None:
     """Each algorithm module's own solve() returns the same shape as solvers.solve()."""
+    import importlib
+
     via_registry = solvers.solve([3, 5, 9], 12, algorithm=name, measure_memory=False)
-    module_solve = ALGORITHMS[name]
+    module_solve = importlib.import_module(f"solvers.{name}").solve
     direct = module_solve([3, 5, 9], 12, time_limit=None, measure_memory=False)
     assert direct["selected_indices"] == via_registry["selected_indices"]
     assert direct.keys() >= KEYS
@@ -123,3 +125,30 @@ def test_every_module_docstring_states_complexity_and_limits() -> None:
         module = importlib.import_module(f"solvers.{name}")
         doc = (module.__doc__ or "").lower()
         assert "complexity" in doc and "limit" in doc, name
+
+
+def reachable_optimum(costs: list[int], budget: int) -> int:
+    """Reference optimum by a set of reachable sums (independent of the solvers)."""
+    sums = {0}
+    for c in costs:
+        sums |= {s + c for s in sums if s + c <= budget}
+    return max(sums)
+
+
+@pytest.mark.parametrize("name", [*sorted(EXACT_ALGORITHMS), "auto"])
+def test_medium_instances_match_a_reference_optimum(name: str) -> None:
+    """On n = 20..60 (where auto picks dp or hybrid, and hybrid's core search runs), exact
+    solvers reach the reference optimum; brute force refuses above its limit."""
+    rng = random.Random(99)
+    for _ in range(8):
+        n = rng.randint(20, 60)
+        costs = [rng.randint(1, rng.choice([300, 3000])) for _ in range(n)]
+        budget = rng.randint(sum(costs) // 5, sum(costs) // 2)
+        result = solvers.solve(costs, budget, algorithm=name, measure_memory=False)
+        sel = result["selected_indices"]
+        assert sum(costs[i] for i in sel) == result["total_cost"] <= budget
+        if result["status"] == "failed":
+            assert name in {"brute_force", "meet_in_the_middle"}
+            continue
+        assert result["status"] == "exact"
+        assert result["total_cost"] == reachable_optimum(costs, budget)

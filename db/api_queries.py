@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import _validate as v
-from db.datasets import get_set_with_projects
+from db.datasets import get_or_add_budget, get_set_with_projects
 from db.errors import DataValidationError, NotFoundError
 from db.models import ALERT_SEVERITIES, Alert, AlgorithmRun, Budget, Project, ProjectSet
 
@@ -45,10 +45,7 @@ def budget_for_amount(*, session: Session, set_id: int, amount: Any) -> Budget:
     if budget is None:
         if session.get(ProjectSet, set_id) is None:
             raise NotFoundError(f"project set {set_id} does not exist")
-        with session.begin_nested():
-            budget = Budget(project_set_id=set_id, amount=value)
-            session.add(budget)
-            session.flush()
+        budget = get_or_add_budget(session, set_id, value)  # type: ignore[arg-type]
     return budget
 
 

@@ -63,12 +63,43 @@ def content_hash(projects: Iterable[ProjectLike]) -> str:
     return _hash(_normalize_projects(projects))
 
 
+def _find_budget(session: Session, set_id: int, amount: Decimal) -> Budget | None:
+    return session.scalar(
+        select(Budget).where(Budget.project_set_id == set_id, Budget.amount == amount)
+    )
+
+
+def get_or_add_budget(session: Session, set_id: int, amount: Decimal) -> Budget:
+    """The set's budget of `amount` (already validated), inserted if missing.
+
+    Safe against concurrent writers adding the same amount: the insert runs in a savepoint, and
+    when the unique constraint says another transaction stored it first, that row is returned.
+    """
+    for _attempt in range(3):
+        budget = _find_budget(session, set_id, amount)
+        if budget is not None:
+            return budget
+        try:
+            with session.begin_nested():
+                budget = Budget(project_set_id=set_id, amount=amount)
+                session.add(budget)
+                session.flush()
+            return budget
+        except IntegrityError:
+            # Another writer committed this amount between our select and our insert.
+            continue
+    budget = _find_budget(session, set_id, amount)
+    if budget is None:
+        raise DataValidationError(f"could not store budget {amount} for project set {set_id}")
+    return budget
+
+
 def _add_missing_budgets(session: Session, project_set: ProjectSet, amounts: list[Decimal]) -> None:
     query = select(Budget.amount).where(Budget.project_set_id == project_set.id)
     have = set(session.scalars(query))
     for amount in dict.fromkeys(amounts):
         if amount not in have:
-            session.add(Budget(project_set_id=project_set.id, amount=amount))
+            get_or_add_budget(session, project_set.id, amount)
     session.flush()
 
 

@@ -86,3 +86,28 @@ def test_bad_dataset_requests_are_422(client: TestClient) -> None:
     assert client.get(f"/datasets/{ds['id']}/", params={"offset": -1}).status_code == 422
     slow = client.post(f"/datasets/{ds['id']}/solve", json={"budget": 1, "time_limit": 60})
     assert slow.status_code == 422 and slow.json()["detail"][0]["field"] == "time_limit"
+
+
+def test_concurrent_solves_with_the_same_new_budget_all_succeed(client: TestClient) -> None:
+    """Six concurrent POST /datasets/{id}/solve with one new amount: all 200, one budget row."""
+    import threading
+
+    ds = _create(client)
+    for round_no in range(4):
+        barrier = threading.Barrier(6)
+        codes: list[int] = []
+
+        def post(amount: int = 1500 + round_no, barrier: threading.Barrier = barrier,
+                 codes: list[int] = codes) -> None:
+            barrier.wait()
+            codes.append(client.post(f"/datasets/{ds['id']}/solve",
+                                     json={"budget": amount, "algorithm": "greedy"}).status_code)
+
+        threads = [threading.Thread(target=post) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert codes == [200] * 6, codes
+    amounts = [b["amount"] for b in client.get(f"/datasets/{ds['id']}/").json()["budgets"]]
+    assert amounts == [2000, 1000.5, 1500, 1501, 1502, 1503]

@@ -45,7 +45,8 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
 
     progress = BatchProgress(len(work["batches"]))
     futures = solve_batch.map(work["batches"], unmapped(dict(params.time_limits)),
-                              params.time_limit, params.measure_memory)
+                              params.time_limit, params.measure_memory,
+                              unmapped(work["limits"]))
     results, solver_seconds, pids = [], 0.0, set()
     for future in as_completed(futures):
         out = future.result()

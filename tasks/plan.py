@@ -93,9 +93,12 @@ def plan_jobs(
     datasets: Sequence[Mapping[str, Any]],
     algorithms: Sequence[str],
     recorded: Iterable[tuple[int, int, str]] = (),
-    limits: solvers.Limits = solvers.DEFAULT_LIMITS,
+    *,
+    limits: solvers.Limits,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     """Jobs to run, pairs skipped (with the reason), and how many pairs were already recorded.
+
+    `limits` decide the skips (the caller resolves them from settings).
 
     `datasets` carry `dataset_id`, `budget_id`, `family`, `n`, `costs`, `budget`. The natural
     key of a run is (dataset, budget, requested algorithm): pairs in `recorded` are not run
@@ -148,11 +151,14 @@ def solve_batch(
     time_limits: Mapping[str, float],
     default_time_limit: float,
     measure_memory: bool = True,
+    *,
+    limits: solvers.Limits,
 ) -> dict[str, Any]:
     """Solve every (instance, algorithm) of a batch; results plus the seconds spent solving.
 
     `solvers.solve` times an untraced pass and, when `measure_memory`, measures memory in a
     second tracemalloc pass; `solver_seconds` counts both (it is solver work, not overhead).
+    `limits` are the solvers' guard rails (the caller resolves them from settings).
     """
     results = []
     start = time.perf_counter()
@@ -160,7 +166,8 @@ def solve_batch(
         for algorithm in job["algorithms"]:
             limit = time_limits.get(algorithm, default_time_limit)
             result = solvers.solve(job["costs"], job["budget"], algorithm=algorithm,
-                                   time_limit=limit, measure_memory=measure_memory)
+                                   time_limit=limit, measure_memory=measure_memory,
+                                   limits=limits)
             results.append({**result, "dataset_id": job["dataset_id"],
                             "budget_id": job["budget_id"], "family": job["family"],
                             "n": job["n"], "requested_algorithm": algorithm})

@@ -1,4 +1,9 @@
-"""Solver tasks: CPU work, never retried (a solver is deterministic; a retry repeats a bug)."""
+"""Solver tasks: CPU work, never retried (a solver is deterministic; a retry repeats a bug).
+
+The solvers' guard rails (MAX_PROJECTS, DP_MEMORY_CAP_MB, DEFAULT_TIME_LIMIT) are read from
+settings here, at the task edge, and handed to the pure helpers of `tasks.plan` as a
+`solvers.Limits`: the benchmark plans with them and passes the same limits to every batch.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +13,43 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 import solvers
+from config import get_settings
 from tasks import plan
+
+
+def solver_limits() -> solvers.Limits:
+    """The solvers' limits from this process's settings."""
+    return get_settings().solver_limits()
 
 
 @task(name="solve-batch", cache_policy=NO_CACHE, retries=0)
 def solve_batch(batch: list[dict[str, Any]], time_limits: dict[str, float],
-                default_time_limit: float, measure_memory: bool = True) -> dict[str, Any]:
-    """Solve one batch of (instance, algorithms); see `tasks.plan.solve_batch`."""
-    return plan.solve_batch(batch, time_limits, default_time_limit, measure_memory)
+                default_time_limit: float, measure_memory: bool = True,
+                limits: solvers.Limits | None = None) -> dict[str, Any]:
+    """Solve one batch of (instance, algorithms) within `limits` (default: from settings); see
+    `tasks.plan.solve_batch`."""
+    return plan.solve_batch(batch, time_limits, default_time_limit, measure_memory,
+                            limits=limits or solver_limits())
 
 
 @task(name="solve-instance", cache_policy=NO_CACHE, retries=0)
 def solve_instance(projects: list[Any], budget: Any, algorithm: str,
                    time_limit: float, selector: Any = None) -> dict[str, Any]:
-    """`solvers.solve` on one instance (time and memory in separate passes); `selector`
-    (a trained model, for `auto` only) picks the algorithm, else the rules do."""
+    """`solvers.solve` on one instance (time and memory in separate passes) within the limits
+    from settings; `selector` (a trained model, for `auto` only) picks the algorithm, else the
+    rules do."""
     options = {"selector": selector} if algorithm == "auto" and selector is not None else {}
     return solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit,
-                         **options)
+                         limits=solver_limits(), **options)
 
 
 @task(name="plan-benchmark", cache_policy=NO_CACHE)
 def plan_benchmark(datasets: list[dict[str, Any]], algorithms: list[str],
                    recorded: list[tuple], n_batches: int) -> dict[str, Any]:
-    """Jobs in balanced batches, the pairs skipped (and why) and the pairs already recorded."""
+    """Jobs in balanced batches, the pairs skipped (and why), the pairs already recorded and the
+    solver limits (from settings) they were planned with, for the batches to solve within."""
+    limits = solver_limits()
     jobs, skipped, already = plan.plan_jobs(datasets, algorithms,
-                                            [tuple(r) for r in recorded])
+                                            [tuple(r) for r in recorded], limits=limits)
     return {"batches": plan.make_batches(jobs, n_batches), "skipped": skipped,
-            "already_recorded": already}
+            "already_recorded": already, "limits": limits}

@@ -175,3 +175,36 @@ def test_bad_parameters_fail_before_any_work(sqlite_url, tmp_path) -> None:
     with pytest.raises(Exception, match="sizes"):
         benchmark(params={"database_url": sqlite_url, "sizes": [-3]})
     assert not (tmp_path / "test.db").exists()
+
+
+def test_benchmark_uses_the_solver_limits_from_settings(sqlite_migrated_url, tmp_path,
+                                                        monkeypatch) -> None:
+    """DP_MEMORY_CAP_MB reaches the benchmark's solvers: dp fails over a tiny memory cap."""
+    monkeypatch.setenv("DP_MEMORY_CAP_MB", "1")
+    get_settings.cache_clear()
+    try:
+        out = benchmark(BenchmarkParams(database_url=sqlite_migrated_url,
+                                        data_dir=str(tmp_path), sizes=[8], per_size=1,
+                                        families=["portfolio"], algorithms=["dp"],
+                                        measure_memory=False, export=False, plot=False))
+    finally:
+        get_settings.cache_clear()
+    assert out["runs"] == 1 and out["statuses"] == {"failed": 1}
+    with session_scope(sqlite_migrated_url) as s:
+        run = s.scalars(select(AlgorithmRun)).one()
+    assert run.algorithm_name == "dp" and run.match_type == "failed"
+    assert "memory cap" in run.reason
+
+
+def test_solve_flow_uses_the_solver_limits_from_settings(sqlite_migrated_url, tmp_path,
+                                                         monkeypatch) -> None:
+    """DP_MEMORY_CAP_MB reaches the solve flow's solver: dp fails over a tiny memory cap."""
+    monkeypatch.setenv("DP_MEMORY_CAP_MB", "1")
+    get_settings.cache_clear()
+    try:
+        out = solve(SolveParams(projects=[2_000_001, 3_000_001, 5_000_003, 7],
+                                budget=9_000_000, algorithm="dp",
+                                database_url=sqlite_migrated_url, data_dir=str(tmp_path)))
+    finally:
+        get_settings.cache_clear()
+    assert out["status"] == "failed" and "memory cap" in out["reason"]

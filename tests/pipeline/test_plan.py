@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -11,6 +12,8 @@ from pydantic import ValidationError
 import solvers
 from flows.params import BenchmarkParams, ExportParams, GenerateParams, SolveParams
 from tasks import jsonlog, plan
+
+LIMITS = solvers.DEFAULT_LIMITS
 
 
 def _ds(i: int, n: int, costs=None, budget=None) -> dict:
@@ -33,7 +36,8 @@ def test_instance_specs_are_stable_and_complete() -> None:
 def test_brute_force_is_skipped_above_its_limit_not_run() -> None:
     """Brute force (n_fit > 24) and meet in the middle (> 46) are planned as skipped."""
     jobs, skipped, already = plan.plan_jobs(
-        [_ds(1, 10), _ds(2, 30), _ds(3, 60)], ["brute_force", "meet_in_the_middle", "dp"])
+        [_ds(1, 10), _ds(2, 30), _ds(3, 60)], ["brute_force", "meet_in_the_middle", "dp"],
+        limits=LIMITS)
     assert already == 0
     assert [(s["dataset_id"], s["algorithm"]) for s in skipped] == [
         (2, "brute_force"), (3, "brute_force"), (3, "meet_in_the_middle")]
@@ -45,14 +49,14 @@ def test_brute_force_is_skipped_above_its_limit_not_run() -> None:
 
 def test_nothing_is_skipped_when_everything_fits() -> None:
     """An instance whose projects all fit is trivial for every algorithm, whatever its size."""
-    _, skipped, _ = plan.plan_jobs([_ds(1, 40, budget=10**6)], ["brute_force"])
+    _, skipped, _ = plan.plan_jobs([_ds(1, 40, budget=10**6)], ["brute_force"], limits=LIMITS)
     assert skipped == []
 
 
 def test_recorded_pairs_and_duplicate_datasets_are_not_planned_again() -> None:
     """The natural key (dataset, budget, algorithm) makes a rerun add only what is missing."""
     jobs, _, already = plan.plan_jobs([_ds(1, 10), _ds(1, 10)], ["dp", "greedy"],
-                                      recorded=[(1, 101, "dp")])
+                                      recorded=[(1, 101, "dp")], limits=LIMITS)
     assert already == 1
     assert jobs == [{**{k: v for k, v in _ds(1, 10).items()}, "algorithms": ["greedy"]}]
 
@@ -71,7 +75,7 @@ def test_batches_cover_every_job_once_and_balance_load() -> None:
 def test_solve_batch_returns_one_result_per_pair_with_solver_seconds() -> None:
     """A batch solves each (instance, algorithm) with its own time limit and sums solver time."""
     batch = [{**_ds(1, 12), "algorithms": ["dp", "greedy"]}]
-    out = plan.solve_batch(batch, {"dp": 5.0}, 1.0, measure_memory=False)
+    out = plan.solve_batch(batch, {"dp": 5.0}, 1.0, measure_memory=False, limits=LIMITS)
     assert [r["requested_algorithm"] for r in out["results"]] == ["dp", "greedy"]
     assert out["results"][0]["status"] == "exact"
     assert out["solver_seconds"] >= sum(r["execution_time"] for r in out["results"])
@@ -159,3 +163,13 @@ def test_json_log_lines_are_one_object_each(tmp_path) -> None:
     assert {"timestamp", "level", "algorithm", "n", "execution_time"} <= set(lines[0])
     assert lines[1]["level"] == logging.getLevelName(logging.WARNING)
     assert lines[1]["kind"] == "slow_run"
+
+
+def test_solve_batch_solves_within_the_given_limits() -> None:
+    """`limits` reach the solvers: dp over a memory cap it cannot fit fails, naming the cap."""
+    tiny = dataclasses.replace(LIMITS, memory_cap_bytes=1 << 20)
+    batch = [{**_ds(1, 4, costs=[2_000_001, 3_000_001, 5_000_003, 7],
+                    budget=9_000_000), "algorithms": ["dp"]}]
+    out = plan.solve_batch(batch, {}, 1.0, measure_memory=False, limits=tiny)
+    [result] = out["results"]
+    assert result["status"] == "failed" and "memory cap" in result["reason"]

@@ -7,6 +7,7 @@ integer when whole, else a float rounded to cents.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -44,14 +45,42 @@ def money_out(value: Any) -> MoneyOut | None:
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+METADATA_MAX_DEPTH = 32
+"""Deepest nesting of objects/arrays accepted in a project's `metadata` (the object itself is 1)."""
+METADATA_MAX_ITEMS = 10_000
+"""Most keys, values and array elements accepted in one project's `metadata`, all levels."""
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads turns escaped pairs into one char
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "must not contain NUL characters (\\u0000)"
+    if _LONE_SURROGATE.search(text):
+        return "must not contain lone UTF-16 surrogates (\\ud800-\\udfff without a pair)"
+    return None
+
+
+def metadata_problem(value: Any) -> str | None:
+    """Why this JSON document cannot be stored as metadata, or None. Iterative: no recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    items = 0
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            problem = _text_problem(node)
+            if problem:
+                return problem
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if depth > METADATA_MAX_DEPTH:
+            return f"is nested too deep (more than {METADATA_MAX_DEPTH} levels of objects/arrays)"
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        items += len(children)
+        if items > METADATA_MAX_ITEMS:
+            return f"has too many entries (more than {METADATA_MAX_ITEMS} keys and values)"
+        stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 class _In(BaseModel):
@@ -65,9 +94,10 @@ class ProjectIn(_In):
 
     @field_validator("metadata")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if _has_nul(value):
-            raise ValueError("metadata must not contain NUL characters (\\u0000)")
+    def _storable(cls, value: Any) -> Any:
+        problem = metadata_problem(value)
+        if problem:
+            raise ValueError(f"metadata {problem}")
         return value
 
     def as_solver_input(self, index: int) -> dict[str, Any]:

@@ -33,6 +33,17 @@ class ProjectSetHistory:
     offset: int
 
 
+def _encodable(field: str, value: Any) -> None:
+    """Reject text UTF-8 cannot encode (lone UTF-16 surrogates, e.g. from a JSON "\\ud800")."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DataValidationError(
+            f"{field} contains a lone UTF-16 surrogate {text[exc.start]!r}, which is not text"
+        ) from None
+
+
 def _normalize_projects(projects: Iterable[ProjectLike]) -> list[tuple[str, Decimal, Any]]:
     out: list[tuple[str, Decimal, Any]] = []
     for i, item in enumerate(projects):
@@ -42,6 +53,9 @@ def _normalize_projects(projects: Iterable[ProjectLike]) -> list[tuple[str, Deci
             )
             cost = v.money(f"projects[{i}].cost", item.get("cost"))
             meta = v.json_doc(f"projects[{i}].metadata", item.get("metadata"))
+            _encodable(f"projects[{i}].name", name)
+            if meta is not None:
+                _encodable(f"projects[{i}].metadata", meta)
         elif isinstance(item, Real | str | Decimal) and not isinstance(item, bool):
             name, cost, meta = f"project-{i}", v.money(f"projects[{i}]", item), None
         else:
@@ -55,7 +69,8 @@ def _normalize_projects(projects: Iterable[ProjectLike]) -> list[tuple[str, Deci
 def _hash(rows: Sequence[tuple[str, Decimal, Any]]) -> str:
     canonical = [[name, str(cost), meta] for name, cost, meta in rows]
     blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    # surrogatepass: never a UnicodeEncodeError here, whatever reached us (rows are validated).
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def content_hash(projects: Iterable[ProjectLike]) -> str:

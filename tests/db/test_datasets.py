@@ -127,3 +127,11 @@ def test_missing_set_is_not_found(session):
     """Fetching an unknown set id raises NotFoundError."""
     with pytest.raises(NotFoundError, match="project set 999 does not exist"):
         get_project_set(session=session, set_id=999)
+
+
+def test_content_hash_rejects_lone_surrogates_with_a_clear_error() -> None:
+    """content_hash raises DataValidationError naming the field, never UnicodeEncodeError."""
+    with pytest.raises(DataValidationError, match=r"projects\[0\]\.metadata"):
+        content_hash([{"name": "A", "cost": 1, "metadata": {"k": "\ud800"}}])
+    with pytest.raises(DataValidationError, match=r"projects\[1\]\.name"):
+        content_hash([{"name": "A", "cost": 1}, {"name": "\udc00", "cost": 1}])

@@ -2,7 +2,8 @@
 
 `get_engine()` with no URL uses `config.get_settings().database_url`; tests pass their own URL.
 Connection failures surface as a single `DatabaseUnavailableError` whose message names the
-host and port and never the password.
+host and port and never the password; an unusable URL (unparseable, unknown dialect, driver not
+installed) as `DatabaseURLError`, a subclass of it, naming the URL with the password masked.
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ from db.errors import DatabaseUnavailableError
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
+
+
+
+class DatabaseURLError(DatabaseUnavailableError, ValueError):
+    """`DATABASE_URL` cannot be used: not a URL, unknown dialect, or its driver is not installed.
+
+    A `DatabaseUnavailableError` (so every caller that reports an unreachable database reports
+    this too, in one line) and a `ValueError` (a configuration mistake). No password in it.
+    """
+
 
 _PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@\s]*:)[^@\s]*@")
 
@@ -75,7 +86,22 @@ def unavailable_error(url: str | URL, exc: BaseException) -> DatabaseUnavailable
     )
 
 
+def _url_error(url_text: str, exc: BaseException) -> DatabaseURLError:
+    if isinstance(exc, ModuleNotFoundError):
+        why = f"its database driver is not installed (no module named {exc.name!r})"
+    else:
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return DatabaseURLError(f"unusable database URL {mask_url(url_text)!r}: {why}")
+
+
 def _build_engine(url_text: str) -> Engine:
+    try:
+        return _create(url_text)
+    except (ArgumentError, ModuleNotFoundError) as exc:  # NoSuchModuleError is an ArgumentError
+        raise _url_error(url_text, exc) from None
+
+
+def _create(url_text: str) -> Engine:
     settings = get_settings()
     url = make_url(url_text)
     kwargs: dict[str, object] = {"echo": settings.db_echo, "pool_pre_ping": True}
@@ -84,6 +110,9 @@ def _build_engine(url_text: str) -> Engine:
         sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg2":
         kwargs["connect_args"] = {"connect_timeout": settings.db_connect_timeout}
+    if getattr(url.get_dialect(), "is_async", False):
+        raise ArgumentError(f"driver {url.get_driver_name()!r} is async; use a synchronous one "
+                            "(e.g. postgresql+psycopg2://)")
     engine = create_engine(url, **kwargs)
 
     if url.get_backend_name() == "sqlite":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
+
 from cli.db_commands import handle, register
 from db.migrate import current_revision, head_revision
 
@@ -40,3 +42,28 @@ def test_unknown_revision_is_a_clean_error(sqlite_url, capsys):
     """A revision that does not exist: exit 1 with Alembic's message, no traceback."""
     assert handle(_parse("db", "upgrade", "nope", "--url", sqlite_url)) == 1
     assert capsys.readouterr().err.startswith("error: ")
+
+
+@pytest.mark.parametrize("url", ["notaurl", "mysql://admin:topsecret@db.example/budget",
+                                 "nosuchdialect://admin:topsecret@h/db",
+                                 "postgresql+nosuchdriver://admin:topsecret@h/db",
+                                 "postgresql+asyncpg://admin:topsecret@127.0.0.1:1/db"])
+def test_malformed_database_url_is_one_error_line(url, capsys):
+    """A URL that cannot be parsed or has no driver: non-zero, one `error:` line, no password."""
+    from cli.main import main
+
+    assert main(["db", "current", "--url", url]) != 0
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("error: ") and len(err.splitlines()) == 1, err
+    assert "Traceback" not in captured.err and "topsecret" not in captured.err
+    assert url.split("://")[0] in err
+
+
+def test_malformed_url_error_is_a_database_error():
+    """get_engine raises DatabaseUnavailableError (a DatabaseError) naming the masked URL."""
+    from db.engine import get_engine
+    from db.errors import DatabaseUnavailableError
+
+    with pytest.raises(DatabaseUnavailableError, match=r"mysql://admin:\*\*\*@h/db"):
+        get_engine("mysql://admin:topsecret@h/db")

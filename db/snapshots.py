@@ -1,5 +1,9 @@
 """Analytics snapshots: per algorithm × size bucket × family, aggregated in SQL.
 
+"Algorithm" is the one that was requested (`coalesce(requested_algorithm, algorithm_name)`):
+`auto` and `hybrid` get rows of their own instead of being counted under the algorithm they
+ran; runs recorded without a request count under the algorithm that ran.
+
 One `INSERT ... SELECT` writes the whole snapshot, so it lands completely or not at all.
 Percentiles follow PostgreSQL's `percentile_cont` (linear interpolation between the two
 nearest ranks). PostgreSQL computes them natively; other databases (SQLite) use the same
@@ -60,7 +64,8 @@ def _base(since: datetime | None):
     )
     stmt = (
         select(
-            runs.c.algorithm_name,
+            func.coalesce(runs.c.requested_algorithm, runs.c.algorithm_name).label(
+                "algorithm_name"),
             _bucket_sql(sets.c.n_projects).label("size_bucket"),
             sets.c.family,
             case((runs.c.match_type == "exact", 1.0), else_=0.0).label("is_exact"),

@@ -1,4 +1,7 @@
-"""Analytics snapshots: SQL aggregates match a Python reference, on both backends alike."""
+"""Analytics snapshots: SQL aggregates match a Python reference, on both backends alike.
+
+Runs are grouped by the algorithm that was *requested* (auto, hybrid, ...), falling back to the
+one that ran for runs recorded without a request."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from db import (
 )
 
 ALGORITHMS = ("dp", "greedy", "mitm")
+# what was asked for: nothing (older rows), the algorithm itself, or a dispatcher that ran one
+REQUESTED = (None, "same", "auto", "hybrid")
 STATUSES = ("exact", "approximate", "failed")
 
 
@@ -38,13 +43,16 @@ def _seed(session, rng: random.Random) -> list[dict]:
         for budget in ps.budgets:
             for _ in range(rng.randint(8, 16)):
                 status = rng.choice(STATUSES)
+                algorithm = rng.choice(ALGORITHMS)
+                requested = rng.choice(REQUESTED)
                 rows.append(
                     {
                         "project_set_id": ps.id,
                         "budget_id": budget.id,
                         "n": n,
                         "family": family,
-                        "algorithm": rng.choice(ALGORITHMS),
+                        "algorithm": algorithm,
+                        "requested_algorithm": algorithm if requested == "same" else requested,
                         "status": status,
                         "selected_indices": [0],
                         "total_cost": Decimal(rng.randint(0, 30_000)) / 100,
@@ -66,7 +74,8 @@ def _reference(rows: list[dict]) -> dict[tuple, dict]:
             best[key] = max(best.get(key, Decimal(0)), r["total_cost"])
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["algorithm"], size_bucket(r["n"]), r["family"]), []).append(r)
+        name = r["requested_algorithm"] or r["algorithm"]
+        groups.setdefault((name, size_bucket(r["n"]), r["family"]), []).append(r)
     out = {}
     for key, rs in groups.items():
         times = [r["execution_time"] for r in rs]
@@ -146,6 +155,25 @@ def test_postgres_and_sqlite_give_the_same_snapshot(sqlite_migrated_url, pg_migr
             results.append(_as_dict(compute_snapshot(session=session)))
             session.commit()
     assert results[0] == _approx(results[1])
+
+
+def test_snapshot_groups_runs_by_the_requested_algorithm(session):
+    """auto's and hybrid's runs get rows of their own, not counted under what they ran."""
+    ps, _ = create_project_set(session=session, name="req", family="uniform",
+                               projects=[1, 2, 3], budgets=[3])
+    run = {"project_set_id": ps.id, "budget_id": ps.budgets[0].id, "status": "exact",
+           "selected_indices": [2], "total_cost": 3, "execution_time": 0.1}
+    record_runs(session=session, runs=[
+        {**run, "algorithm": "dp", "requested_algorithm": "dp"},
+        {**run, "algorithm": "dp", "requested_algorithm": "auto"},
+        {**run, "algorithm": "dp", "requested_algorithm": "auto"},
+        {**run, "algorithm": "dp", "requested_algorithm": "hybrid"},
+        {**run, "algorithm": "greedy"},
+    ])
+    session.commit()
+    snaps = compute_snapshot(session=session)
+    assert {s.algorithm_name: s.run_count for s in snaps} == {
+        "auto": 2, "dp": 1, "greedy": 1, "hybrid": 1}
 
 
 def test_failed_snapshot_leaves_no_partial_rows(session):

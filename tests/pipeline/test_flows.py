@@ -64,7 +64,8 @@ def test_benchmark_records_snapshots_exports_and_plots(migrated_db_url, tmp_path
 def test_snapshot_accuracy_matches_accuracy_against_the_proven_optimum(
         migrated_db_url, tmp_path) -> None:
     """The snapshot's accuracy_mean equals the mean of total / proven optimum per group (every
-    instance here has an exact run, so "best known" is the proven optimum)."""
+    instance here has an exact run, so "best known" is the proven optimum); groups are by the
+    requested algorithm, so auto and hybrid have rows of their own."""
     out = benchmark(BenchmarkParams(database_url=migrated_db_url, data_dir=str(tmp_path),
                                     export=False, plot=False, **SMALL))
     with session_scope(migrated_db_url) as s:
@@ -72,7 +73,8 @@ def test_snapshot_accuracy_matches_accuracy_against_the_proven_optimum(
                          .join(ProjectSet)).all()
         results = [{"dataset_id": r.project_set_id, "budget_id": r.budget_id,
                     "status": r.match_type, "total_cost": r.total_cost,
-                    "key": (r.algorithm_name, size_bucket(n), fam)} for r, fam, n in rows]
+                    "key": (r.requested_algorithm or r.algorithm_name, size_bucket(n), fam)}
+                   for r, fam, n in rows]
     accuracy = plan.accuracy_by_run(results)
     groups: dict[tuple, list[float]] = {}
     for a, r in zip(accuracy, results, strict=True):
@@ -80,6 +82,7 @@ def test_snapshot_accuracy_matches_accuracy_against_the_proven_optimum(
         if a is not None:
             groups.setdefault(r["key"], []).append(a)
     assert len(out["snapshot"]) == len(groups)
+    assert {snap["algorithm_name"] for snap in out["snapshot"]} == set(SMALL["algorithms"])
     for snap in out["snapshot"]:
         expect = groups[(snap["algorithm_name"], snap["size_bucket"], snap["family"])]
         assert snap["accuracy_mean"] == pytest.approx(sum(expect) / len(expect))

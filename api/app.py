@@ -4,6 +4,8 @@
 
 At start-up (lifespan) the database schema is brought to head if needed, and the champion
 selector is loaded once (`ml.serving.champion_selector`); without one, `auto` uses the rules.
+When the registry names a champion that cannot be loaded (tampered or missing file, database
+error), each `auto` result's `reason` says so and /health reports `"source": "fallback"`.
 """
 
 from __future__ import annotations
@@ -38,17 +40,47 @@ _LOAD = object()
 
 def load_champion(database_url: str) -> Selector | None:
     """The champion selector from `ml.serving`, or None (then `auto` uses the rules)."""
+    return load_champion_with_note(database_url)[0]
+
+
+def _registry_champion(database_url: str) -> str | None:
+    """`model:<name>@v<n>` of the champion the registry names, or None when there is none."""
+    from db.engine import session_scope
+    from db.model_registry import get_champion
+
+    try:
+        from ml import DEFAULT_MODEL_NAME as name
+    except ImportError:
+        name = "selector"
+    with session_scope(database_url) as session:
+        record = get_champion(session=session, name=name)
+        return None if record is None else f"model:{record.name}@v{record.version}"
+
+
+def load_champion_with_note(database_url: str) -> tuple[Selector | None, str | None]:
+    """(selector, note): the loaded champion, or None and, when a champion exists in the
+    registry but is not usable (or the registry cannot be read), why the rules are used."""
+    chosen: Selector | None = None
     try:
         from ml.serving import champion_selector
     except ImportError as exc:
         log.info("no ml.serving (%s): auto uses the rules", exc)
-        return None
+    else:
+        try:
+            chosen = champion_selector(database_url)
+        except Exception as exc:  # a broken model must not stop the API: rules instead
+            log.warning("champion selector failed to load (%s): auto uses the rules",
+                        type(exc).__name__)
+    if chosen is not None:
+        return chosen, None
     try:
-        return champion_selector(database_url)
-    except Exception as exc:  # a broken model must not stop the API: rules instead
-        log.warning("champion selector failed to load (%s): auto uses the rules",
-                    type(exc).__name__)
-        return None
+        champion = _registry_champion(database_url)
+    except Exception as exc:  # unreachable or unmigrated database: say so, keep the rules
+        log.warning("model registry unreadable (%s): auto uses the rules", type(exc).__name__)
+        return None, "champion model unavailable: model registry unreadable (see log); rules used"
+    if champion is None:
+        return None, None  # no model yet: the rules are the plan, nothing to report
+    return None, f"champion {champion} could not be loaded (see log); rules used"
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None,
@@ -69,9 +101,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                 await anyio.to_thread.run_sync(ensure_schema, url)
             except Exception as exc:  # the API still starts; /health reports the database
                 log.error("schema check failed on %s: %s", mask_url(url), type(exc).__name__)
-        chosen = await anyio.to_thread.run_sync(load_champion, url) if selector is _LOAD \
-            else selector
+        chosen, note = (await anyio.to_thread.run_sync(load_champion_with_note, url)
+                        if selector is _LOAD else (selector, None))
         st.selector = chosen
+        st.selector_note = note
         st.selector_name = str(getattr(chosen, "name", "custom")) if chosen else "rules"
         st.selector_version = getattr(chosen, "version", None) if chosen else None
         metrics.set_model(st.selector_name, st.selector_version)

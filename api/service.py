@@ -51,6 +51,8 @@ class ApiState:
     selector: Callable[[Mapping[str, float]], str] | None = None
     selector_name: str = "rules"
     selector_version: Any = None
+    selector_note: str | None = None
+    """Why a champion in the registry is not used (then the rules choose), else None."""
     solve_limiter: anyio.CapacityLimiter | None = None
     ops_limiter: anyio.CapacityLimiter | None = None
 
@@ -87,6 +89,10 @@ def run_solver(state: ApiState, projects: Sequence[Any], budget: Any, algorithm:
         options["selector"] = state.selector
     result = solvers.solve(projects, budget, algorithm=algorithm,
                            time_limit=time_limit_for(time_limit, settings), **options)
+    if algorithm == "auto" and state.selector is None and state.selector_note:
+        reason = result.get("reason")
+        note = state.selector_note
+        result = {**result, "reason": note if reason is None else f"{note}; {reason}"}
     if not measure_memory:
         result = {**result, "memory_used": None}  # not measured: null, never a fake 0
     state.metrics.observe_solve(result)

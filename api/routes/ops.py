@@ -20,11 +20,16 @@ router = APIRouter(tags=["operations"])
 async def health(st: Annotated[ApiState, Depends(state)]) -> JSONResponse:
     """Database reachable, and which selector `auto` uses (the champion model, or the rules).
 
+    `model.source`: "champion" (loaded), "none" (no model yet: rules), or "fallback" (a champion
+    exists but could not be loaded: rules, and `model.note` says why).
+
     Answers while solves run: solves use their own worker threads, this check another pool.
     """
     db = await ops_in_thread(st, service.database_health, st)
-    model = {"selector": st.selector_name, "version": st.selector_version,
-             "source": "rules" if st.selector is None else "champion"}
+    source = "champion" if st.selector is not None else "fallback" if st.selector_note else "none"
+    model = {"selector": st.selector_name, "version": st.selector_version, "source": source}
+    if st.selector_note:
+        model["note"] = st.selector_note
     body = {"status": "ok" if db["ok"] else "degraded", "database": db, "model": model}
     return JSONResponse(status_code=200 if db["ok"] else 503, content=body)
 

@@ -24,7 +24,7 @@ def test_health_reports_database_and_model(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": {"ok": True, "backend": "postgresql"},
-                               "model": {"selector": "rules", "version": None, "source": "rules"}}
+                               "model": {"selector": "rules", "version": None, "source": "none"}}
 
 
 def test_unreachable_database_is_503_without_the_password(make_client, caplog) -> None:

@@ -5,15 +5,23 @@ ephemeral local server (15-50 s here; the timeout is raised to 120 s); with it, 
 recorded on that server. `DATABASE_URL` points every command at PostgreSQL (default: the
 embedded SQLite file). `--json` prints one JSON object on stdout (logs stay on stderr); on a
 terminal, long work shows a progress bar.
+
+An expected failure (an unreachable database, bad input, a malformed file) ends a command with
+one `error:` line (exit 2). Prefect still logs the failed task and flow runs on stderr, but
+without their tracebacks: those records print as their one-line message (the Prefect API still
+gets the full record).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # Prefect reads these when first imported, which happens in the handlers below.
@@ -144,12 +152,75 @@ def _emit(args: argparse.Namespace, doc: dict[str, Any], human) -> int:
     return 0
 
 
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Failures a command reports as one `error:` line: no traceback is wanted for them."""
+    from db.errors import DatabaseUnavailableError
+    from solvers import InvalidInputError
+    from solvers.files import FileFormatError
+
+    return DatabaseUnavailableError, InvalidInputError, FileFormatError
+
+
+class _WithoutTraceback(logging.Formatter):
+    """Wraps a console handler's formatter: a record whose exception is one of `expected`
+    prints without its traceback; every other record prints as before. The record itself is
+    left as it was, so other handlers still see the exception."""
+
+    def __init__(self, inner: logging.Formatter | None,
+                 expected: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+        self.expected = expected
+
+    def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, self.expected):
+            return self.inner.format(record)
+        saved = record.exc_info, record.exc_text
+        record.exc_info, record.exc_text = None, None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
+def _console_handlers() -> list[logging.Handler]:
+    """The stream (console) handlers Prefect's records reach: the root logger's and those of
+    the `prefect` loggers (log files are left alone)."""
+    loggers = [logging.getLogger()] + [
+        logger for name, logger in logging.Logger.manager.loggerDict.items()
+        if (name == "prefect" or name.startswith("prefect.")) and isinstance(logger, logging.Logger)
+    ]
+    return [h for lg in loggers for h in lg.handlers
+            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+
+
+@contextmanager
+def _short_expected_tracebacks() -> Iterator[None]:
+    """While a flow runs, console logs of expected errors come without tracebacks."""
+    import prefect.main  # noqa: F401  (its first import configures Prefect's logging)
+
+    expected = _expected_errors()
+    wrapped = []
+    for handler in _console_handlers():
+        if not isinstance(handler.formatter, _WithoutTraceback):
+            wrapped.append((handler, handler.formatter))
+            handler.setFormatter(_WithoutTraceback(handler.formatter, expected))
+    try:
+        yield
+    finally:
+        for handler, formatter in wrapped:
+            handler.setFormatter(formatter)
+
+
 def _run(flow_call):
-    """Run a flow; a database that cannot be reached becomes one `error:` line (exit 2)."""
+    """Run a flow; a database that cannot be reached becomes one `error:` line (exit 2), and
+    Prefect's console logs of expected errors carry no traceback."""
     from db.errors import DatabaseUnavailableError
 
     try:
-        return flow_call()
+        with _short_expected_tracebacks():
+            return flow_call()
     except DatabaseUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -161,8 +232,6 @@ def _progress_bar(args: argparse.Namespace):
 
     if args.json or not sys.stdout.isatty():
         return nullcontext()
-    from contextlib import contextmanager
-
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tasks.artifacts import add_progress_listener, remove_progress_listener

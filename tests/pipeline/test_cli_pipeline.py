@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -88,3 +91,44 @@ def test_unreachable_database_is_one_error_line(capsys, monkeypatch, tmp_path) -
         get_settings.cache_clear()
     assert exit_info.value.code == 2
     assert "127.0.0.1:1" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_unreachable_database_prints_no_traceback(tmp_path) -> None:
+    """`budget generate` on an unreachable database: Prefect's log lines and one `error:` line
+    on stderr (exit 2), but no traceback."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "DATABASE_URL": "postgresql+psycopg2://bob:pw@127.0.0.1:1/x",
+           "DATA_DIR": str(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect")}
+    if PREFECT_API_URL.value():  # the test harness's server: no ephemeral server to start
+        env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    proc = subprocess.run([sys.executable, "-m", "cli", "generate", "--sizes", "10",
+                           "--per-size", "1"], env=env, capture_output=True, text=True,
+                          timeout=180)
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "127.0.0.1:1" in errors[0]
+    assert "DatabaseUnavailableError" in proc.stderr  # Prefect's own log lines are kept
+    assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_only_expected_errors_lose_their_traceback_on_the_console() -> None:
+    """The console formatter drops tracebacks of expected errors only and leaves records intact."""
+    import logging
+
+    from cli.pipeline_commands import _expected_errors, _WithoutTraceback
+    from db.errors import DatabaseUnavailableError
+
+    fmt = _WithoutTraceback(logging.Formatter("%(message)s"), _expected_errors())
+
+    def record(exc: BaseException) -> logging.LogRecord:
+        try:
+            raise exc
+        except BaseException:
+            return logging.LogRecord("prefect.task_runs", logging.ERROR, __file__, 1, "failed",
+                                     None, sys.exc_info())
+
+    expected = record(DatabaseUnavailableError("db down"))
+    assert fmt.format(expected) == "failed"
+    assert expected.exc_info is not None  # other handlers (the Prefect API) still get it
+    assert "Traceback" in fmt.format(record(RuntimeError("a bug")))

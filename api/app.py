@@ -43,44 +43,14 @@ def load_champion(database_url: str) -> Selector | None:
     return load_champion_with_note(database_url)[0]
 
 
-def _registry_champion(database_url: str) -> str | None:
-    """`model:<name>@v<n>` of the champion the registry names, or None when there is none."""
-    from db.engine import session_scope
-    from db.model_registry import get_champion
-
-    try:
-        from ml import DEFAULT_MODEL_NAME as name
-    except ImportError:
-        name = "selector"
-    with session_scope(database_url) as session:
-        record = get_champion(session=session, name=name)
-        return None if record is None else f"model:{record.name}@v{record.version}"
-
-
 def load_champion_with_note(database_url: str) -> tuple[Selector | None, str | None]:
-    """(selector, note): the loaded champion, or None and, when a champion exists in the
-    registry but is not usable (or the registry cannot be read), why the rules are used."""
-    chosen: Selector | None = None
+    """(selector, note) from `ml.serving.champion_with_note`; rules (None, None) without ml."""
     try:
-        from ml.serving import champion_selector
+        from ml.serving import champion_with_note
     except ImportError as exc:
         log.info("no ml.serving (%s): auto uses the rules", exc)
-    else:
-        try:
-            chosen = champion_selector(database_url)
-        except Exception as exc:  # a broken model must not stop the API: rules instead
-            log.warning("champion selector failed to load (%s): auto uses the rules",
-                        type(exc).__name__)
-    if chosen is not None:
-        return chosen, None
-    try:
-        champion = _registry_champion(database_url)
-    except Exception as exc:  # unreachable or unmigrated database: say so, keep the rules
-        log.warning("model registry unreadable (%s): auto uses the rules", type(exc).__name__)
-        return None, "champion model unavailable: model registry unreadable (see log); rules used"
-    if champion is None:
-        return None, None  # no model yet: the rules are the plan, nothing to report
-    return None, f"champion {champion} could not be loaded (see log); rules used"
+        return None, None
+    return champion_with_note(database_url)
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None,

@@ -44,10 +44,10 @@ def solve(params: SolveParams = EXAMPLE) -> dict:
         projects, own_budget, name = params.projects, None, "inline"
     instance = build_instance(projects, params.budget, own_budget, name)
     stored = store_datasets([instance], url)[0]
-    selector = (load_selector(url, params.model_version) if params.algorithm == "auto"
-                else None)
+    selector, note = (load_selector(url, params.model_version) if params.algorithm == "auto"
+                      else (None, None))
     result = solve_instance(instance["projects"], instance["budget"], params.algorithm,
-                            params.time_limit, selector)
+                            params.time_limit, selector, note)
     run = record_solve(result, stored, run_id, url, params.data_dir)
     raise_alerts([{**result, "dataset_id": stored["dataset_id"], "n": stored["n"]}], run_id,
                  url, params.data_dir)

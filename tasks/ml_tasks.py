@@ -21,7 +21,7 @@ from ml import DEFAULT_MODEL_NAME
 from ml.history import plan_instances, run_history
 from ml.report import plot_selector_vs_vbs, write_metrics_parquet
 from ml.selection import TrainingOutcome, train_selector
-from ml.serving import champion_selector, version_selector
+from ml.serving import champion_selector, champion_with_note, version_selector
 from tasks._io import IO_RETRIES
 
 
@@ -76,11 +76,15 @@ def load_champion(database_url: str | None, model_name: str = DEFAULT_MODEL_NAME
 
 @task(name="load-selector", cache_policy=NO_CACHE)
 def load_selector(database_url: str | None, version: int | None = None,
-                  model_name: str = DEFAULT_MODEL_NAME) -> Any:
-    """Version `version` of the selector, or the champion when None; None means the rules."""
+                  model_name: str = DEFAULT_MODEL_NAME) -> tuple[Any, str | None]:
+    """(selector, note): version `version`, or the champion when None. A None selector means
+    the rules; the note says why when a model was expected but is not usable."""
     if version is None:
-        return champion_selector(database_url, name=model_name)
-    return version_selector(database_url, version, name=model_name)
+        return champion_with_note(database_url)
+    chosen = version_selector(database_url, version, name=model_name)
+    note = None if chosen is not None else (
+        f"model:{model_name}@v{version} could not be loaded (see log); rules used")
+    return chosen, note
 
 
 @task(name="train-and-evaluate", cache_policy=NO_CACHE)

@@ -34,13 +34,18 @@ def solve_batch(batch: list[dict[str, Any]], time_limits: dict[str, float],
 
 @task(name="solve-instance", cache_policy=NO_CACHE, retries=0)
 def solve_instance(projects: list[Any], budget: Any, algorithm: str,
-                   time_limit: float, selector: Any = None) -> dict[str, Any]:
+                   time_limit: float, selector: Any = None,
+                   selector_note: str | None = None) -> dict[str, Any]:
     """`solvers.solve` on one instance (time and memory in separate passes) within the limits
     from settings; `selector` (a trained model, for `auto` only) picks the algorithm, else the
-    rules do."""
+    rules do, and `selector_note` (why a model was not usable) joins the result's reason."""
     options = {"selector": selector} if algorithm == "auto" and selector is not None else {}
-    return solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit,
-                         limits=solver_limits(), **options)
+    result = solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit,
+                           limits=solver_limits(), **options)
+    if algorithm == "auto" and selector_note:
+        reason = result["reason"]
+        result["reason"] = selector_note if reason is None else f"{selector_note}; {reason}"
+    return result
 
 
 @task(name="plan-benchmark", cache_policy=NO_CACHE)

@@ -41,3 +41,4 @@ def test_solve_flow_without_a_model_falls_back_to_rules(migrated_db_url, tmp_pat
     out = solve(SolveParams(projects=[3, 5, 9, 11], budget=20, model_version=9,
                             database_url=migrated_db_url, data_dir=str(tmp_path)))
     assert out["selector"] == "rules" and out["total_cost"] == 20 and out["status"] == "exact"
+    assert out["reason"] == "model:selector@v9 could not be loaded (see log); rules used"

@@ -37,7 +37,7 @@ from db.migrate import upgrade
 
 PG_ADMIN = os.environ.get("TEST_DATABASE_URL",
                           "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-CPU_BOUND = {"sizes": [22, 23], "per_size": 8, "families": ["psix"],
+CPU_BOUND = {"sizes": [22, 23], "per_size": 16, "families": ["psix"],
              "algorithms": ["brute_force"], "time_limit": 120.0, "measure_memory": False,
              "export": False, "plot": False}
 

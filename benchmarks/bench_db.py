@@ -39,6 +39,22 @@ FAMILIES = ("uniform", "clustered", "powerlaw")
 SIZES = (10, 50, 500, 2000)
 
 
+
+def _orm_run(r: dict) -> AlgorithmRun:
+    """One ORM row from a generated run dict (the naive ways to insert)."""
+    return AlgorithmRun(
+        project_set_id=r["project_set_id"],
+        budget_id=r["budget_id"],
+        algorithm_name=r["algorithm"],
+        selected_projects=r["selected_indices"],
+        total_cost=r["total_cost"],
+        execution_time=r["execution_time"],
+        memory_used=r["memory_used"],
+        match_type=r["status"],
+        selector=r["selector"],
+        created_at=r["created_at"],
+    )
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as fh:
@@ -121,43 +137,14 @@ def main() -> None:
         with factory() as session:
             t0 = time.perf_counter()
             for r in rows:
-                session.add(
-                    AlgorithmRun(
-                        project_set_id=r["project_set_id"],
-                        budget_id=r["budget_id"],
-                        algorithm_name=r["algorithm"],
-                        selected_projects=r["selected_indices"],
-                        total_cost=r["total_cost"],
-                        execution_time=r["execution_time"],
-                        memory_used=r["memory_used"],
-                        match_type=r["status"],
-                        selector=r["selector"],
-                        created_at=r["created_at"],
-                    )
-                )
+                session.add(_orm_run(r))
                 session.flush()
             session.commit()
             naive = args.naive_rows / (time.perf_counter() - t0)
         # 2. ORM add_all + one flush (SQLAlchemy batches with insertmanyvalues)
         with factory() as session:
             t0 = time.perf_counter()
-            session.add_all(
-                [
-                    AlgorithmRun(
-                        project_set_id=r["project_set_id"],
-                        budget_id=r["budget_id"],
-                        algorithm_name=r["algorithm"],
-                        selected_projects=r["selected_indices"],
-                        total_cost=r["total_cost"],
-                        execution_time=r["execution_time"],
-                        memory_used=r["memory_used"],
-                        match_type=r["status"],
-                        selector=r["selector"],
-                        created_at=r["created_at"],
-                    )
-                    for r in rows
-                ]
-            )
+            session.add_all([_orm_run(r) for r in rows])
             session.commit()
             orm_batch = args.naive_rows / (time.perf_counter() - t0)
         # 3. fast path: record_runs (validation + execute_values), rows generated on the fly

@@ -7,17 +7,15 @@ one line starting with ``error:`` and exit non-zero; they never show a traceback
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
 
 from solvers import InvalidInputError, UnknownAlgorithmError
 from solvers.files import FileFormatError
 
-from . import solve_commands
+from . import api_commands, db_commands, model_commands, pipeline_commands, solve_commands
 
 # Each module exposes register(subparsers) and sets `handler` on its parsers.
-_COMMAND_MODULES = ("db_commands", "pipeline_commands", "model_commands", "api_commands")
+_COMMAND_MODULES = (solve_commands, db_commands, pipeline_commands, model_commands, api_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,10 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Budget allocation by subset sum: pick the projects whose total cost comes "
                     "closest to the budget without going over, and prove when it is optimal.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    solve_commands.register(sub)
-    for name in _COMMAND_MODULES:
-        if importlib.util.find_spec(f"cli.{name}") is not None:
-            importlib.import_module(f"cli.{name}").register(sub)
+    for module in _COMMAND_MODULES:
+        module.register(sub)
     return parser
 
 

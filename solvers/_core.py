@@ -77,8 +77,7 @@ class Prepared:
     forced: list[int]  # original positions always selected (zero-cost projects)
     positions: list[int]  # original position of each core item
     gcd: int
-    core: Core | None
-    trivial: str | None  # why no algorithm is needed, when core is None
+    core: Core | None  # None when everything that fits is taken (nothing left to decide)
 
 
 def cardinality_bound(costs: list[int], budget: int) -> int:
@@ -99,14 +98,13 @@ def prepare(problem: Problem, limits: Limits, deadline: float | None) -> Prepare
     positions = [i for i, c in enumerate(problem.costs) if 0 < c <= budget]
     costs = [problem.costs[i] for i in positions]
     if sum(costs) <= budget:
-        why = "no project fits" if not costs else "everything fits"
-        return Prepared(problem, forced + positions, [], 1, None, why)
+        return Prepared(problem, forced + positions, [], 1, None)
     g = math.gcd(*costs)
     reduced = [c // g for c in costs]
     rbudget = budget // g
     ub = min(rbudget, cardinality_bound(reduced, rbudget))
     core = Core(reduced, rbudget, ub, limits, deadline)
-    return Prepared(problem, forced, positions, g, core, None)
+    return Prepared(problem, forced, positions, g, core)
 
 
 def _result(

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._instance import Problem, from_units, parse_problem, parse_time_limit
+from ._instance import Problem, exact_units, from_units, parse_problem, parse_time_limit
 from ._limits import DEFAULT_LIMITS, Limits
 from ._measure import measure
 
@@ -154,6 +154,10 @@ def _assemble(
         "reason": reason,
         "budget": from_units(problem.budget, scale),
         "n": problem.n,
+        # Exact decimal strings: the floats above cannot hold cents beyond ~9e13.
+        "total_cost_exact": exact_units(total, scale),
+        "upper_bound_exact": exact_units(upper, scale),
+        "budget_exact": exact_units(problem.budget, scale),
     }
     if extra:
         out.update(extra)

@@ -17,7 +17,9 @@ from typing import Any
 from ._errors import InvalidInputError
 from ._limits import Limits
 
-__all__ = ["MAX_DIGITS", "Problem", "from_units", "parse_problem", "parse_time_limit"]
+__all__ = [
+    "MAX_DIGITS", "Problem", "exact_units", "from_units", "parse_problem", "parse_time_limit",
+]
 
 MAX_DIGITS = 30
 """Amounts have at most this many integer digits (10^30 is far beyond any budget, and keeps
@@ -112,14 +114,32 @@ def parse_time_limit(time_limit: Any) -> float | None:
         return None
     if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real):
         raise InvalidInputError("time_limit", time_limit, "must be a number of seconds")
-    value = float(time_limit)
+    try:
+        value = float(time_limit)
+    except OverflowError:  # an int beyond float range, e.g. 10**400
+        raise InvalidInputError("time_limit", time_limit, "is too large a number of seconds"
+                                ) from None
     if not math.isfinite(value) or value <= 0:
         raise InvalidInputError("time_limit", time_limit, "must be a positive number of seconds")
     return value
 
 
 def from_units(value: int | None, scale: int) -> int | float | None:
-    """Integer units back to the caller's: int, or money as a float rounded to cents."""
+    """Integer units back to the caller's: int, or money as a float rounded to cents.
+
+    The float is for convenience only: above about 9×10^13 it cannot hold the cents. The exact
+    amount is :func:`exact_units`."""
     if value is None or scale == 1:
         return value
     return round(value / scale, 2)
+
+
+def exact_units(value: int | None, scale: int) -> str | None:
+    """Integer units back to the caller's as an exact decimal string: ``"1650"``, ``"1650.75"``,
+    ``"12345678901234567.89"`` — never rounded (``Decimal(s)`` reads it back exactly)."""
+    if value is None:
+        return None
+    if scale == 1:
+        return str(value)
+    whole, cents = divmod(value, scale)
+    return f"{whole}.{cents:02d}"

@@ -83,3 +83,28 @@ def test_mixed_project_shapes_and_other_keys_are_accepted() -> None:
     projects = [{"name": "a", "cost": 4, "metadata": {"team": "x"}}, 3, "2"]
     result = solvers.solve(projects, 7)
     assert result["total_cost"] == 7 and result["status"] == "exact"
+
+
+def test_huge_time_limit_is_an_input_error() -> None:
+    """A time limit beyond float range is the project's input error, not OverflowError."""
+    with pytest.raises(InvalidInputError) as info:
+        solvers.solve([1, 2], 3, time_limit=10**400)
+    assert info.value.field == "time_limit"
+
+
+@pytest.mark.parametrize("algorithm", ["auto", "backtracking", "greedy", "hybrid", "meet_in_the_middle"])
+def test_money_beyond_float_precision_comes_back_exact(algorithm: str) -> None:
+    """Money above 2^53 cents keeps its cents in the *_exact strings of every algorithm."""
+    projects = [{"cost": "12345678901234567.89"}, {"cost": "1.01"}, {"cost": "7.50"}]
+    result = solvers.solve(projects, "12345678901234569.00", algorithm=algorithm)
+    assert result["selected_indices"] == [0, 1]
+    assert result["total_cost_exact"] == "12345678901234568.90"
+    assert Decimal(result["budget_exact"]) == Decimal("12345678901234569.00")
+    assert result["status"] == "exact"
+    assert result["upper_bound_exact"] == "12345678901234568.90"
+
+
+def test_integer_results_have_exact_strings_too() -> None:
+    """Integer input gets integer exact strings equal to the numeric fields."""
+    result = solvers.solve([3, 5, 9], 13)
+    assert result["total_cost"] == 12 and result["total_cost_exact"] == "12"

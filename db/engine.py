@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote_plus
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -29,7 +30,6 @@ _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 
 
-
 class DatabaseURLError(DatabaseUnavailableError, ValueError):
     """`DATABASE_URL` cannot be used: not a URL, unknown dialect, or its driver is not installed.
 
@@ -38,17 +38,65 @@ class DatabaseURLError(DatabaseUnavailableError, ValueError):
     """
 
 
+# Query parameters whose value is a secret: password, passwd, pwd, sslpassword, passfile,
+# client_secret, token, access_token, api_key, ... (matched anywhere in the name, any case).
+_SECRET_KEY = re.compile(r"pass|pwd|secret|token|api_?key|credential", re.IGNORECASE)
 _PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@\s]*:)[^@\s]*@")
+# key=value pairs in a query string (or a libpq "key=value" DSN) whose key names a secret.
+_SECRET_PARAM = re.compile(
+    r"(?P<head>(?:^|[?&;\s])[^=&;?#\s]*(?:pass|pwd|secret|token|api_?key|credential)"
+    r"[^=&;?#\s]*\s*=\s*)(?P<value>'[^']*'|[^&;#\s]*)",
+    re.IGNORECASE,
+)
+
+
+def _mask_text(text: str) -> str:
+    text = _PASSWORD_IN_URL.sub(r"\g<head>***@", text)
+    return _SECRET_PARAM.sub(r"\g<head>***", text)
+
+
+def _render_masked(url: URL) -> str:
+    base = url.set(query={}).render_as_string(hide_password=True)
+    if not url.query:
+        return base
+    pairs = []
+    for key, value in url.query.items():
+        for item in value if isinstance(value, tuple) else (value,):
+            shown = "***" if _SECRET_KEY.search(key) else quote_plus(item)
+            pairs.append(f"{quote_plus(key)}={shown}")
+    return f"{base}?{'&'.join(pairs)}"
 
 
 def mask_url(url: str | URL) -> str:
-    """The URL as text with its password replaced by `***` (safe to print or log)."""
+    """The URL as text with every secret replaced by `***` (safe to print or log).
+
+    Masks the password in the userinfo (`user:***@host`) and the value of every query
+    parameter that names a secret (`?password=***`, `passwd`, `pwd`, `sslpassword`,
+    `client_secret`, `token`, `api_key`, ...). Text that does not parse as a URL is masked
+    by pattern, with the same rules.
+    """
     if isinstance(url, URL):
-        return url.render_as_string(hide_password=True)
+        return _mask_text(_render_masked(url))
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return _PASSWORD_IN_URL.sub(r"\g<head>***@", str(url))
+        return _mask_text(_render_masked(make_url(url)))
+    except (ArgumentError, ValueError, TypeError):
+        return _mask_text(str(url))
+
+
+def url_secrets(url: str | URL) -> list[str]:
+    """The secret values in `url` (userinfo password, secret query parameters), longest first.
+
+    For scrubbing them out of driver messages that may quote them.
+    """
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except (ArgumentError, ValueError, TypeError):
+        return []
+    found = [str(parsed.password)] if parsed.password else []
+    for key, value in parsed.query.items():
+        if _SECRET_KEY.search(key):
+            found.extend(v for v in (value if isinstance(value, tuple) else (value,)) if v)
+    return sorted(set(found), key=len, reverse=True)
 
 
 def resolve_url(url: str | URL | None = None) -> str:
@@ -79,8 +127,9 @@ def unavailable_error(url: str | URL, exc: BaseException) -> DatabaseUnavailable
     parsed = make_url(url) if isinstance(url, str) else url
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = reason[0] if reason else type(exc).__name__
-    if parsed.password:
-        first = first.replace(str(parsed.password), "***")
+    for secret in url_secrets(parsed):
+        first = first.replace(secret, "***")
+    first = _mask_text(first)
     return DatabaseUnavailableError(
         f"cannot connect to {_describe_target(parsed)} using {mask_url(parsed)}: {first}"
     )

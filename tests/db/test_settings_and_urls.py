@@ -42,11 +42,38 @@ def test_sqlite_parent_directory_is_created(tmp_path):
         ("postgresql://bob:p%40ss@db/x", "postgresql://bob:***@db/x"),
         ("sqlite:////tmp/a.db", "sqlite:////tmp/a.db"),
         ("not a url://bob:hunter2@host", "not a url://bob:***@host"),
+        ("postgresql://bob@db/x?password=s3cret", "postgresql://bob@db/x?password=***"),
+        ("postgresql://bob@db/x?sslmode=require&PASSWORD=a%26b",
+         "postgresql://bob@db/x?sslmode=require&PASSWORD=***"),
+        ("postgresql://bob:one@db/x?passwd=two&pwd=three&sslpassword=four&application_name=app",
+         "postgresql://bob:***@db/x?passwd=***&pwd=***&sslpassword=***&application_name=app"),
+        ("postgresql://db/x?pwd=a&pwd=b", "postgresql://db/x?pwd=***&pwd=***"),
+        ("not a url://h/x?password=hunter2&mode=1", "not a url://h/x?password=***&mode=1"),
+        ("host=db password=hunter2 dbname=x", "host=db password=*** dbname=x"),
     ],
 )
 def test_mask_url_hides_password(url, expected):
     """mask_url replaces the password with *** and leaves the rest readable."""
     assert mask_url(url) == expected
+
+
+def test_mask_url_accepts_url_objects_with_query_passwords():
+    """A SQLAlchemy URL object with a query-string password is masked like its text."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url("postgresql+psycopg2://bob@db/x?password=hunter2&sslmode=require")
+    assert mask_url(url) == "postgresql+psycopg2://bob@db/x?password=***&sslmode=require"
+
+
+def test_unreachable_database_with_query_password_is_masked():
+    """A `?password=` URL that cannot connect: the one-line error shows `password=***` only."""
+    url = "postgresql+psycopg2://bob@127.0.0.1:1/budget?password=hunter2"
+    with pytest.raises(DatabaseUnavailableError) as info:
+        check_connection(url)
+    message = str(info.value)
+    assert "127.0.0.1:1" in message and "password=***" in message
+    assert "hunter2" not in message
+    dispose_engines(url)
 
 
 def test_unreachable_database_gives_one_clear_error():

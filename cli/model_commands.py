@@ -2,7 +2,9 @@
 
     budget models list [--url URL] [--json]    versions, newest first, with aliases and metrics
     budget models promote VERSION [--url URL]  point `champion` at VERSION
-    budget models rollback [--url URL]         champion back to the one before the last move
+    budget models demote [--url URL]           no champion: `auto` uses the rules again
+    budget models rollback [--url URL]         undo the last promote or demote
+    budget models history [--url URL] [--json] every promote and demote, oldest first
     budget models show VERSION [--url URL]     the version's evaluation table (markdown)
     budget train [--json] [--url URL] [--min-instances N] [--time-limit S]
 
@@ -24,6 +26,7 @@ from db.engine import mask_url, resolve_url, session_scope
 from db.errors import DatabaseUnavailableError, NotFoundError
 
 MODEL_NAME = "selector"  # ml.DEFAULT_MODEL_NAME (not imported: keeps `budget --help` light)
+DEFAULT_CUTOFF = 2.0  # ml.DEFAULT_CUTOFF: seconds, so PAR10 is not mostly timeout penalty
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -85,8 +88,41 @@ def _rollback(args: argparse.Namespace) -> int:
 
     with session_scope(args.url) as session:
         previous = reg.rollback(session=session, name=MODEL_NAME)
-        version = previous.version
-    print(f"champion of {MODEL_NAME!r} rolled back to version {version}")
+        version = None if previous is None else previous.version
+    if version is None:
+        print(f"champion of {MODEL_NAME!r} rolled back to none: auto uses the rules")
+    else:
+        print(f"champion of {MODEL_NAME!r} rolled back to version {version}")
+    return 0
+
+
+def _demote(args: argparse.Namespace) -> int:
+    from db import model_registry as reg
+
+    with session_scope(args.url) as session:
+        demoted = reg.demote(session=session, name=MODEL_NAME)
+        version = None if demoted is None else demoted.version
+    if version is None:
+        print(f"model {MODEL_NAME!r} has no champion: auto already uses the rules")
+    else:
+        print(f"version {version} of {MODEL_NAME!r} is no longer champion: auto uses the rules "
+              "(`budget models rollback` undoes this)")
+    return 0
+
+
+def _alias_history(args: argparse.Namespace) -> int:
+    from db import model_registry as reg
+
+    with session_scope(args.url) as session:
+        rows = reg.alias_history(session=session, name=MODEL_NAME)
+    out = [{**r, "at": r["at"].isoformat() if r["at"] else None} for r in rows]
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    if not out:
+        print(f"model {MODEL_NAME!r}: no promote or demote yet (auto uses the rules)")
+    for r in out:
+        print(f"{r['seq']:>4}  {r['action']:<8} v{r['version']}  {r['at']}")
     return 0
 
 
@@ -125,18 +161,44 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
+def _run_train_flow(**kwargs: Any) -> dict[str, Any]:
+    """Run the train-selector flow with keyword parameters, or with one ``params`` model when
+    the flow takes that (the parameters it does not know are left out)."""
+    import inspect
+    import typing
+
     from flows.train_selector import train_selector_flow
 
-    result = train_selector_flow(
+    fn = getattr(train_selector_flow, "fn", train_selector_flow)
+    names = inspect.signature(fn).parameters
+    if "params" in names and "database_url" not in names:
+        model = typing.get_type_hints(fn)["params"]
+        fields = model.model_fields
+        return train_selector_flow(model(**{k: v for k, v in kwargs.items() if k in fields}))
+    return train_selector_flow(**{k: v for k, v in kwargs.items() if k in names})
+
+
+def _registered_metrics(url: str | None, version: int) -> dict[str, Any]:
+    from db import model_registry as reg
+
+    with session_scope(url) as session:
+        return dict(reg.get_version(session=session, name=MODEL_NAME, version=version).metrics
+                    or {})
+
+
+def _train(args: argparse.Namespace) -> int:
+    result = _run_train_flow(
         database_url=args.url, data_dir=args.data_dir, min_instances=args.min_instances,
         time_limit=args.time_limit, seed=args.seed, candidates=args.candidates,
-        max_n=args.max_n)
+        max_n=args.max_n, timing_repeats=args.repeats)
+    # the registry holds every metric of the version (LOFO, CV, noise floor, runtime model)
+    metrics = {**_registered_metrics(args.url, result["model_version"]), **result["metrics"]}
     summary = _clean({"model_version": result["model_version"],
                       "promoted": result["promoted"], "decision": result["decision"],
                       "instances": result["instances"], "generated": result["generated"],
-                      "metrics": result["metrics"], "plot": result["plot"],
-                      "metrics_parquet": result["metrics_parquet"]})
+                      "metrics": metrics, "plot": result["plot"],
+                      "metrics_parquet": result["metrics_parquet"],
+                      **{k: result[k] for k in ("runtime_model_version",) if k in result}})
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
@@ -165,7 +227,7 @@ def _guarded(fn: Any) -> Any:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `models` (list, promote, rollback) and `train`."""
+    """Add `models` (list, promote, demote, rollback, history, show) and `train`."""
     models = subparsers.add_parser("models", help="the selector's model registry")
     sub = models.add_subparsers(dest="models_command", metavar="COMMAND", required=True)
     ls = sub.add_parser("list", help="versions, newest first, with aliases and metrics")
@@ -174,12 +236,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     promote = sub.add_parser("promote", help="point the champion alias at VERSION")
     promote.add_argument("version", type=int, metavar="VERSION")
     promote.set_defaults(handler=_guarded(_promote))
-    rollback = sub.add_parser("rollback", help="champion back to its previous version")
+    rollback = sub.add_parser("rollback", help="undo the last promote or demote")
     rollback.set_defaults(handler=_guarded(_rollback))
+    demote = sub.add_parser("demote", aliases=["clear"],
+                            help="remove the champion: auto uses the rules again (recorded)")
+    demote.set_defaults(handler=_guarded(_demote))
+    hist = sub.add_parser("history", help="every promote and demote of the champion")
+    hist.add_argument("--json", action="store_true", help="print JSON")
+    hist.set_defaults(handler=_guarded(_alias_history))
     show = sub.add_parser("show", help="a version's evaluation table (markdown)")
     show.add_argument("version", type=int, metavar="VERSION")
     show.set_defaults(handler=_guarded(_show))
-    for p in (ls, promote, rollback, show):
+    for p in (ls, promote, rollback, demote, hist, show):
         p.add_argument("--url", default=None, help="database URL (default: DATABASE_URL)")
 
     train = subparsers.add_parser(
@@ -191,8 +259,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--url", default=None, help="database URL (default: DATABASE_URL)")
     train.add_argument("--min-instances", type=int, default=2000,
                        help="benchmark first when fewer instances have runs (default 2000)")
-    train.add_argument("--time-limit", type=float, default=0.25,
-                       help="cutoff per run in seconds; PAR10 = 10 × this (default 0.25)")
+    train.add_argument("--time-limit", type=float, default=DEFAULT_CUTOFF,
+                       help="cutoff per run in CPU seconds; PAR10 = 10 × this "
+                            f"(default {DEFAULT_CUTOFF:g})")
+    train.add_argument("--repeats", type=int, default=3,
+                       help="timings per run of the covering benchmark; the label uses their "
+                            "median CPU time (default 3)")
     train.add_argument("--seed", type=int, default=0, help="seed of the covering benchmark")
     train.add_argument("--max-n", type=int, default=None,
                        help="cap the covering benchmark's sizes (quick trials; default none)")

@@ -5,8 +5,10 @@ sets with one budget, plus their runs, read back as plain records).
 
 * `register_version` numbers versions per model name (1, 2, ...); versions are never deleted.
 * `promote` points the `champion` alias at a version and appends `champion#<seq>` to the
-  alias history; `rollback` drops the newest history entry and points the champion at the one
-  before it. (The history lives in `model_aliases` rows, since there is no event table.)
+  alias history; `demote` removes the `champion` alias (``auto`` is back on the rules) and
+  appends `champion#<seq>:rules` (pointing at the version it demoted); `rollback` drops the
+  newest history entry and restores the state before it (a version, or the rules after a
+  demote). (The history lives in `model_aliases` rows, since there is no event table.)
 * Every function takes the session as `session=` and leaves committing to the caller.
 """
 
@@ -30,10 +32,13 @@ from db.runs import record_runs
 
 CHAMPION = "champion"
 _HISTORY = "#"
+_DEMOTED = ":rules"  # suffix of a history entry that records a demote
 
 __all__ = [
     "CHAMPION",
+    "alias_history",
     "count_training_instances",
+    "demote",
     "get_alias",
     "get_champion",
     "get_version",
@@ -162,16 +167,34 @@ def get_champion(*, session: Session, name: str) -> ModelVersion | None:
     return get_alias(session=session, name=name, alias=CHAMPION)
 
 
-def _history(session: Session, name: str, alias: str) -> list[tuple[int, ModelAlias]]:
+def _history(session: Session, name: str, alias: str
+             ) -> list[tuple[int, bool, ModelAlias]]:
+    """(seq, demoted, row) of every history entry of `alias`, oldest first."""
     prefix = f"{alias}{_HISTORY}"
     rows = session.scalars(select(ModelAlias).where(ModelAlias.model_name == name,
                                                     ModelAlias.alias.like(f"{prefix}%")))
     entries = []
     for row in rows:
         suffix = row.alias[len(prefix):]
+        demoted = suffix.endswith(_DEMOTED)
+        if demoted:
+            suffix = suffix[: -len(_DEMOTED)]
         if suffix.isdigit():
-            entries.append((int(suffix), row))
+            entries.append((int(suffix), demoted, row))
     return sorted(entries, key=lambda e: e[0])
+
+
+def _append(session: Session, name: str, alias: str, version: int, demoted: bool) -> None:
+    history = _history(session, name, alias)
+    seq = history[-1][0] + 1 if history else 1
+    tag = f"{alias}{_HISTORY}{seq}{_DEMOTED if demoted else ''}"
+    set_alias(session=session, name=name, alias=tag, version=version)
+
+
+def _drop_alias(session: Session, name: str, alias: str) -> None:
+    session.execute(delete(ModelAlias).where(ModelAlias.model_name == name,
+                                             ModelAlias.alias == alias))
+    session.flush()
 
 
 def promote(*, session: Session, name: str, version: int, alias: str = CHAMPION) -> ModelAlias:
@@ -179,25 +202,55 @@ def promote(*, session: Session, name: str, version: int, alias: str = CHAMPION)
     current = get_alias(session=session, name=name, alias=alias)
     if current is not None and current.version == version:
         return set_alias(session=session, name=name, alias=alias, version=version)
-    history = _history(session, name, alias)
-    seq = history[-1][0] + 1 if history else 1
-    set_alias(session=session, name=name, alias=f"{alias}{_HISTORY}{seq}", version=version)
+    get_version(session=session, name=name, version=version)  # NotFoundError before any write
+    _append(session, name, alias, version, demoted=False)
     return set_alias(session=session, name=name, alias=alias, version=version)
 
 
-def rollback(*, session: Session, name: str, alias: str = CHAMPION) -> ModelVersion:
-    """Move `alias` back to the version it pointed at before the last promotion.
+def demote(*, session: Session, name: str, alias: str = CHAMPION) -> ModelVersion | None:
+    """Remove `alias` (for the champion: ``auto`` uses the rules again) and record it in the
+    alias history; returns the version it pointed at, or None when it pointed at nothing
+    (then nothing changes)."""
+    current = get_alias(session=session, name=name, alias=alias)
+    if current is None:
+        return None
+    _append(session, name, alias, current.version, demoted=True)
+    _drop_alias(session, name, alias)
+    return current
 
-    Raises `NotFoundError` when there is no earlier version to go back to.
+
+def rollback(*, session: Session, name: str, alias: str = CHAMPION) -> ModelVersion | None:
+    """Undo the last move of `alias`: back to the version it pointed at before, or to no
+    version (the rules) when the move being undone followed a demote.
+
+    Returns the version `alias` now points at (None: the rules). Raises `NotFoundError` when
+    there is no earlier state to go back to.
     """
     history = _history(session, name, alias)
     if len(history) < 2:
         raise NotFoundError(f"model {name!r}: no earlier {alias} to roll back to")
-    session.execute(delete(ModelAlias).where(ModelAlias.id == history[-1][1].id))
-    previous = session.get(ModelVersion, history[-2][1].model_version_id)
+    session.execute(delete(ModelAlias).where(ModelAlias.id == history[-1][2].id))
+    _seq, demoted, before = history[-2]
+    if demoted:
+        _drop_alias(session, name, alias)
+        return None
+    previous = session.get(ModelVersion, before.model_version_id)
     assert previous is not None  # the foreign key keeps it
     set_alias(session=session, name=name, alias=alias, version=previous.version)
     return previous
+
+
+def alias_history(*, session: Session, name: str, alias: str = CHAMPION
+                  ) -> list[dict[str, Any]]:
+    """Every recorded move of `alias`, oldest first: `seq`, `action` (promote or demote),
+    `version` (promoted, or demoted), `at`."""
+    out = []
+    for seq, demoted, row in _history(session, name, alias):
+        version = session.get(ModelVersion, row.model_version_id)
+        out.append({"seq": seq, "action": "demote" if demoted else "promote",
+                    "version": version.version if version is not None else None,
+                    "at": row.updated_at})
+    return out
 
 
 def version_info(row: ModelVersion) -> dict[str, Any]:

@@ -44,6 +44,11 @@ class Dataset:
     rules_choice: list[str]
     time_limit: float
     skipped: int = 0  # records left out: some candidate never ran on them
+    record_index: tuple[int, ...] = ()  # row i came from the record_index[i]-th record
+
+    def kept(self, records: Sequence[Any]) -> list[Any]:
+        """The records this dataset's rows came from, in row order (``skipped`` left out)."""
+        return [records[i] for i in self.record_index]
 
     @property
     def pick_names(self) -> tuple[str, ...]:
@@ -92,7 +97,8 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
     keys, families, rows, cost_rows, time_rows, labels = [], [], [], [], [], []
     hybrid, rules_cost, rules_choice = [], [], []
     skipped = 0
-    for rec in records:
+    kept: list[int] = []
+    for position, rec in enumerate(records):
         runs = list(rec["runs"])
         base = solvers.features(rec["projects"], rec["budget"])
         ran = {r["algorithm"] for r in runs}
@@ -103,6 +109,7 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
         costs, times = _costs_of(runs, best, time_limit)
         full = {a: costs.get(a, par10) for a in cands}
         choice = solvers.rules(base)
+        kept.append(position)
         keys.append(rec["key"])
         families.append(rec.get("family", "custom"))
         rows.append(ml_features.vector(base))
@@ -123,4 +130,5 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
         hybrid_cost=np.array(hybrid, dtype=np.float64),
         rules_cost=np.array(rules_cost, dtype=np.float64),
         rules_choice=rules_choice, time_limit=time_limit, skipped=skipped,
+        record_index=tuple(kept),
     )

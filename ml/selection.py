@@ -144,7 +144,8 @@ def _decide(ds: Dataset, ev: Evaluation, kind: str, metrics: dict[str, Any], cha
             records: Sequence[Mapping[str, Any]]) -> tuple[bool, str]:
     if champion is None:
         return promotion(metrics["selector_par10"], metrics["rules_par10"], None)
-    mask = unseen_mask(records, getattr(champion, "trained_until", None))
+    # one entry per dataset row: records the dataset left out (ds.skipped) have no row
+    mask = unseen_mask(ds.kept(records), getattr(champion, "trained_until", None))
     metrics["new_instances"] = int(mask.sum())
     fn = champion_rows_fn(champion, ds.pick_names)
     challenger_new = champion_new = None

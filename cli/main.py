@@ -2,11 +2,17 @@
 
 User mistakes (bad input, a malformed file, an unknown algorithm, an unreachable database) print
 one line starting with ``error:`` and exit non-zero; they never show a traceback.
+
+Exit status: 0 success; 1 an OS error (unreadable file, unwritable output); 2 bad input or an
+unusable database; 3 `budget solve` got no answer (the solver's status is "failed", e.g. an
+algorithm refusing an instance too large for it); 130 interrupted. Output piped into a reader
+that stops early (`| head`) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from solvers import InvalidInputError, UnknownAlgorithmError
@@ -37,12 +43,27 @@ def main(argv: list[str] | None = None) -> int:
     except (InvalidInputError, UnknownAlgorithmError, FileFormatError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RecursionError:  # a safety net: readers bound nesting before this can happen
+        print("error: input nested too deeply", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `budget ... | head`: the reader has gone, nothing to report
+        _silence_stdout()
+        return 1
     except OSError as exc:  # unwritable output path, unreadable file, ...
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit-time flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (e.g. captured in tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -6,26 +6,53 @@ import argparse
 import cProfile
 import io
 import json
+import math
 import pstats
+import re
 import statistics
 import sys
 import timeit
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import solvers
 from config import get_settings
-from solvers.files import load_projects
+from solvers import InvalidInputError
+from solvers.files import read_projects
 from solvers.instances import FAMILIES, generate
 
 MAX_ROWS = 200
+"""Most chosen projects listed in the table (all of them are in --json)."""
+MAX_META_COLUMNS = 6
+"""Most metadata columns shown in the table (all of them are in --json)."""
+CELL_WIDTH = 24
+NAME_WIDTH = 40
+
+EXIT_OK = 0
+"""An answer: exact or approximate."""
+EXIT_BAD_INPUT = 2
+"""Bad input: the file, a cost, the budget, the algorithm or the time limit (one error line)."""
+EXIT_NO_ANSWER = 3
+"""The solver gave no answer (status "failed": it refused the instance, or ran out of memory)."""
+
+SOLVE_EPILOG = """\
+exit status: 0 an answer (exact or approximate); 1 the file could not be read (OS error);
+2 bad input (one 'error:' line naming the file, CSV line, field and value); 3 no answer
+(status "failed", e.g. brute_force refusing more than 24 projects: one 'error:' line with the
+reason, and with --json the result object on stdout).
+
+--json: one object; every amount (total_cost, budget, upper_bound and each selected project's
+cost) is a string holding the exact decimal ("1200.50", or "1650" when all input is integer),
+never a float. Each selected project carries its metadata (the file's other columns)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     solve = subparsers.add_parser(
         "solve", help="choose the projects closest to a budget (CSV, JSON or Parquet)",
         description="Choose the projects whose total cost comes closest to the budget "
-                    "without going over, and say whether that choice is proven optimal.")
+                    "without going over, and say whether that choice is proven optimal.",
+        epilog=SOLVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     solve.add_argument("file", help="CSV/JSON/Parquet with a 'cost' column, or - for stdin")
     solve.add_argument("--budget", help="the budget (required unless the JSON file has one)")
     solve.add_argument("--algorithm", default="auto",
@@ -48,48 +75,106 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prof.set_defaults(handler=handle_profile)
 
 
+def _scale(result: dict[str, Any]) -> int:
+    """100 when the instance has cents (its exact amounts carry two decimals), else 1."""
+    return 100 if "." in str(result.get("budget_exact") or "") else 1
+
+
+def exact_amount(value: Any, scale: int) -> str:
+    """A validated cost as the exact decimal string the solver's amounts use ("1200.50")."""
+    if isinstance(value, bool):  # never valid; the solver has refused it already
+        return str(value)
+    if isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        number = value
+    else:
+        number = Decimal(str(value).strip().replace("_", ""))
+    if scale == 1:
+        return str(int(number))
+    return f"{number.quantize(Decimal('0.01')):f}"
+
+
 def _selected_projects(projects: list[Any], result: dict[str, Any]) -> list[dict[str, Any]]:
+    scale = _scale(result)
     out = []
     for i in result["selected_indices"]:
         p = projects[i]
         name = p.get("name") if isinstance(p, dict) else None
         cost = p["cost"] if isinstance(p, dict) else p
-        out.append({"index": i, "name": name if name is not None else f"#{i}", "cost": cost})
+        meta = p.get("metadata") if isinstance(p, dict) else None
+        out.append({"index": i, "name": name if name is not None else f"#{i}",
+                    "cost": exact_amount(cost, scale),
+                    "metadata": meta if isinstance(meta, dict) else {}})
     return out
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+def _money(exact: str | None) -> str:
+    """An exact amount with thousands separators, never through a float: 1,234,567.89."""
+    return "-" if exact is None else f"{Decimal(exact):,}"
 
 
-def render(result: dict[str, Any], chosen: list[dict[str, Any]]) -> str:
-    """The human-readable report: chosen projects, totals, status and time."""
-    lines = []
-    width = max([len(str(c["name"])) for c in chosen] + [7])
-    lines.append(f"{'#':>6}  {'project':<{width}}  {'cost':>16}")
-    lines.append(f"{'-' * 6}  {'-' * width}  {'-' * 16}")
-    for c in chosen[:MAX_ROWS]:
-        cost = _fmt(solvers_amount(c["cost"]))
-        lines.append(f"{c['index']:>6}  {c['name']!s:<{width}}  {cost:>16}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def cell(value: Any, width: int = CELL_WIDTH) -> str:
+    """A value safe for one table cell: control characters escaped, at most `width` long."""
+    if isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = "" if value is None else str(value)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
+    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _metadata_columns(chosen: list[dict[str, Any]], columns: list[str]) -> list[str]:
+    if columns:
+        return list(columns)
+    seen: dict[str, None] = {}
+    for c in chosen:
+        for key in c["metadata"]:
+            seen.setdefault(str(key), None)
+    return list(seen)
+
+
+def render(result: dict[str, Any], chosen: list[dict[str, Any]],
+           columns: list[str] | None = None) -> str:
+    """The human-readable report: chosen projects (with their metadata), totals, status, time."""
+    shown = chosen[:MAX_ROWS]
+    meta_all = _metadata_columns(shown, columns or [])
+    meta = meta_all[:MAX_META_COLUMNS]
+    table = [[str(c["index"]), cell(c["name"], NAME_WIDTH), _money(c["cost"])]
+             + [cell(c["metadata"].get(k, "")) for k in meta] for c in shown]
+    heads = ["#", "project", "cost", *(cell(k) for k in meta)]
+    widths = [max([len(h)] + [len(row[j]) for row in table]) for j, h in enumerate(heads)]
+    widths[0], widths[2] = max(widths[0], 6), max(widths[2], 16)
+    right = {0, 2}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if j in right else c.ljust(w)
+                         for j, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    lines = [line(heads), line(["-" * w for w in widths])]
+    lines.extend(line(row) for row in table)
     if len(chosen) > MAX_ROWS:
         lines.append(f"{'':>6}  … {len(chosen) - MAX_ROWS} more (use --json for all)")
-    budget, total = result["budget"], result["total_cost"]
+    if len(meta_all) > len(meta):
+        lines.append(f"{'':>6}  ({len(meta_all) - len(meta)} more metadata columns: "
+                     f"{', '.join(cell(k) for k in meta_all[len(meta):])}; see --json)")
+    budget, total = Decimal(result["budget_exact"]), Decimal(result["total_cost_exact"])
     share = f"{100 * total / budget:.2f}%" if budget else "-"
-    left = round(budget - total, 2) if isinstance(budget, float) else budget - total
     lines.append("")
     lines.append(f"selected {len(chosen)} of {result['n']} projects")
-    lines.append(f"total    {_fmt(total)} of budget {_fmt(budget)} ({share}), left {_fmt(left)}")
+    lines.append(f"total    {_money(result['total_cost_exact'])} of budget "
+                 f"{_money(result['budget_exact'])} ({share}), left {_money(str(budget - total))}")
     if result["status"] == "exact":
         verdict = "exact: proven optimal"
-    elif result["status"] == "approximate":
-        verdict = (f"approximate: {result['reason']}; the optimum is at most "
-                   f"{_fmt(result['upper_bound'])}")
     else:
-        verdict = f"failed: {result['reason']}"
+        verdict = (f"approximate: {result['reason']}; the optimum is at most "
+                   f"{_money(result['upper_bound_exact'])}")
     lines.append(f"status   {verdict}")
     via = result["algorithm"]
     if result.get("selector"):
@@ -99,31 +184,58 @@ def render(result: dict[str, Any], chosen: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def solvers_amount(cost: Any) -> Any:
-    """A cost as read from the file, shown as a number where it is one."""
-    if isinstance(cost, str):
-        try:
-            return int(cost) if cost.strip().lstrip("-").isdigit() else float(cost)
-        except ValueError:
-            return cost
-    return cost
+def json_result(result: dict[str, Any], chosen: list[dict[str, Any]], source: str
+                ) -> dict[str, Any]:
+    """The --json object: the solver's result with every amount an exact decimal string."""
+    out = {k: v for k, v in result.items() if k not in _EXACT_KEYS}
+    for key, exact_key in _EXACT_KEYS.items():
+        out[exact_key] = result[key]
+    out["source"] = source
+    out["selected_projects"] = chosen
+    return out
+
+
+_EXACT_KEYS = {"total_cost_exact": "total_cost", "upper_bound_exact": "upper_bound",
+               "budget_exact": "budget"}
+
+
+def _jsonable(value: Any) -> Any:
+    """Metadata as valid JSON: non-finite floats (Parquet NaN) become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def handle_solve(args: argparse.Namespace) -> int:
-    projects, file_budget = load_projects(args.file)
-    budget = args.budget if args.budget is not None else file_budget
+    limits = get_settings().solver_limits()
+    loaded = read_projects(args.file, max_projects=limits.max_n)
+    budget = args.budget if args.budget is not None else loaded.budget
     if budget is None:
         print("error: --budget is required (the file does not carry a budget)", file=sys.stderr)
-        return 2
-    limits = get_settings().solver_limits()
-    result = solvers.solve(projects, budget, algorithm=args.algorithm, time_limit=args.time_limit,
-                           limits=limits)
-    chosen = _selected_projects(projects, result)
+        return EXIT_BAD_INPUT
+    try:
+        result = solvers.solve(loaded.projects, budget, algorithm=args.algorithm,
+                               time_limit=args.time_limit, limits=limits)
+    except InvalidInputError as exc:
+        from_file = exc.field.startswith("projects") or args.budget is None
+        print(f"error: {loaded.locate(str(exc)) if from_file else exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    chosen = _selected_projects(loaded.projects, result)
     if args.json:
-        print(json.dumps({**result, "selected_projects": chosen}, default=str))
-    else:
-        print(render(result, chosen))
-    return 0 if result["status"] != "failed" else 1
+        print(json.dumps(_jsonable(json_result(result, chosen, loaded.source)), default=str,
+                         allow_nan=False))
+    if result["status"] == "failed":
+        hint = "" if args.algorithm == "auto" else "; try --algorithm auto"
+        print(f"error: no answer from {result['algorithm']}: {result['reason']}{hint}",
+              file=sys.stderr)
+        return EXIT_NO_ANSWER
+    if not args.json:
+        print(render(result, chosen, loaded.columns))
+    return EXIT_OK
 
 
 def handle_profile(args: argparse.Namespace) -> int:
@@ -152,7 +264,8 @@ def handle_profile(args: argparse.Namespace) -> int:
     pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(args.top)
     summary = {
         "algorithm": result["algorithm"], "family": args.family, "n": args.n, "seed": args.seed,
-        "status": result["status"], "total_cost": result["total_cost"],
+        "status": result["status"], "total_cost": result["total_cost_exact"],
+        "budget": result["budget_exact"],
         "timeit_best_s": min(times), "timeit_median_s": statistics.median(times),
         "repeat": args.repeat, "prof_file": str(out),
     }
@@ -160,7 +273,8 @@ def handle_profile(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
         return 0
     print(f"{args.algorithm} on {args.family} n={args.n} seed={args.seed}: {result['status']}, "
-          f"total {result['total_cost']} of {inst.budget} (ran {result['algorithm']})")
+          f"total {_money(result['total_cost_exact'])} of {_money(result['budget_exact'])} "
+          f"(ran {result['algorithm']})")
     best, median = min(times) * 1000, statistics.median(times) * 1000
     print(f"timeit: best {best:.3f} ms, median {median:.3f} ms over {args.repeat} runs")
     print(stream.getvalue().rstrip())

@@ -1,29 +1,80 @@
 """Read projects from CSV, JSON or Parquet (a path, or ``-`` for standard input).
 
 * CSV: a header with a ``cost`` column (case-insensitive), optional ``name``; other columns are
-  kept as ``metadata``. Costs stay strings until validation, so cents are never rounded.
+  kept as ``metadata`` (in header order). Costs stay strings until validation, so cents are
+  never rounded. The file is streamed row by row: with ``max_projects`` reading stops as soon
+  as the row count passes it, so an oversized file costs neither the memory nor the time of
+  parsing it whole. Each project's line number is kept, for error messages.
 * JSON: a list of projects (objects with ``cost``) or numbers, or an object
-  ``{"projects": [...], "budget": ...}``.
-* Parquet: a table with a ``cost`` column (read with pyarrow, imported only when needed).
+  ``{"projects": [...], "budget": ...}``; at most :data:`MAX_JSON_DEPTH` levels of nesting.
+* Parquet: a table with a ``cost`` column (read with pyarrow, imported only when needed); the
+  row count is checked from the file's footer before any row is read.
 
-Malformed files raise :class:`FileFormatError` naming the file and what is wrong.
-Pure I/O helpers with no project imports; shared by the CLI, the flows and the API.
+Malformed files raise :class:`FileFormatError` naming the file (and the CSV line) and what is
+wrong. A file with no projects at all is malformed too. Pure I/O helpers with no project
+imports; shared by the CLI, the flows and the API.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import re
 import sys
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["FileFormatError", "load_projects"]
+__all__ = ["MAX_JSON_DEPTH", "MAX_LINE_CHARS", "FileFormatError", "ProjectFile", "load_projects",
+           "read_projects"]
+
+MAX_JSON_DEPTH = 40
+"""Deepest nesting of arrays/objects accepted in a JSON projects file (the top level is 1)."""
+MAX_LINE_CHARS = 1 << 20
+"""Longest CSV line accepted (characters); a longer one is malformed input, not a memory hog."""
+
+_PROJECT_INDEX = re.compile(r"^projects\[(\d+)\]")
 
 
 class FileFormatError(ValueError):
     """A projects file that cannot be read; the message names the file."""
+
+
+@dataclass
+class ProjectFile:
+    """What a projects file holds, plus where each project came from (for error messages)."""
+
+    projects: list[Any]
+    budget: Any
+    source: str
+    lines: Sequence[int] | None = None
+    """CSV only: the line on which each project's row starts (1 is the header)."""
+    columns: list[str] = field(default_factory=list)
+    """Metadata columns in file order (CSV header, Parquet schema); empty for JSON."""
+
+    def where(self, index: int | None = None) -> str:
+        """``"data.csv line 7"`` for project ``index`` of a CSV, else the source name."""
+        if index is not None and self.lines is not None and 0 <= index < len(self.lines):
+            return f"{self.source} line {self.lines[index]}"
+        return self.source
+
+    def locate(self, message: str) -> str:
+        """Prefix a solver error (``projects[5].cost: ...``) with the file and line it concerns."""
+        match = _PROJECT_INDEX.match(message)
+        return f"{self.where(int(match.group(1)) if match else None)}: {message}"
+
+
+def _too_many(source: str, limit: int, where: str = "") -> FileFormatError:
+    return FileFormatError(f"{source}{where}: more than the maximum of {limit} projects "
+                           "(MAX_PROJECTS); stopped reading there")
+
+
+def _no_projects(source: str, what: str) -> FileFormatError:
+    return FileFormatError(f"{source}: no projects ({what})")
 
 
 def _rows_from_records(records: list[Any], source: str) -> list[Any]:
@@ -48,28 +99,123 @@ def _rows_from_records(records: list[Any], source: str) -> list[Any]:
     return out
 
 
-def _from_csv(text: str, source: str) -> list[Any]:
-    reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
-    if "cost" not in fields:
-        raise FileFormatError(
-            f"{source}: no 'cost' column (columns: {', '.join(reader.fieldnames or []) or 'none'})"
-        )
+def _bounded_lines(stream: TextIO, source: str) -> Iterator[str]:
+    """The stream's lines, refusing one longer than MAX_LINE_CHARS (never read whole)."""
+    number = 0
+    while True:
+        try:
+            line = stream.readline(MAX_LINE_CHARS + 1)
+        except UnicodeDecodeError:
+            raise FileFormatError(
+                f"{source} line {number + 1}: not UTF-8 text (CSV and JSON must be UTF-8)"
+            ) from None
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise FileFormatError(
+                f"{source} line {number}: longer than {MAX_LINE_CHARS:,} characters"
+            )
+        yield line
+
+
+def _csv_header(reader: Any, source: str) -> tuple[list[str], int, int | None]:
+    """Column names, the index of ``cost`` and of ``name`` (or None)."""
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            break
+    else:
+        raise _no_projects(source, "the file is empty: no header and no rows")
+    columns = []
+    for j, cell in enumerate(row):
+        name = cell.strip() or f"column_{j + 1}"
+        if name.lower() in {c.lower() for c in columns}:
+            raise FileFormatError(f"{source} line {reader.line_num}: duplicate column {name!r}")
+        columns.append(name)
+    lowered = [c.lower() for c in columns]
+    if "cost" not in lowered:
+        raise FileFormatError(f"{source}: no 'cost' column (columns: {', '.join(columns)})")
+    name_at = lowered.index("name") if "name" in lowered else None
+    return columns, lowered.index("cost"), name_at
+
+
+def _count_rows(lines: Iterable[str], source: str, max_projects: int) -> None:
+    """Count data rows without keeping any; raise as soon as there are more than allowed."""
+    reader = csv.reader(lines)
+    count = -1  # the header
     try:
-        records = [dict(row) for row in reader]
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                count += 1
+                if count > max_projects:
+                    raise _too_many(source, max_projects, f" line {reader.line_num}")
+    except csv.Error:
+        return  # reported, with its line, by the full parse
+
+
+def _from_csv(lines: Iterable[str], source: str, max_projects: int | None) -> ProjectFile:
+    reader = csv.reader(lines)
+    try:
+        columns, cost_at, name_at = _csv_header(reader, source)
+        meta_at = [j for j in range(len(columns)) if j not in (cost_at, name_at)]
+        width = len(columns)
+        projects: list[Any] = []
+        starts = array("L")
+        previous_end = reader.line_num
+        for row in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue  # blank line (or only separators)
+            if len(row) > width:
+                raise FileFormatError(f"{source} line {start}: more cells than the header "
+                                      f"({len(row)} > {width})")
+            if len(row) <= cost_at:
+                raise FileFormatError(f"{source} line {start}: no 'cost' cell ({len(row)} cells, "
+                                      f"the header has {width})")
+            if max_projects is not None and len(projects) >= max_projects:
+                raise _too_many(source, max_projects, f" line {start}")
+            project: dict[str, Any] = {"cost": row[cost_at]}
+            if name_at is not None and name_at < len(row) and row[name_at] != "":
+                project["name"] = row[name_at]
+            if meta_at:
+                project["metadata"] = {columns[j]: row[j] if j < len(row) else ""
+                                       for j in meta_at}
+            projects.append(project)
+            starts.append(start)
     except csv.Error as exc:
-        raise FileFormatError(f"{source}: malformed CSV ({exc})") from None
-    for i, rec in enumerate(records):
-        if None in rec:  # more cells than header columns
-            raise FileFormatError(f"{source}: line {i + 2} has more cells than the header")
-    return _rows_from_records(records, source)
+        raise FileFormatError(f"{source} line {reader.line_num}: malformed CSV ({exc})") from None
+    if not projects:
+        raise _no_projects(source, "a header but no rows")
+    return ProjectFile(projects, None, source, starts, [columns[j] for j in meta_at])
 
 
-def _from_json(text: str, source: str) -> tuple[list[Any], Any]:
+def _depth_problem(data: Any) -> bool:
+    """True when ``data`` nests deeper than MAX_JSON_DEPTH (checked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, dict | list))
+    return False
+
+
+def _from_json(text: str, source: str, max_projects: int | None) -> ProjectFile:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FileFormatError(f"{source}: malformed JSON ({exc})") from None
+    except RecursionError:
+        raise FileFormatError(
+            f"{source}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise FileFormatError(f"{source}: unreadable JSON ({exc})") from None
+    if _depth_problem(data):
+        raise FileFormatError(
+            f"{source}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
     budget = None
     if isinstance(data, dict):
         if "projects" not in data:
@@ -78,41 +224,94 @@ def _from_json(text: str, source: str) -> tuple[list[Any], Any]:
         data = data["projects"]
     if not isinstance(data, list):
         raise FileFormatError(f"{source}: expected a list of projects")
-    return _rows_from_records(data, source), budget
+    if not data:
+        raise _no_projects(source, "the projects list is empty")
+    if max_projects is not None and len(data) > max_projects:
+        raise _too_many(source, max_projects)
+    return ProjectFile(_rows_from_records(data, source), budget, source)
 
 
-def _from_parquet(path: Path) -> list[Any]:
+def _from_parquet(path: Path, max_projects: int | None) -> ProjectFile:
     import pyarrow.parquet as pq  # optional dependency, only for Parquet input
 
     try:
-        table = pq.read_table(path)
+        parquet = pq.ParquetFile(path)
+        names = list(parquet.schema_arrow.names)
+        if "cost" not in [c.lower() for c in names]:
+            raise FileFormatError(f"{path}: no 'cost' column (columns: {', '.join(names)})")
+        if max_projects is not None and parquet.metadata.num_rows > max_projects:
+            raise _too_many(str(path), max_projects)
+        table = parquet.read()
+    except FileFormatError:
+        raise
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise FileFormatError(f"{path}: not a readable Parquet file ({exc})") from None
-    if "cost" not in [c.lower() for c in table.column_names]:
-        columns = ", ".join(table.column_names)
-        raise FileFormatError(f"{path}: no 'cost' column (columns: {columns})")
-    return _rows_from_records(table.to_pylist(), str(path))
+    if table.num_rows == 0:
+        raise _no_projects(str(path), "the table has no rows")
+    columns = [c for c in names if c.lower() not in {"cost", "name"}]
+    return ProjectFile(_rows_from_records(table.to_pylist(), str(path)), None, str(path),
+                       columns=columns)
 
 
-def load_projects(source: str | Path) -> tuple[list[Any], Any]:
-    """Projects from ``source`` (path or ``-``), and the budget if the file carries one."""
+def _text_stdin() -> TextIO:
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (e.g. a StringIO in tests)
+        return sys.stdin
+    return io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+
+
+def _from_stdin(max_projects: int | None) -> ProjectFile:
+    stream = _text_stdin()
+    lines = _bounded_lines(stream, "<stdin>")
+    head: list[str] = []
+    for line in lines:
+        head.append(line)
+        if line.strip():
+            break
+    first = "".join(head).lstrip("\ufeff").lstrip()
+    if first[:1] in ("[", "{"):
+        try:
+            rest = stream.read()
+        except UnicodeDecodeError:
+            raise FileFormatError("<stdin>: not UTF-8 text (CSV and JSON must be UTF-8)") from None
+        return _from_json("".join(head) + rest, "<stdin>", max_projects)
+    return _from_csv(itertools.chain(head, lines), "<stdin>", max_projects)
+
+
+def read_projects(source: str | Path, *, max_projects: int | None = None) -> ProjectFile:
+    """The projects in ``source`` (path or ``-``), the file's budget if any, and their lines.
+
+    ``max_projects``: refuse (and stop reading) a file with more projects than this.
+    """
     if str(source) == "-":
-        text = sys.stdin.read()
-        if text.lstrip()[:1] in ("[", "{"):
-            return _from_json(text, "<stdin>")
-        return _from_csv(text, "<stdin>"), None
+        return _from_stdin(max_projects)
     path = Path(source)
-    if not path.is_file():
+    if path.is_dir():
+        raise FileFormatError(f"{path}: is a directory, not a projects file")
+    if not path.exists():
         raise FileFormatError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return _from_parquet(path), None
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{path}: not UTF-8 text (CSV and JSON must be UTF-8)") from None
+        return _from_parquet(path, max_projects)
     if suffix == ".json":
-        return _from_json(text, str(path))
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise FileFormatError(f"{path}: not UTF-8 text (CSV and JSON must be UTF-8)") from None
+        return _from_json(text, str(path), max_projects)
     if suffix in (".csv", ".txt"):
-        return _from_csv(text, str(path)), None
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            if max_projects is not None and stream.seekable():
+                # A counting pass first: an oversized file is refused in a fraction of the time
+                # and with none of the memory that building its projects would take.
+                _count_rows(_bounded_lines(stream, str(path)), str(path), max_projects)
+                stream.seek(0)
+            return _from_csv(_bounded_lines(stream, str(path)), str(path), max_projects)
     raise FileFormatError(f"{path}: unknown file type {suffix!r} (use .csv, .json or .parquet)")
+
+
+def load_projects(source: str | Path, *, max_projects: int | None = None
+                  ) -> tuple[list[Any], Any]:
+    """Projects from ``source`` (path or ``-``), and the budget if the file carries one."""
+    loaded = read_projects(source, max_projects=max_projects)
+    return loaded.projects, loaded.budget

@@ -36,8 +36,9 @@ def test_json_output_is_one_object_with_selected_projects(capsys, tmp_path) -> N
                                 {"name": "c", "cost": 4}]))
     code, out, _ = run(capsys, "solve", str(path), "--budget", "8", "--json")
     data = json.loads(out)
-    assert code == 0 and data["total_cost"] == 8 and data["status"] == "exact"
+    assert code == 0 and data["total_cost"] == "8" and data["status"] == "exact"
     assert [p["name"] for p in data["selected_projects"]] == ["a", "b"]
+    assert [p["cost"] for p in data["selected_projects"]] == ["3", "5"]
 
 
 def test_json_object_file_may_carry_the_budget(capsys, tmp_path) -> None:
@@ -45,7 +46,7 @@ def test_json_object_file_may_carry_the_budget(capsys, tmp_path) -> None:
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"projects": [5, 6, 7], "budget": 12}))
     code, out, _ = run(capsys, "solve", str(path), "--json")
-    assert code == 0 and json.loads(out)["total_cost"] == 12
+    assert code == 0 and json.loads(out)["total_cost"] == "12"
 
 
 def test_parquet_input(capsys, tmp_path) -> None:
@@ -60,13 +61,16 @@ def test_stdin_csv_with_money(capsys, monkeypatch) -> None:
     """`-` reads CSV from standard input; cents stay exact."""
     monkeypatch.setattr("sys.stdin", io.StringIO("name,cost\na,0.10\nb,0.20\nc,0.35\n"))
     code, out, _ = run(capsys, "solve", "-", "--budget", "0.30", "--json")
-    assert code == 0 and json.loads(out)["total_cost"] == pytest.approx(0.30)
+    data = json.loads(out)
+    assert code == 0 and data["total_cost"] == "0.30" and data["budget"] == "0.30"
+    assert [p["cost"] for p in data["selected_projects"]] == ["0.10", "0.20"]
 
 
 @pytest.mark.parametrize(
     ("content", "suffix", "args", "message"),
     [
-        ("name,cost\na,5\nb,-3\n", ".csv", ["--budget", "5"], "projects[1].cost: must be non-neg"),
+        ("name,cost\na,5\nb,-3\n", ".csv", ["--budget", "5"],
+         "line 3: projects[1].cost: must be non-negative (got '-3')"),
         ("name,price\na,5\n", ".csv", ["--budget", "5"], "no 'cost' column"),
         ("[1, 2", ".json", ["--budget", "5"], "malformed JSON"),
         ("[1, 2]", ".json", ["--budget", "-1"], "budget: must be non-negative"),

@@ -6,6 +6,11 @@ At start-up (lifespan) the database schema is brought to head if needed, and the
 selector is loaded once (`ml.serving.champion_selector`); without one, `auto` uses the rules.
 When the registry names a champion that cannot be loaded (tampered or missing file, database
 error), each `auto` result's `reason` says so and /health reports `"source": "fallback"`.
+
+/docs (Swagger UI) and /redoc load their JavaScript and CSS from this server (/docs-assets,
+the files shipped by the `fastapi-offline` package), never from a CDN: they work offline.
+Every route answers with and without its trailing slash (`POST /solve` = `POST /solve/`),
+never with a redirect; the schema lists the documented form only.
 """
 
 from __future__ import annotations
@@ -13,11 +18,21 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from typing import Any
 
 import anyio
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from api import errors
 from api.metrics import ApiMetrics
@@ -36,6 +51,64 @@ OPS_THREADS = 4
 
 Selector = Callable[[Mapping[str, float]], str]
 _LOAD = object()
+_TOGGLED = "api.slash_toggled"
+DOCS_ASSETS = "/docs-assets"
+"""Where the Swagger UI / ReDoc files are served from (this server, never a CDN)."""
+
+
+def docs_assets_dir() -> str:
+    """The folder of Swagger UI and ReDoc files shipped by the `fastapi-offline` package."""
+    return str(files("fastapi_offline") / "static")
+
+
+def _install_docs(app: FastAPI) -> None:
+    """/docs and /redoc with their assets served locally (FastAPI's self-hosting recipe)."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=docs_assets_dir()), name="docs-assets")
+    oauth2_redirect = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=f"{root}{oauth2_redirect}",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png")
+
+    @app.get(oauth2_redirect, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png", with_google_fonts=False)
+
+
+def _accept_both_slash_forms(app: FastAPI) -> None:
+    """A path that matches no route but does with the trailing slash added or removed is
+    served by that route (`POST /solve` = `POST /solve/`) instead of Starlette's empty 307,
+    which many clients do not follow for a POST. Only unmatched paths pay for the check."""
+    router = app.router
+    not_found = router.default
+    router.redirect_slashes = False
+
+    async def other_slash_form(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path not in ("", "/") and not scope.get(_TOGGLED):
+            other = dict(scope, path=path[:-1] if path.endswith("/") else f"{path}/")
+            if any(route.matches(other)[0] is not Match.NONE for route in router.routes):
+                scope["path"] = other["path"]
+                scope[_TOGGLED] = True
+                await router.app(scope, receive, send)
+                return
+        await not_found(scope, receive, send)
+
+    router.default = other_slash_form
 
 
 def load_champion(database_url: str) -> Selector | None:
@@ -87,11 +160,15 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         description="Choose the projects whose total cost comes closest to a budget without "
                     "going over, and prove when the choice is optimal.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.api = st
     errors.install(app)
     for module in (solve, datasets, results, benchmark, ops):
         app.include_router(module.router)
+    _accept_both_slash_forms(app)
+    _install_docs(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
     if settings.api_cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.api_cors_origins,

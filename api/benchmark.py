@@ -33,7 +33,7 @@ def run(state: ApiState, family: str, n: int, instances: int, seed: int,
         try:
             made.append(generate(family, n, seed + k))
         except ValueError as exc:  # e.g. todd refuses n > 40; the message names the parameter
-            raise LimitError(["query"], str(exc)) from None
+            raise LimitError(["query", "n"], str(exc)) from None
     totals: dict[str, list[dict[str, Any]]] = {a: [] for a in algorithms}
     for inst in made:
         projects = inst.projects()

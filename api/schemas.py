@@ -1,8 +1,15 @@
 """Request and response bodies (pydantic): the OpenAPI schema at /docs is generated from these.
 
-Money comes in as a JSON number or a string with at most two decimals ("1200.50") and is kept
-as `Decimal` until the solver scales it to exact integers. It goes out as a JSON number: an
-integer when whole, else a float rounded to cents.
+Money comes in as a JSON number (a multiple of 0.01) or a string of digits with at most two
+decimals ("1200.50"), and is kept as `Decimal` until the solver scales it to exact integers.
+It goes out twice: as a JSON number (an integer when whole, else a float; above 2**53 a float
+cannot hold every cent) and exactly, as a decimal string in the `*_exact` field beside it
+(`total_cost_exact`, `budget_exact`, `upper_bound_exact`, `cost_exact`, `amount_exact`): the
+integer when whole ("1650"), else with two decimals ("12345678901234567.89").
+
+Every rule a request must meet is in the schema (patterns, bounds, `oneOf`), except the two
+that depend on the server or on another parameter, which the descriptions state:
+`API_MAX_PROJECTS` projects per request, and n ≤ 40 for the `todd` family of the benchmark.
 """
 
 from __future__ import annotations
@@ -12,20 +19,62 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema as cs
 
 from solvers import ALGORITHMS
 from solvers.instances import FAMILIES
 
 MAX_ID = 2**63 - 1  # BIGINT
+MONEY_LIMIT = Decimal(10) ** 18
+MONEY_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,2})?$"
+"""A money string: up to 18 digits, optionally a point and one or two decimals."""
+_MONEY_TEXT = re.compile(MONEY_PATTERN)
+MONEY_DESCRIPTION = ("Non-negative amount below 10**18 with at most two decimals: a JSON number "
+                     "(a multiple of 0.01) or a string of digits such as \"1200.50\".")
+MONEY_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "exclusiveMaximum": 1e18, "multipleOf": 0.01},
+        {"type": "string", "pattern": MONEY_PATTERN},
+    ],
+    "description": MONEY_DESCRIPTION,
+    "examples": ["1200.50"],
+}
+
+
+def _money_text(value: Any) -> Any:
+    """Strings must be plain digits with at most two decimals (no sign, exponent or spaces)."""
+    if isinstance(value, str) and not _MONEY_TEXT.match(value):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise ValueError(f"must be digits with at most two decimals, e.g. \"1200.50\"; "
+                         f"got {shown!r}")
+    return value
+
 
 Money = Annotated[
     Decimal,
-    Field(ge=0, lt=Decimal(10) ** 18, decimal_places=2, allow_inf_nan=False,
-          description="Non-negative amount, at most two decimals; a number or a string.",
-          examples=["1200.50"]),
+    Field(ge=0, lt=MONEY_LIMIT, decimal_places=2, allow_inf_nan=False),
+    BeforeValidator(_money_text),
+    WithJsonSchema(MONEY_SCHEMA, mode="validation"),
 ]
 MoneyOut = int | float
+MoneyExact = Annotated[str, Field(
+    pattern=r"^[0-9]+(\.[0-9]{2})?$",
+    description="The exact amount as a decimal string: the integer when whole, else with two "
+                "decimals (\"12345678901234567.89\"). Use it where every cent matters: the "
+                "number beside it is a float.")]
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 AlgorithmName = Literal[tuple(ALGORITHMS)]  # type: ignore[valid-type]
@@ -43,6 +92,16 @@ def money_out(value: Any) -> MoneyOut | None:
         return None
     amount = Decimal(str(value))
     return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+def money_exact(value: Any) -> str | None:
+    """An amount as its exact decimal string: "1650" when whole, else "1650.75"."""
+    if value is None:
+        return None
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    if amount == amount.to_integral_value():
+        return format(amount.quantize(Decimal(1)), "f")
+    return format(amount.quantize(Decimal("0.01")), "f")
 
 
 METADATA_MAX_DEPTH = 32
@@ -107,13 +166,38 @@ class ProjectIn(_In):
         return out
 
 
+def _bare_cost(value: Any) -> Any:
+    """A bare amount (`3`, `"12.50"`), as the CLI and `solvers.solve` take it, is a project
+    with that cost and the default name."""
+    if isinstance(value, int | float | str | Decimal) and not isinstance(value, bool):
+        return {"cost": value}
+    return value
+
+
+class _ProjectOrAmount:
+    """JSON schema of a project item: a project object, or a bare amount (its cost)."""
+
+    def __get_pydantic_json_schema__(self, schema: cs.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"anyOf": [handler(schema), MONEY_SCHEMA]}
+
+
+ProjectItem = Annotated[ProjectIn, BeforeValidator(_bare_cost), _ProjectOrAmount()]
+PROJECTS_DESCRIPTION = ("Projects: objects with a `cost`, or bare amounts (`[1200.50, 800]`, "
+                        "named project-<index>). At most API_MAX_PROJECTS per request "
+                        "(default 200000; over it: 422 naming `projects`).")
+Projects = Annotated[list[ProjectItem], Field(min_length=1, description=PROJECTS_DESCRIPTION)]
+MeasureMemory = Annotated[StrictBool, Field(
+    description="Also measure peak memory (a second, traced pass: slower). JSON true/false "
+                "only (0 and 1 are refused).")]
+
+
 class SolveRequest(_In):
-    projects: list[ProjectIn] = Field(min_length=1, description="At most API_MAX_PROJECTS.")
+    projects: Projects
     budget: Money
     algorithm: AlgorithmName = Field(default="auto", description="`auto` lets the selector choose.")
     time_limit: TimeLimit = None
-    measure_memory: bool = Field(
-        default=False, description="Also measure peak memory (a second, traced pass: slower).")
+    measure_memory: MeasureMemory = False
     name: Name = Field(default="api request",
                        description="Name stored with the project set if it is new.")
 
@@ -121,23 +205,33 @@ class SolveRequest(_In):
         "projects": [{"name": "A", "cost": "1200.50"}, {"name": "B", "cost": 800},
                      {"name": "C", "cost": 450.25}],
         "budget": 2000,
-    }]})
+    }, {"projects": [1200.5, 800, 450.25], "budget": 2000}]})
 
 
 class DatasetRequest(_In):
     name: Name = "dataset"
-    projects: list[ProjectIn] = Field(min_length=1, description="At most API_MAX_PROJECTS.")
+    projects: Projects
     budgets: list[Money] = Field(default_factory=list, max_length=100)
 
 
+def _one_budget_schema(schema: dict[str, Any]) -> None:
+    """State "exactly one of budget_id and budget (non-null)" in the JSON schema itself."""
+    schema["oneOf"] = [
+        {"required": [key], "properties": {key: {"not": {"type": "null"}}}}
+        for key in ("budget_id", "budget")
+    ]
+    schema["description"] = "Give exactly one of `budget_id` and `budget` (null counts as absent)."
+
+
 class DatasetSolveRequest(_In):
-    budget_id: int | None = Field(default=None, ge=1, le=MAX_ID,
-                                  description="One of the set's budgets…")
+    budget_id: StrictInt | None = Field(default=None, ge=1, le=MAX_ID,
+                                        description="One of the set's budgets…")
     budget: Money | None = Field(default=None, description="…or a new amount (stored).")
     algorithm: AlgorithmName = "auto"
     time_limit: TimeLimit = None
-    measure_memory: bool = Field(
-        default=False, description="Also measure peak memory (a second, traced pass: slower).")
+    measure_memory: MeasureMemory = False
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_budget_schema)
 
     @model_validator(mode="after")
     def _one_budget(self) -> DatasetSolveRequest:
@@ -150,13 +244,16 @@ class SelectedProject(BaseModel):
     index: int
     name: str
     cost: MoneyOut
+    cost_exact: MoneyExact
 
 
 class Stats(BaseModel):
     execution_time: float = Field(description="Seconds, untraced pass.")
-    memory_used: float | None = Field(description="Peak MiB, separate pass.")
-    memory_method: str | None = None
-    n: int | None = None
+    memory_used: float | None = Field(description="Peak MiB, separate pass; null: not measured.")
+    memory_method: str | None = Field(
+        default=None, description="\"none\" (not measured), \"tracemalloc\" or \"rss\"; "
+                                  "null on a stored run whose method was not recorded.")
+    n: int | None = Field(default=None, description="Projects in the instance.")
 
 
 class RunResult(BaseModel):
@@ -164,11 +261,14 @@ class RunResult(BaseModel):
     dataset_id: int
     budget_id: int
     budget: MoneyOut
+    budget_exact: MoneyExact
     selected_indices: list[int]
     selected: list[SelectedProject]
     total_cost: MoneyOut
+    total_cost_exact: MoneyExact
     status: Status
     upper_bound: MoneyOut | None
+    upper_bound_exact: MoneyExact | None
     algorithm: str = Field(description="What actually ran.")
     requested_algorithm: str | None
     selector: str | None = Field(description="Who chose the algorithm for `auto`.")
@@ -181,6 +281,7 @@ class RunResult(BaseModel):
 class BudgetOut(BaseModel):
     id: int
     amount: MoneyOut
+    amount_exact: MoneyExact
 
 
 class DatasetCreated(BaseModel):
@@ -199,7 +300,9 @@ class RunSummary(BaseModel):
     requested_algorithm: str | None
     status: Status
     total_cost: MoneyOut
+    total_cost_exact: MoneyExact
     upper_bound: MoneyOut | None
+    upper_bound_exact: MoneyExact | None
     selector: str | None
     execution_time: float
     created_at: datetime | None

@@ -17,10 +17,11 @@ import anyio
 
 import solvers
 from api.metrics import ApiMetrics
-from api.schemas import DatasetSolveRequest, ProjectIn, SolveRequest, money_out
+from api.schemas import DatasetSolveRequest, ProjectIn, SolveRequest, money_exact, money_out
 from config.settings import Settings
 from db import (
     AlgorithmRun,
+    ProjectSet,
     check_connection,
     create_project_set,
     get_project_set,
@@ -117,9 +118,32 @@ def _alerts(state: ApiState, session: Any, result: Mapping[str, Any], run_id: in
             log.warning("alert %s: %s", kind, message)
 
 
+def _project_out(index: int, name: str, cost: Any) -> dict[str, Any]:
+    return {"index": index, "name": name, "cost": money_out(cost), "cost_exact": money_exact(cost)}
+
+
 def _selected(indices: Sequence[int], projects: Sequence[Mapping[str, Any]]) -> list[dict]:
-    return [{"index": i, "name": projects[i]["name"], "cost": money_out(projects[i]["cost"])}
-            for i in indices]
+    return [_project_out(i, projects[i]["name"], projects[i]["cost"]) for i in indices]
+
+
+def _exact_amounts(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The result with its amounts as exact Decimals (from `*_exact`) for storing: a float
+    cannot hold the cents of 12345678901234567.89."""
+    out = dict(result)
+    for key in ("total_cost", "upper_bound", "budget"):
+        exact = result.get(f"{key}_exact")
+        if exact is not None:
+            out[key] = Decimal(exact)
+    return out
+
+
+def memory_method_of(run: AlgorithmRun) -> str | None:
+    """How a stored run's memory was measured: "none" when it was not (memory_used is null);
+    the stored method if the table has one, else null (not recorded)."""
+    stored = getattr(run, "memory_method", None)
+    if stored is not None:
+        return stored
+    return "none" if run.memory_used is None else None
 
 
 def run_payload(run: AlgorithmRun, budget: Any, selected: list[dict],
@@ -130,11 +154,14 @@ def run_payload(run: AlgorithmRun, budget: Any, selected: list[dict],
         "dataset_id": run.project_set_id,
         "budget_id": run.budget_id,
         "budget": money_out(budget),
+        "budget_exact": money_exact(budget),
         "selected_indices": list(run.selected_projects),
         "selected": selected,
         "total_cost": money_out(run.total_cost),
+        "total_cost_exact": money_exact(run.total_cost),
         "status": run.match_type,
         "upper_bound": money_out(run.upper_bound),
+        "upper_bound_exact": money_exact(run.upper_bound),
         "algorithm": run.algorithm_name,
         "requested_algorithm": run.requested_algorithm,
         "selector": run.selector,
@@ -149,7 +176,7 @@ def run_payload(run: AlgorithmRun, budget: Any, selected: list[dict],
 def _record(state: ApiState, session: Any, set_id: int, budget_id: int,
             result: Mapping[str, Any], requested: str) -> AlgorithmRun:
     run = record_run(session=session, project_set_id=set_id, budget_id=budget_id,
-                     result=result, requested_algorithm=requested)
+                     result=_exact_amounts(result), requested_algorithm=requested)
     _alerts(state, session, result, run.id)
     return run
 
@@ -173,6 +200,11 @@ def solve_new(state: ApiState, req: SolveRequest) -> dict[str, Any]:
     return payload
 
 
+def _budget_out(budget: Any) -> dict[str, Any]:
+    return {"id": budget.id, "amount": money_out(budget.amount),
+            "amount_exact": money_exact(budget.amount)}
+
+
 def create_dataset(state: ApiState, name: str, projects: list[ProjectIn],
                    budgets: list[Decimal]) -> tuple[dict[str, Any], bool]:
     """POST /datasets/: (body, created)."""
@@ -184,7 +216,7 @@ def create_dataset(state: ApiState, name: str, projects: list[ProjectIn],
         full = q.get_set_with_projects(session=session, set_id=project_set.id)
         body = {"id": full.id, "created": created, "name": full.name,
                 "n_projects": full.n_projects, "content_hash": full.content_hash,
-                "budgets": [{"id": b.id, "amount": money_out(b.amount)} for b in full.budgets]}
+                "budgets": [_budget_out(b) for b in full.budgets]}
     return body, created
 
 
@@ -196,14 +228,16 @@ def dataset(state: ApiState, set_id: int, limit: int, offset: int) -> dict[str, 
         return {
             "id": ps.id, "name": ps.name, "family": ps.family, "n_projects": ps.n_projects,
             "content_hash": ps.content_hash, "created_at": ps.created_at,
-            "projects": [{"index": p.position, "name": p.name, "cost": money_out(p.cost)}
-                         for p in ps.projects],
-            "budgets": [{"id": b.id, "amount": money_out(b.amount)} for b in ps.budgets],
+            "projects": [_project_out(p.position, p.name, p.cost) for p in ps.projects],
+            "budgets": [_budget_out(b) for b in ps.budgets],
             "runs": {
                 "items": [{"run_id": r.id, "budget_id": r.budget_id, "algorithm": r.algorithm_name,
                            "requested_algorithm": r.requested_algorithm, "status": r.match_type,
                            "total_cost": money_out(r.total_cost),
-                           "upper_bound": money_out(r.upper_bound), "selector": r.selector,
+                           "total_cost_exact": money_exact(r.total_cost),
+                           "upper_bound": money_out(r.upper_bound),
+                           "upper_bound_exact": money_exact(r.upper_bound),
+                           "selector": r.selector,
                            "execution_time": r.execution_time, "created_at": r.created_at}
                           for r in page.runs],
                 "total": page.total_runs, "limit": page.limit, "offset": page.offset,
@@ -234,9 +268,10 @@ def result(state: ApiState, run_id: int) -> dict[str, Any]:
         run, amount = q.run_with_budget(session=session, run_id=run_id)
         rows = q.projects_at(session=session, set_id=run.project_set_id,
                              positions=run.selected_projects)
-        selected = [{"index": p.position, "name": p.name, "cost": money_out(p.cost)}
-                    for p in rows]
-        return run_payload(run, amount, selected)
+        selected = [_project_out(p.position, p.name, p.cost) for p in rows]
+        project_set = session.get(ProjectSet, run.project_set_id)
+        n = project_set.n_projects if project_set is not None else None
+        return run_payload(run, amount, selected, memory_method_of(run), n)
 
 
 def database_health(state: ApiState) -> dict[str, Any]:

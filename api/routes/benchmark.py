@@ -14,10 +14,24 @@ from api.schemas import AlgorithmName, BackgroundRun, BenchmarkOut, Family, Mess
 from api.schemas import ValidationErrors as _VE
 from api.service import ApiState, LimitError
 from solvers import ALGORITHMS
+from solvers.instances import TODD_MAX_N
 
 router = APIRouter(tags=["algorithms"])
 log = logging.getLogger("api")
 DEFAULT_ALGORITHMS = [a for a in ALGORITHMS if a != "brute_force"]
+MAX_N = 200
+MAX_N_BY_FAMILY = {"todd": TODD_MAX_N}
+"""Families that cannot be generated at every n (Todd's costs grow like 2**(2n))."""
+N_DESCRIPTION = (f"Projects per instance: 1 to {MAX_N}, and at most {TODD_MAX_N} for "
+                 f"family=todd (its costs grow like 2**(2n)); over it: 422 naming `n`.")
+
+
+def check_family_n(family: str, n: int) -> None:
+    """The per-family cap on n that the schema states (`x-max-by-family`)."""
+    cap = MAX_N_BY_FAMILY.get(family)
+    if cap is not None and n > cap:
+        raise LimitError(["query", "n"], f"n must be at most {cap} for family {family!r} "
+                                         f"(its costs grow like 2**(2n)), got {n}")
 
 
 def _flow_parameters(family: str, n: int, instances: int, seed: int,
@@ -65,7 +79,8 @@ def _start_background(parameters: dict[str, Any]) -> dict[str, str]:
 async def run_benchmark(
     st: Annotated[ApiState, Depends(state)],
     family: Family = "uniform",
-    n: Annotated[int, Query(ge=1, le=200, description="Projects per instance.")] = 30,
+    n: Annotated[int, Query(ge=1, le=MAX_N, description=N_DESCRIPTION,
+                                 json_schema_extra={"x-max-by-family": MAX_N_BY_FAMILY})] = 30,
     instances: Annotated[int, Query(ge=1, le=10)] = 3,
     seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     algorithm: Annotated[list[AlgorithmName] | None, Query(
@@ -76,10 +91,12 @@ async def run_benchmark(
 ) -> Any:
     """Run every chosen algorithm on the same generated instances and compare them.
 
-    Bounded: instances × algorithms × time_limit must fit the server's solve-time cap.
+    Bounded: instances × algorithms × time_limit must fit the server's solve-time cap, and
+    family=todd takes n ≤ 40 (a 422 naming `n` above it).
     With `background=true` the `benchmark/adhoc` Prefect deployment runs it instead and the
     flow-run id comes back (202); without a configured Prefect API that is a 503.
     """
+    check_family_n(family, n)
     algorithms = list(dict.fromkeys(algorithm or DEFAULT_ALGORITHMS))
     if background:
         params = _flow_parameters(family, n, instances, seed, algorithms, time_limit)

@@ -38,7 +38,22 @@ def test_parameters_are_bounded(client: TestClient) -> None:
     assert heavy.status_code == 422
     assert "over the server cap" in heavy.json()["detail"][0]["msg"]
     todd = client.get("/algorithms/benchmark", params={"family": "todd", "n": 50})
-    assert todd.status_code == 422 and "n" in todd.json()["detail"][0]["msg"]
+    assert todd.status_code == 422
+    assert todd.json()["detail"][0]["field"] == "n"
+    assert "at most 40 for family 'todd'" in todd.json()["detail"][0]["msg"]
+    background = client.get("/algorithms/benchmark",
+                            params={"family": "todd", "n": 41, "background": True})
+    assert background.status_code == 422 and background.json()["detail"][0]["field"] == "n"
+    assert client.get("/algorithms/benchmark", params={
+        "family": "todd", "n": 40, "instances": 1, "algorithm": "greedy"}).status_code == 200
+
+
+def test_schema_states_the_todd_limit(client: TestClient) -> None:
+    """The `n` parameter's schema names the per-family cap the server enforces (todd ≤ 40)."""
+    op = client.get("/openapi.json").json()["paths"]["/algorithms/benchmark"]["get"]
+    n = next(p for p in op["parameters"] if p["name"] == "n")
+    assert n["schema"]["maximum"] == 200 and n["schema"]["x-max-by-family"] == {"todd": 40}
+    assert "at most 40 for family=todd" in n["description"]
 
 
 def test_background_without_a_prefect_api_is_503(client: TestClient, monkeypatch) -> None:

@@ -23,9 +23,10 @@ def test_solve_money_with_cents_returns_the_optimum_and_records_the_run(client: 
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["selected_indices"] == [0, 2]
-    assert body["selected"] == [{"index": 0, "name": "A", "cost": 1200.5},
-                                {"index": 2, "name": "C", "cost": 450.25}]
+    assert body["selected"] == [{"index": 0, "name": "A", "cost": 1200.5, "cost_exact": "1200.50"},
+                                {"index": 2, "name": "C", "cost": 450.25, "cost_exact": "450.25"}]
     assert body["total_cost"] == 1650.75 and body["status"] == "exact"
+    assert body["total_cost_exact"] == "1650.75" and body["budget_exact"] == "2000"
     assert body["upper_bound"] == 1650.75 and body["budget"] == 2000
     assert body["selector"] == "rules" and body["requested_algorithm"] == "auto"
     assert body["stats"]["execution_time"] >= 0 and body["stats"]["n"] == 3
@@ -60,9 +61,12 @@ def test_same_projects_are_stored_once(client: TestClient, pg_migrated_url) -> N
 
 
 def test_bad_costs_get_422_with_the_field_path(client: TestClient) -> None:
-    """A negative cost, a third decimal, a boolean and a word are each named by field path."""
-    for cost, reason in [(-3, "greater than or equal to 0"), ("1.005", "2 decimal places"),
-                         (True, "Decimal input"), ("abc", "valid decimal"),
+    """A negative cost, a third decimal, a boolean, a word, an empty or exponent string are
+    each named by field path."""
+    digits = "digits with at most two decimals"
+    for cost, reason in [(-3, "greater than or equal to 0"), ("1.005", digits),
+                         (1.005, "2 decimal places"), (True, "Decimal input"), ("abc", digits),
+                         ("", digits), ("1e3", digits), (" 5", digits), ("-1", digits),
                          (1e30, "less than")]:
         projects = [{"name": "a", "cost": 1}, {"name": "b", "cost": cost}]
         errors = _field_errors(client.post("/solve/", json={"projects": projects, "budget": 5}))

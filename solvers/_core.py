@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ._instance import Problem, exact_units, from_units, parse_problem, parse_time_limit
 from ._limits import DEFAULT_LIMITS, Limits
 from ._measure import measure
@@ -43,6 +45,15 @@ class Core:
     limits: Limits
     deadline: float | None
     incumbent: list[int] = field(default_factory=list)  # a feasible answer to improve upon
+    array: np.ndarray | None = field(default=None, repr=False)  # costs as int64, if they fit
+    _order: np.ndarray | None = field(default=None, repr=False)
+
+    def sorted_order(self) -> np.ndarray:
+        """Positions of ``array`` in ascending cost order (computed once)."""
+        if self._order is None:
+            assert self.array is not None
+            self._order = np.argsort(self.array, kind="stable")
+        return self._order
 
     @property
     def n(self) -> int:
@@ -92,7 +103,32 @@ def cardinality_bound(costs: list[int], budget: int) -> int:
     return sum(ordered[len(ordered) - k :]) if k else 0
 
 
+def _prepare_array(problem: Problem, arr: np.ndarray, limits: Limits,
+                   deadline: float | None) -> Prepared:
+    """``prepare`` vectorised with NumPy (large instances whose costs fit int64)."""
+    budget = problem.budget
+    forced = np.flatnonzero(arr == 0).tolist()
+    keep = np.flatnonzero((arr > 0) & (arr <= budget))
+    costs = arr[keep]
+    if int(costs.sum()) <= budget:  # ≤ 2M costs of ≤ 2^40 each: the sum fits int64
+        return Prepared(problem, forced + keep.tolist(), [], 1, None)
+    g = int(np.gcd.reduce(costs))
+    reduced = costs // g if g > 1 else costs
+    rbudget = budget // g
+    order = np.argsort(reduced, kind="stable")
+    ordered = reduced[order]
+    csum = np.cumsum(ordered)  # prefix sums of the smallest: < n · 2^40 here, no overflow
+    k = int(np.searchsorted(csum, rbudget, side="right"))
+    top = int(ordered[len(ordered) - k:].sum()) if k else 0
+    ub = min(rbudget, top)
+    core = Core(reduced.tolist(), rbudget, ub, limits, deadline, array=reduced, _order=order)
+    return Prepared(problem, forced, keep.tolist(), g, core)
+
+
 def prepare(problem: Problem, limits: Limits, deadline: float | None) -> Prepared:
+    arr = problem.array
+    if arr is not None and arr.size and int(arr.max()) <= 2**40:
+        return _prepare_array(problem, arr, limits, deadline)
     budget = problem.budget
     forced = [i for i, c in enumerate(problem.costs) if c == 0]
     positions = [i for i, c in enumerate(problem.costs) if 0 < c <= budget]
@@ -103,7 +139,8 @@ def prepare(problem: Problem, limits: Limits, deadline: float | None) -> Prepare
     reduced = [c // g for c in costs]
     rbudget = budget // g
     ub = min(rbudget, cardinality_bound(reduced, rbudget))
-    core = Core(reduced, rbudget, ub, limits, deadline)
+    array = np.array(reduced, dtype=np.int64) if sum(reduced) < 2**62 else None
+    core = Core(reduced, rbudget, ub, limits, deadline, array=array)
     return Prepared(problem, forced, positions, g, core)
 
 
@@ -121,16 +158,28 @@ def _result(
         ub = core.upper_bound * prep.gcd
         return _assemble([], 0, ub, "failed", answer.reason, answer.algorithm or name, scale,
                          problem, answer.extra)
-    chosen = set(answer.indices)
-    if len(chosen) != len(answer.indices) or any(not 0 <= i < core.n for i in chosen):
-        raise AssertionError(f"{name} returned invalid indices")
-    reduced_total = sum(core.costs[i] for i in chosen)
+    if core.array is not None and len(answer.indices) > 256:  # the same checks, vectorised
+        idx = np.asarray(answer.indices, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= core.n):
+            raise AssertionError(f"{name} returned invalid indices")
+        seen = np.zeros(core.n, dtype=bool)
+        seen[idx] = True
+        if int(np.count_nonzero(seen)) != idx.size:
+            raise AssertionError(f"{name} returned invalid indices")
+        reduced_total = int(core.array[idx].sum())
+        mapped = np.sort(np.asarray(prep.positions, dtype=np.int64)[idx]).tolist()
+    else:
+        chosen = set(answer.indices)
+        if len(chosen) != len(answer.indices) or any(not 0 <= i < core.n for i in chosen):
+            raise AssertionError(f"{name} returned invalid indices")
+        reduced_total = sum(core.costs[i] for i in chosen)
+        mapped = [prep.positions[i] for i in chosen]
     if reduced_total > core.budget:
         raise AssertionError(f"{name} returned an infeasible selection")
     ub_red = core.upper_bound if answer.upper_bound is None else min(core.upper_bound,
                                                                       answer.upper_bound)
     exact = answer.exact or reduced_total >= ub_red
-    selected = sorted(prep.forced + [prep.positions[i] for i in chosen])
+    selected = sorted(prep.forced + mapped) if prep.forced else sorted(mapped)
     total = reduced_total * prep.gcd
     status = "exact" if exact else "approximate"
     upper = total if exact else ub_red * prep.gcd

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import numpy as np
 
 from ._errors import InvalidInputError
 from ._limits import Limits
@@ -32,6 +34,8 @@ class Problem:
     costs: tuple[int, ...]
     budget: int
     scale: int  # 1 for integer input, 100 when money with cents appears
+    array: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """The same costs as int64, when every cost fits (set by the vectorised parse)."""
 
     @property
     def n(self) -> int:
@@ -98,14 +102,57 @@ def parse_problem(projects: Any, budget: Any, limits: Limits) -> Problem:
         raise InvalidInputError(
             "projects", f"<{len(projects)} projects>", f"more than the maximum of {limits.max_n}"
         )
+    budget_amount = _amount(budget, "budget")
+    fast = _parse_fast(projects, budget_amount)
+    if fast is not None:
+        return fast
     amounts = [
         _amount(_cost_of(item, i), f"projects[{i}].cost") for i, item in enumerate(projects)
     ]
-    budget_amount = _amount(budget, "budget")
     scale = 100 if any(isinstance(a, Decimal) for a in (*amounts, budget_amount)) else 1
     if scale == 1:
         return Problem(tuple(int(a) for a in amounts), int(budget_amount), 1)
     return Problem(tuple(int(a * 100) for a in amounts), int(budget_amount * 100), 100)
+
+
+_FAST_MIN_N = 2048  # below this the per-item path is as fast
+_FLOAT_EXACT = 2.0**53 / 1000  # money as floats below this has its cents in the float exactly
+
+
+def _parse_fast(projects: Sequence[Any], budget: int | Decimal) -> Problem | None:
+    """Vectorised parse of many plain ``int`` or ``float`` costs; None when any item needs the
+    per-item path (strings, Decimals, bools, huge or negative values, bad input: that path then
+    names the offending field). Same semantics as ``_amount``: floats are read by their
+    shortest repr, so ``1234.56`` is 123456 cents exactly."""
+    n = len(projects)
+    if n < _FAST_MIN_N:
+        return None
+    try:
+        raw = [item["cost"] if type(item) is dict else item for item in projects]
+    except (KeyError, TypeError):
+        return None
+    kinds = set(map(type, raw))
+    if kinds == {int}:
+        try:
+            arr = np.fromiter(raw, dtype=np.int64, count=n)
+        except OverflowError:
+            return None
+        if int(arr.min()) < 0 or not isinstance(budget, int):
+            return None
+        return Problem(tuple(raw), budget, 1, arr)
+    if not kinds <= {int, float}:
+        return None
+    values = np.asarray(raw, dtype=np.float64)
+    if not np.isfinite(values).all() or values.min() < 0 or values.max() >= _FLOAT_EXACT:
+        return None
+    cents = np.rint(values * 100.0)
+    if not np.array_equal(cents / 100.0, values):  # more than two decimals somewhere
+        return None
+    icents = cents.astype(np.int64)
+    if isinstance(budget, int) and not (icents % 100).any():
+        arr = icents // 100
+        return Problem(tuple(arr.tolist()), budget, 1, arr)
+    return Problem(tuple(icents.tolist()), int(budget * 100), 100, icents)
 
 
 def parse_time_limit(time_limit: Any) -> float | None:

@@ -14,7 +14,7 @@ __all__ = ["DEFAULT_LIMITS", "Limits"]
 class Limits:
     """Configurable limits; the defaults suit a 2-core, 24 GiB machine."""
 
-    max_n: int = 200_000
+    max_n: int = 2_000_000
     """Largest number of projects accepted at all (bad input above it)."""
     brute_force_max_n: int = 24
     """Brute force refuses more items than this (2**24 subsets is ~10 s of Python)."""

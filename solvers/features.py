@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ._instance import Problem, parse_problem
 from ._limits import DEFAULT_LIMITS, Limits
 
@@ -30,13 +32,25 @@ def problem_features(problem: Problem) -> dict[str, float]:
     """Features of a validated problem (integer units)."""
     budget = problem.budget
     costs = problem.costs
-    fit = [c for c in costs if 0 < c <= budget]
-    n, n_fit = len(costs), len(fit)
-    total = sum(costs)
-    mean = total / n if n else 0.0
-    std = math.sqrt(sum((c - mean) ** 2 for c in costs) / n) if n else 0.0
-    cmin, cmax = (min(costs), max(costs)) if n else (0, 0)
-    g = math.gcd(*fit) if fit else 1
+    arr = problem.array
+    if arr is not None and arr.size and int(arr.max()) <= 2**40:  # vectorised, same values
+        fit_arr = arr[(arr > 0) & (arr <= budget)]
+        n, n_fit = int(arr.size), int(fit_arr.size)
+        total = int(arr.sum())
+        fit_total = int(fit_arr.sum())
+        mean = total / n
+        std = float(np.sqrt(np.mean((arr - mean) ** 2)))
+        cmin, cmax = int(arr.min()), int(arr.max())
+        g = int(np.gcd.reduce(fit_arr)) if n_fit else 1
+    else:
+        fit = [c for c in costs if 0 < c <= budget]
+        n, n_fit = len(costs), len(fit)
+        total = sum(costs)
+        fit_total = sum(fit)
+        mean = total / n if n else 0.0
+        std = math.sqrt(sum((c - mean) ** 2 for c in costs) / n) if n else 0.0
+        cmin, cmax = (min(costs), max(costs)) if n else (0, 0)
+        g = math.gcd(*fit) if fit else 1
     reduced = budget // g
     return {
         "n": float(n),
@@ -58,7 +72,7 @@ def problem_features(problem: Problem) -> dict[str, float]:
         "log2_budget_reduced": math.log2(reduced + 1),
         "log2_dp_cells": math.log2(n_fit * (reduced + 1) + 1),
         "mitm_half": n_fit / 2,
-        "all_fit": float(sum(fit) <= budget),
+        "all_fit": float(fit_total <= budget),
     }
 
 

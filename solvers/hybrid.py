@@ -21,6 +21,7 @@ import time
 from bisect import bisect_right
 
 from . import backtracking, dp, meet_in_the_middle
+from ._bigcore import core_hit, greedy_fast
 from ._core import Answer, Core, make_solver
 from ._mitm import best_pair
 from .greedy import greedy_indices
@@ -31,6 +32,7 @@ CORE_SIZES = (24, 32)  # free projects per core: 2^12 then 2^16 sums a side
 ROUNDS_PER_SIZE = 16
 HEURISTIC_SECONDS = 2.0  # core-search budget when no exact method is cheap
 SWAP_ROUNDS = 64
+LARGE_N = 20_000  # above this the per-item Python heuristics are skipped (NumPy core only)
 _SEED = 20240229
 # Calibrated on the 2-core reference machine (docs/benchmarks.md): seconds per unit of work.
 _DP_SECONDS_PER_BYTE_ITEM = 1.5e-9  # forward + reconstruction, per (budget/8 bytes × items)
@@ -114,7 +116,23 @@ def heuristics(core: Core, exact_estimate: float) -> list[int]:
 
 def _solve_core(core: Core) -> Answer:
     estimates = estimated_seconds(core)
-    chosen = heuristics(core, min(estimates.values(), default=float("inf")))
+    cheapest = min(estimates.values(), default=float("inf"))
+    large = core.n > LARGE_N
+    if not large:
+        chosen = greedy_indices(core.costs, core.budget)
+        chosen = improve_swaps(core.costs, core.budget, chosen, core.upper_bound)
+        if sum(core.costs[i] for i in chosen) >= core.upper_bound:
+            return Answer(chosen, exact=True, extra={"stage": "heuristic"})
+    if core.array is not None:
+        hit = core_hit(core, min(HEURISTIC_SECONDS, cheapest / 2, core.time_left() / 4))
+        if hit is not None:
+            return Answer(hit, exact=True, extra={"stage": "core"})
+    if large:
+        chosen = greedy_fast(core) if core.array is not None else greedy_indices(
+            core.costs, core.budget)
+    elif sum(core.costs[i] for i in chosen) < core.upper_bound:
+        budget = min(HEURISTIC_SECONDS, cheapest / 2, core.time_left() / 4)
+        chosen = core_search(core, chosen, budget)
     if sum(core.costs[i] for i in chosen) >= core.upper_bound:
         return Answer(chosen, exact=True, extra={"stage": "heuristic"})
     core.incumbent = chosen

@@ -1,0 +1,220 @@
+"""A difference core for large or huge-coefficient instances (Pisinger's core idea, for subset
+sum): hit the upper bound exactly, touching O(n) data only through NumPy.
+
+Sort the costs; pair items whose costs are *adjacent* and closest (gap ``δ = c_hi − c_lo``).
+Take the lower item of each of the K closest pairs ("base"), and let the core decide, for each
+pair, whether to swap it for the upper one: the core's items are the gaps δ, far smaller than
+the costs themselves (on P(E) with n = 1,000 the 40 smallest adjacent gaps are ~10^-4 of the
+costs), so its 2^K subset sums cover a window densely. The other items are fixed by a greedy
+prefix (in a seeded random order) towards the window's centre, corrected by the single addition
+or 1-for-1 swap that lands closest to it; every such move gives another target for the same core.
+Each target is checked exactly by meet in the middle over the core's two halves, whose sorted
+sums are built once.
+
+K adapts to the magnitude of the gaps: the smallest K (at least 16) whose expected number of
+hits at the centre, ``2^K / (2.5 σ)`` with σ the standard deviation of the core's subset sums,
+is at least 8, capped by the memory cap and ``MAX_CORE``.
+
+Complexity: O(n log n) NumPy work plus O(2^(K/2) · K) per core and O(2^(K/2)) per target.
+Limits: a heuristic — it answers only when it hits the bound (a proof of optimality); None
+otherwise. It needs int64 costs (``Core.array``) and stops at its deadline.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ._core import Core
+
+__all__ = ["core_hit"]
+
+MIN_N = 48  # below this the plain heuristics and exact methods are cheap
+MIN_CORE = 16
+MAX_CORE = 44  # 2^22 sums a side: ~130 MiB of arrays
+MAX_TARGETS = 48
+_TARGET_HITS = 8.0
+_SEED = 20241202
+
+
+class _Halves:
+    """Sorted subset sums of the two halves of ``items``, built once, queried per target."""
+
+    def __init__(self, items: np.ndarray) -> None:
+        half = items.size // 2
+        self.half = half
+        self.left_items, self.right_items = items[:half], items[half:]
+        self.lsum, self.lord = self._sorted(self.left_items)
+        self.rsum, self.rord = self._sorted(self.right_items)
+
+    @staticmethod
+    def _sorted(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sums = np.zeros(1, dtype=np.int64)
+        for w in items.tolist():
+            sums = np.concatenate((sums, sums + w))  # index bit i set <=> item i in the subset
+        order = np.argsort(sums, kind="stable")
+        return sums[order], order
+
+    def hit(self, target: int) -> list[int] | None:
+        """Positions (into ``items``) of a subset summing exactly to ``target``, or None."""
+        want = target - self.lsum  # descending as lsum ascends
+        pos = np.searchsorted(self.rsum, want)
+        ok = pos < self.rsum.size
+        found = np.flatnonzero(ok & (self.rsum[np.minimum(pos, self.rsum.size - 1)] == want))
+        if not found.size:
+            return None
+        k = int(found[0])
+        lmask, rmask = int(self.lord[k]), int(self.rord[int(pos[k])])
+        chosen = [i for i in range(self.half) if lmask >> i & 1]
+        chosen += [self.half + i for i in range(self.right_items.size) if rmask >> i & 1]
+        return chosen
+
+
+def _pairs(sorted_costs: np.ndarray, want: int) -> np.ndarray:
+    """Up to ``want`` disjoint adjacent pairs (index of the lower item in sorted order) with the
+    smallest positive gaps, smallest first."""
+    gaps = np.diff(sorted_costs)
+    positive = np.flatnonzero(gaps > 0)  # equal costs make useless (zero) gaps
+    pool = min(positive.size, max(8 * want, 256))
+    if pool < positive.size:
+        cand = positive[np.argpartition(gaps[positive], pool - 1)[:pool]]
+    else:
+        cand = positive
+    cand = cand[np.argsort(gaps[cand], kind="stable")]
+    used = np.zeros(sorted_costs.size, dtype=bool)
+    chosen: list[int] = []
+    for t in cand.tolist():
+        if not used[t] and not used[t + 1]:
+            used[t] = used[t + 1] = True
+            chosen.append(t)
+            if len(chosen) == want:
+                break
+    return np.array(chosen, dtype=np.int64)
+
+
+def _core_size(deltas: np.ndarray, max_k: int) -> int:
+    """Smallest K ≥ MIN_CORE with enough expected hits (deltas sorted ascending)."""
+    sq = np.cumsum(deltas.astype(np.float64) ** 2)
+    for k in range(min(MIN_CORE, deltas.size), min(max_k, deltas.size) + 1):
+        sigma = max(math.sqrt(sq[k - 1]) / 2, 1.0)
+        if 2.0**k / (2.5 * sigma) >= _TARGET_HITS:
+            return k
+    return min(max_k, deltas.size)
+
+
+def _max_core(core: Core) -> int:
+    k = MAX_CORE
+    while k > MIN_CORE and 48 * (1 << ((k + 1) // 2)) > core.limits.memory_cap_bytes // 2:
+        k -= 2
+    return k
+
+
+def _moves(s: np.ndarray, in_pos: np.ndarray, out_pos: np.ndarray, need: int, limit: int
+           ) -> list[tuple[int, int, int]]:
+    """Candidate (delta, drop, add) moves raising the fixed part by about ``need``: nothing, one
+    addition of an outside item, or a 1-for-1 swap; sorted by how close ``delta`` lands to
+    ``need``. ``s`` is sorted; ``in_pos``/``out_pos`` are ascending positions into it, so their
+    values are sorted too."""
+    moves: list[tuple[int, int, int]] = [(0, -1, -1)]
+    if out_pos.size:
+        ov = s[out_pos]
+        p = int(np.searchsorted(ov, need))
+        for q in (p - 1, p):
+            if 0 <= q < ov.size:
+                moves.append((int(ov[q]), -1, int(out_pos[q])))
+        if in_pos.size:
+            sample = in_pos if in_pos.size <= 4096 else in_pos[:: in_pos.size // 4096 + 1]
+            iv = s[sample]
+            p = np.searchsorted(ov, iv + need)
+            for q in (p - 1, p):
+                okq = (q >= 0) & (q < ov.size)
+                qq = np.clip(q, 0, ov.size - 1)
+                delta = ov[qq] - iv
+                score = np.abs(delta - need)
+                score[~okq] = np.iinfo(np.int64).max
+                best = np.argsort(score, kind="stable")[:limit]
+                moves.extend((int(delta[b]), int(sample[b]), int(out_pos[qq[b]]))
+                             for b in best.tolist() if okq[b])
+    moves.sort(key=lambda m: abs(m[0] - need))
+    return moves[:limit]
+
+
+def core_hit(core: Core, seconds: float) -> list[int] | None:
+    """A selection (positions into ``core.costs``) summing to ``core.upper_bound``, or None."""
+    a = core.array
+    if a is None or a.size < MIN_N:
+        return None
+    stop = time.perf_counter() + min(seconds, core.time_left())
+    target_total = core.upper_bound
+    asc = core.sorted_order()
+    s = a[asc]
+    lows = _pairs(s, _max_core(core))
+    if lows.size < MIN_CORE:
+        return None
+    deltas = s[lows + 1] - s[lows]
+    k = _core_size(deltas, _max_core(core))
+    lows, deltas = lows[:k], deltas[:k]
+    base_sum = int(s[lows].sum())
+    span = int(deltas.sum())
+    goal = target_total - base_sum - span // 2
+    if goal < 0:
+        return None
+    in_pair = np.zeros(a.size, dtype=bool)
+    in_pair[lows] = in_pair[lows + 1] = True
+    # The fixed part: a prefix of the other items in a seeded random order, so that taken and
+    # untaken items interleave in value and 1-for-1 swaps can move the total by small amounts.
+    perm = np.random.default_rng(_SEED).permutation(np.flatnonzero(~in_pair))
+    csum = np.cumsum(s[perm])
+    b = int(np.searchsorted(csum, goal, side="right"))
+    fixed = int(csum[b - 1]) if b else 0
+    inside = np.zeros(a.size, dtype=bool)
+    inside[perm[:b]] = True
+    in_pos = np.flatnonzero(inside)
+    out_pos = np.flatnonzero(~inside & ~in_pair)
+    if time.perf_counter() > stop:
+        return None
+    halves = _Halves(deltas)
+    for delta, drop, add in _moves(s, in_pos, out_pos, goal - fixed, MAX_TARGETS):
+        if time.perf_counter() > stop:
+            return None
+        t = target_total - base_sum - fixed - delta
+        if not 0 <= t <= span:
+            continue
+        picked = halves.hit(t)
+        if picked is None:
+            continue
+        if drop >= 0:
+            inside[drop] = False
+        if add >= 0:
+            inside[add] = True
+        swap = np.zeros(k, dtype=bool)
+        swap[picked] = True
+        inside[lows[~swap]] = True
+        inside[lows[swap] + 1] = True
+        return asc[inside].tolist()
+    return None
+
+
+def greedy_fast(core: Core, rounds: int = 64) -> list[int]:
+    """Largest-first greedy on int64 costs, vectorised: the longest prefix of the costs sorted
+    in decreasing order that fits, then up to ``rounds`` best-fitting single additions."""
+    a = core.array
+    assert a is not None
+    asc = core.sorted_order()
+    s = a[asc]
+    csum = np.cumsum(s[::-1])
+    b = int(np.searchsorted(csum, core.budget, side="right"))
+    gap = core.budget - (int(csum[b - 1]) if b else 0)
+    free_end = s.size - b  # s[:free_end] are not taken
+    extra: list[int] = []
+    for _ in range(rounds):
+        p = int(np.searchsorted(s[:free_end], gap, side="right")) - 1
+        if p < 0 or gap == 0:
+            break
+        extra.append(p)
+        gap -= int(s[p])
+        free_end = p  # everything at or above p is now taken or too big
+    taken = np.concatenate((asc[s.size - b:], asc[np.array(extra, dtype=np.int64)]))
+    return taken.tolist()

@@ -92,6 +92,7 @@ def exact_amount(value: Any, scale: int) -> str:
         number = value
     else:
         number = Decimal(str(value).strip().replace("_", ""))
+    number = abs(number)  # validated non-negative; abs() turns "-0" into 0
     if scale == 1:
         return str(int(number))
     return f"{number.quantize(Decimal('0.01')):f}"
@@ -109,6 +110,12 @@ def _selected_projects(projects: list[Any], result: dict[str, Any]) -> list[dict
                     "cost": exact_amount(cost, scale),
                     "metadata": meta if isinstance(meta, dict) else {}})
     return out
+
+
+def short_repr(value: Any, width: int = 80) -> str:
+    """``repr(value)`` cut to ``width`` characters: a 100 KB bad cell stays a readable line."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[: width - 1]}…"
 
 
 def _money(exact: str | None) -> str:
@@ -221,8 +228,9 @@ def handle_solve(args: argparse.Namespace) -> int:
         result = solvers.solve(loaded.projects, budget, algorithm=args.algorithm,
                                time_limit=args.time_limit, limits=limits)
     except InvalidInputError as exc:
+        message = f"{exc.field}: {exc.problem} (got {short_repr(exc.value)})"
         from_file = exc.field.startswith("projects") or args.budget is None
-        print(f"error: {loaded.locate(str(exc)) if from_file else exc}", file=sys.stderr)
+        print(f"error: {loaded.locate(message) if from_file else message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     chosen = _selected_projects(loaded.projects, result)
     if args.json:

@@ -29,15 +29,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["MAX_JSON_DEPTH", "MAX_LINE_CHARS", "FileFormatError", "ProjectFile", "load_projects",
-           "read_projects"]
+__all__ = ["MAX_COLUMNS", "MAX_JSON_DEPTH", "MAX_LINE_CHARS", "FileFormatError", "ProjectFile",
+           "load_projects", "read_projects"]
 
 MAX_JSON_DEPTH = 40
 """Deepest nesting of arrays/objects accepted in a JSON projects file (the top level is 1)."""
 MAX_LINE_CHARS = 1 << 20
 """Longest CSV line accepted (characters); a longer one is malformed input, not a memory hog."""
 
+MAX_COLUMNS = 1_000
+"""Most columns accepted in a CSV header."""
+
 _PROJECT_INDEX = re.compile(r"^projects\[(\d+)\]")
+
+
+def _short(value: Any, width: int = 60) -> str:
+    """``repr(value)`` cut to about ``width`` characters, for one readable error line."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[: width - 1]}…"
+
+
+def _listing(names: Sequence[Any], most: int = 12) -> str:
+    shown = ", ".join(_short(str(n), 40)[1:-1] for n in names[:most]) or "none"
+    return shown if len(names) <= most else f"{shown}, … ({len(names)} in all)"
 
 
 class FileFormatError(ValueError):
@@ -83,7 +97,7 @@ def _rows_from_records(records: list[Any], source: str) -> list[Any]:
         if isinstance(rec, dict):
             keys = {str(k).strip().lower(): k for k in rec}
             if "cost" not in keys:
-                raise FileFormatError(f"{source}: project {i} has no 'cost' field")
+                raise FileFormatError(f"{source}: projects[{i}].cost: is missing")
             project: dict[str, Any] = {"cost": rec[keys["cost"]]}
             if "name" in keys and rec[keys["name"]] not in (None, ""):
                 project["name"] = str(rec[keys["name"]])
@@ -99,15 +113,30 @@ def _rows_from_records(records: list[Any], source: str) -> list[Any]:
     return out
 
 
-def _bounded_lines(stream: TextIO, source: str) -> Iterator[str]:
+def _first_undecodable_line(path: Path) -> int | None:
+    """The number of the first line of ``path`` that is not UTF-8 (None if all are)."""
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _bounded_lines(stream: TextIO, source: str, path: Path | None = None) -> Iterator[str]:
     """The stream's lines, refusing one longer than MAX_LINE_CHARS (never read whole)."""
     number = 0
     while True:
         try:
             line = stream.readline(MAX_LINE_CHARS + 1)
         except UnicodeDecodeError:
+            # The decoder works on blocks, so find the offending line itself when we can.
+            bad = _first_undecodable_line(path) if path is not None else None
+            where = (f" line {bad}" if bad is not None
+                     else f" after line {number}" if number else "")
             raise FileFormatError(
-                f"{source} line {number + 1}: not UTF-8 text (CSV and JSON must be UTF-8)"
+                f"{source}{where}: not UTF-8 text (CSV and JSON must be UTF-8)"
             ) from None
         if not line:
             return
@@ -126,22 +155,27 @@ def _csv_header(reader: Any, source: str) -> tuple[list[str], int, int | None]:
             break
     else:
         raise _no_projects(source, "the file is empty: no header and no rows")
-    columns = []
+    if len(row) > MAX_COLUMNS:
+        raise FileFormatError(f"{source} line {reader.line_num}: {len(row):,} columns "
+                              f"(at most {MAX_COLUMNS:,})")
+    columns: list[str] = []
+    lowered: list[str] = []
     for j, cell in enumerate(row):
         name = cell.strip() or f"column_{j + 1}"
-        if name.lower() in {c.lower() for c in columns}:
-            raise FileFormatError(f"{source} line {reader.line_num}: duplicate column {name!r}")
+        if name.lower() in lowered:
+            raise FileFormatError(f"{source} line {reader.line_num}: duplicate column "
+                                  f"{_short(name)}")
         columns.append(name)
-    lowered = [c.lower() for c in columns]
+        lowered.append(name.lower())
     if "cost" not in lowered:
-        raise FileFormatError(f"{source}: no 'cost' column (columns: {', '.join(columns)})")
+        raise FileFormatError(f"{source}: no 'cost' column (columns: {_listing(columns)})")
     name_at = lowered.index("name") if "name" in lowered else None
     return columns, lowered.index("cost"), name_at
 
 
 def _count_rows(lines: Iterable[str], source: str, max_projects: int) -> None:
     """Count data rows without keeping any; raise as soon as there are more than allowed."""
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, strict=True)
     count = -1  # the header
     try:
         for row in reader:
@@ -154,7 +188,8 @@ def _count_rows(lines: Iterable[str], source: str, max_projects: int) -> None:
 
 
 def _from_csv(lines: Iterable[str], source: str, max_projects: int | None) -> ProjectFile:
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, strict=True)
+    previous_end = 0  # the last line of the previous record: a failing one starts after it
     try:
         columns, cost_at, name_at = _csv_header(reader, source)
         meta_at = [j for j in range(len(columns)) if j not in (cost_at, name_at)]
@@ -183,7 +218,9 @@ def _from_csv(lines: Iterable[str], source: str, max_projects: int | None) -> Pr
             projects.append(project)
             starts.append(start)
     except csv.Error as exc:
-        raise FileFormatError(f"{source} line {reader.line_num}: malformed CSV ({exc})") from None
+        hint = "; a quote is never closed" if "end of data" in str(exc) else ""
+        raise FileFormatError(
+            f"{source} line {previous_end + 1}: malformed CSV ({exc}{hint})") from None
     if not projects:
         raise _no_projects(source, "a header but no rows")
     return ProjectFile(projects, None, source, starts, [columns[j] for j in meta_at])
@@ -204,6 +241,8 @@ def _depth_problem(data: Any) -> bool:
 
 
 def _from_json(text: str, source: str, max_projects: int | None) -> ProjectFile:
+    if not text.strip():
+        raise _no_projects(source, "the file is empty")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -238,7 +277,7 @@ def _from_parquet(path: Path, max_projects: int | None) -> ProjectFile:
         parquet = pq.ParquetFile(path)
         names = list(parquet.schema_arrow.names)
         if "cost" not in [c.lower() for c in names]:
-            raise FileFormatError(f"{path}: no 'cost' column (columns: {', '.join(names)})")
+            raise FileFormatError(f"{path}: no 'cost' column (columns: {_listing(names)})")
         if max_projects is not None and parquet.metadata.num_rows > max_projects:
             raise _too_many(str(path), max_projects)
         table = parquet.read()
@@ -265,10 +304,12 @@ def _from_stdin(max_projects: int | None) -> ProjectFile:
     lines = _bounded_lines(stream, "<stdin>")
     head: list[str] = []
     for line in lines:
+        if not head:
+            line = line.lstrip("\ufeff")  # a BOM the stream kept (text already decoded)
         head.append(line)
         if line.strip():
             break
-    first = "".join(head).lstrip("\ufeff").lstrip()
+    first = "".join(head).lstrip()
     if first[:1] in ("[", "{"):
         try:
             rest = stream.read()
@@ -304,9 +345,9 @@ def read_projects(source: str | Path, *, max_projects: int | None = None) -> Pro
             if max_projects is not None and stream.seekable():
                 # A counting pass first: an oversized file is refused in a fraction of the time
                 # and with none of the memory that building its projects would take.
-                _count_rows(_bounded_lines(stream, str(path)), str(path), max_projects)
+                _count_rows(_bounded_lines(stream, str(path), path), str(path), max_projects)
                 stream.seek(0)
-            return _from_csv(_bounded_lines(stream, str(path)), str(path), max_projects)
+            return _from_csv(_bounded_lines(stream, str(path), path), str(path), max_projects)
     raise FileFormatError(f"{path}: unknown file type {suffix!r} (use .csv, .json or .parquet)")
 
 

@@ -350,3 +350,52 @@ def test_profile_json_amounts_are_strings(capsys) -> None:
     data = json.loads(out)
     assert code == 0 and isinstance(data["total_cost"], str) and isinstance(data["budget"], str)
     assert Decimal(data["total_cost"]) <= Decimal(data["budget"])
+
+
+# --- hostile files: each is one clear line, exit 2 --------------------------------------------
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("latin.csv", b"name,cost\na,5\nb\xe9,6\n",
+         "line 3: not UTF-8 text (CSV and JSON must be UTF-8)"),
+        ("quote.csv", b'name,cost\na,1\n"abc,5\nd,6\n',
+         "line 3: malformed CSV (unexpected end of data; a quote is never closed)"),
+        ("after-quote.csv", b'name,cost\n"ab"x,5\n', "line 2: malformed CSV (',' expected after"),
+        ("field.csv", b'name,cost\n"' + b"x" * 200_000 + b'",5\n',
+         "line 2: malformed CSV (field larger than field limit (131072))"),
+        ("cell.csv", b"name,cost\na," + b"9" * 100_000 + b"\n",
+         "line 2: projects[0].cost: is too large (at most 30 digits) (got '99999"),
+        ("columns.csv", ",".join(f"c{i}" for i in range(5000)).encode() + b"\n1\n",
+         "line 1: 5,000 columns (at most 1,000)"),
+        ("nocost.json", b'[{"cost": 1}, {"name": "b"}]', ": projects[1].cost: is missing"),
+        ("blank.json", b"  \n", ": no projects (the file is empty)"),
+    ],
+)
+def test_hostile_files_are_one_clear_line(capsys, tmp_path, name, content, message) -> None:
+    """Broken encodings, quotes, giant cells or headers: exit 2, one short line with the line."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, out, err = run(capsys, "solve", str(path), "--budget", "5")
+    line = one_error_line(err)
+    assert code == 2 and out == ""
+    assert line.startswith(f"error: {path}{'' if message[0] == ':' else ' '}{message}"), line
+    assert len(line) < 300
+
+
+def test_stdin_json_with_bom_and_blank_lines(capsys, monkeypatch) -> None:
+    """JSON on standard input is recognised after a BOM and blank lines, budget included."""
+    monkeypatch.setattr("sys.stdin", io.StringIO('\ufeff\n\n  {"projects": [4, 5, 6], '
+                                                 '"budget": 10}'))
+    code, out, _ = run(capsys, "solve", "-", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["total_cost"] == "10" and data["source"] == "<stdin>"
+
+
+def test_negative_zero_cost_is_plain_zero(capsys, tmp_path) -> None:
+    """A cost written "-0" is shown as 0.00, not -0.00."""
+    path = tmp_path / "z.csv"
+    path.write_text("name,cost\na,-0\nb,0.5\n")
+    code, out, _ = run(capsys, "solve", str(path), "--budget", "5", "--json")
+    assert code == 0
+    assert [p["cost"] for p in json.loads(out)["selected_projects"]] == ["0.00", "0.50"]

@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-# Prefect reads these when first imported, which happens in the handlers below.
+# Prefect reads these when first imported, which happens in the handlers below. No telemetry
+# and no telemetry notice: the server's analytics are off and the client does not track.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-if sys.stderr.isatty():  # keep the progress bar readable: task-run chatter goes to the API only
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL", "WARNING")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 ALL = "all"
 
@@ -191,8 +191,9 @@ def _console_handlers() -> list[logging.Handler]:
         logger for name, logger in logging.Logger.manager.loggerDict.items()
         if (name == "prefect" or name.startswith("prefect.")) and isinstance(logger, logging.Logger)
     ]
-    return [h for lg in loggers for h in lg.handlers
-            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    return list(dict.fromkeys(
+        h for lg in loggers for h in lg.handlers
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)))
 
 
 @contextmanager
@@ -213,21 +214,77 @@ def _short_expected_tracebacks() -> Iterator[None]:
             handler.setFormatter(formatter)
 
 
-def _run(flow_call):
-    """Run a flow; a database that cannot be reached becomes one `error:` line (exit 2), and
-    Prefect's console logs of expected errors carry no traceback."""
+def _run(flow_call, args: argparse.Namespace | None = None):
+    """Run a flow. A database that cannot be reached, or whose connections are lost (killed,
+    restarted) after the tasks' retries, becomes one `error:` line on stderr and exit 2; with
+    `--json` stdout also gets one JSON object `{"error": {"type", "message"}}`. Prefect's
+    console logs of expected errors carry no traceback."""
     from db.errors import DatabaseUnavailableError
+    from tasks._io import is_connection_loss, lost_connection_error
 
     try:
         with _short_expected_tracebacks():
-            return flow_call()
+            try:
+                return flow_call()
+            except Exception as exc:
+                if is_connection_loss(exc):  # from code outside the tasks' own sessions
+                    raise lost_connection_error(None, exc) from None
+                raise
     except DatabaseUnavailableError as exc:
+        if args is not None and getattr(args, "json", False):
+            print(json.dumps({"error": {"type": "DatabaseUnavailableError",
+                                        "message": str(exc)}}))
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
+class _AboveBar(logging.Handler):
+    """Stands in for a console handler while a progress bar is shown: each record is formatted
+    by the original handler (same format, same traceback rule) and printed through the bar's
+    rich console, so it appears above the bar instead of inside it. Task-run records below
+    WARNING ("Finished in state Completed()", one per task) are left to the Prefect API."""
+
+    def __init__(self, inner: logging.Handler, console: Any) -> None:
+        super().__init__(inner.level)
+        self.inner, self.console = inner, console
+        self.setFormatter(_WithoutTraceback(inner.formatter, _expected_errors()))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < logging.WARNING and record.name.startswith("prefect.task_runs"):
+            return
+        if not self.inner.filter(record):
+            return
+        try:
+            from rich.text import Text
+
+            self.console.print(Text(self.format(record)), soft_wrap=True)
+        except Exception:  # a logging failure must not stop the flow
+            self.handleError(record)
+
+
+@contextmanager
+def _logs_above(console: Any) -> Iterator[None]:
+    """While the block runs, console log handlers print through `console` (see `_AboveBar`)."""
+    import prefect.main  # noqa: F401  (its first import configures Prefect's logging)
+
+    swapped = []
+    for handler in _console_handlers():
+        for lg in [logging.getLogger(), *[v for v in logging.Logger.manager.loggerDict.values()
+                                          if isinstance(v, logging.Logger)]]:
+            if handler in lg.handlers:
+                i = lg.handlers.index(handler)
+                lg.handlers[i] = _AboveBar(handler, console)
+                swapped.append((lg, i, handler))
+    try:
+        yield
+    finally:
+        for lg, i, handler in swapped:
+            lg.handlers[i] = handler
+
+
 def _progress_bar(args: argparse.Namespace):
-    """A rich progress bar fed by the flow's batch progress, on a terminal without --json."""
+    """A rich progress bar fed by the flow's batch progress, on a terminal without --json.
+    Prefect's console logs print above the bar while it is shown."""
     from contextlib import nullcontext
 
     if args.json or not sys.stdout.isatty():
@@ -239,7 +296,8 @@ def _progress_bar(args: argparse.Namespace):
     @contextmanager
     def bar():
         with Progress(TextColumn("solver batches"), BarColumn(), TextColumn("{task.completed}/"
-                      "{task.total}"), TimeElapsedColumn(), transient=False) as progress:
+                      "{task.total}"), TimeElapsedColumn(), transient=False) as progress, \
+                _logs_above(progress.console):
             task_id = progress.add_task("batches", total=None)
 
             def listener(done: int, total: int) -> None:
@@ -268,7 +326,7 @@ def handle_generate(args: argparse.Namespace) -> int:
     params = _params(GenerateParams, fields)
     from flows.generate import generate_datasets
 
-    out = _run(lambda: generate_datasets(params))
+    out = _run(lambda: generate_datasets(params), args)
     return _emit(args, out, lambda d: print(
         f"{d['datasets']} datasets ({d['created']} new), seed {d['seed']}; "
         f"Parquet: {d['datasets_dir'] or 'not written'}"))
@@ -339,7 +397,7 @@ def handle_benchmark(args: argparse.Namespace) -> int:
 
     flow = benchmark if runner is None else benchmark.with_options(task_runner=runner)
     with _progress_bar(args):
-        out = _run(lambda: flow(params))
+        out = _run(lambda: flow(params), args)
     return _emit(args, _benchmark_doc(out, started), _print_benchmark)
 
 
@@ -352,7 +410,7 @@ def handle_export(args: argparse.Namespace) -> int:
     params = _params(ExportParams, fields)
     from flows.export import export_metrics
 
-    out = _run(lambda: export_metrics(params))
+    out = _run(lambda: export_metrics(params), args)
     return _emit(args, out, lambda d: print(
         f"{d['runs']} runs → {d['runs_path']}\n{d['snapshots']} snapshot rows → "
         f"{d['snapshots_path']}"))
@@ -367,7 +425,7 @@ def handle_demo(args: argparse.Namespace) -> int:
     from flows.demo import demo
 
     with _progress_bar(args):
-        out = _run(lambda: demo(params))
+        out = _run(lambda: demo(params), args)
     bench = _benchmark_doc(out["benchmark"], started)
     doc = {**out, "benchmark": bench}
 

@@ -1,41 +1,97 @@
-"""Stream runs out as Arrow record batches; the table never sits in memory whole.
+"""Stream runs out as self-describing Arrow record batches; the table never sits in memory whole.
+
+Each row carries what a reader needs without joining anything: the set's `family` and `n`, the
+budget amount, the run's `status` (the name the CLI and the API use; the column is
+`match_type` in the database) and the money both ways:
+
+    total_cost, upper_bound, budget         float64 (pandas gets a number, not an object)
+    total_cost_exact, upper_bound_exact, budget_exact   the exact NUMERIC(20, 2) as text
+
+float64 is exact up to 2**53 (about 9·10**15 with cents as integers, 9·10**13 as money); beyond
+that use the `*_exact` columns (`Decimal(row.total_cost_exact)`).
 
 The query runs with `yield_per` (a server-side cursor on PostgreSQL), and each partition of
-`batch_size` rows becomes one `pyarrow.RecordBatch` with a fixed schema.
+`batch_size` rows becomes one `pyarrow.RecordBatch` with the fixed `RUN_SCHEMA`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import AlgorithmRun
+from db.models import AlgorithmRun, Budget, ProjectSet
 
 RUN_SCHEMA = pa.schema(
     [
         ("id", pa.int64()),
         ("project_set_id", pa.int64()),
         ("budget_id", pa.int64()),
+        ("family", pa.string()),
+        ("n", pa.int32()),
+        ("budget", pa.float64()),
+        ("budget_exact", pa.string()),
         ("algorithm_name", pa.string()),
         ("requested_algorithm", pa.string()),
+        ("status", pa.string()),
         ("selected_projects", pa.list_(pa.int32())),
-        ("total_cost", pa.decimal128(20, 2)),
+        ("total_cost", pa.float64()),
+        ("total_cost_exact", pa.string()),
+        ("upper_bound", pa.float64()),
+        ("upper_bound_exact", pa.string()),
         ("execution_time", pa.float64()),
         ("memory_used", pa.float64()),
-        ("match_type", pa.string()),
-        ("upper_bound", pa.decimal128(20, 2)),
         ("reason", pa.string()),
         ("selector", pa.string()),
         ("flow_run_id", pa.string()),
         ("created_at", pa.timestamp("us", tz="UTC")),
     ]
 )
+_MONEY = ("budget", "total_cost", "upper_bound")
+
+
+def _query() -> Select:
+    runs, sets, budgets = AlgorithmRun.__table__, ProjectSet.__table__, Budget.__table__
+    return (
+        select(runs.c.id, runs.c.project_set_id, runs.c.budget_id, sets.c.family,
+               sets.c.n_projects.label("n"), budgets.c.amount.label("budget"),
+               runs.c.algorithm_name, runs.c.requested_algorithm,
+               runs.c.match_type.label("status"), runs.c.selected_projects, runs.c.total_cost,
+               runs.c.upper_bound, runs.c.execution_time, runs.c.memory_used, runs.c.reason,
+               runs.c.selector, runs.c.flow_run_id, runs.c.created_at)
+        .join(sets, sets.c.id == runs.c.project_set_id)
+        .join(budgets, budgets.c.id == runs.c.budget_id)
+        .order_by(runs.c.id)
+    )
+
+
+def _exact(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value if isinstance(value, Decimal) else Decimal(str(value)).quantize(
+        Decimal("0.01")))
+
+
+def _batch(rows: list[Any]) -> pa.RecordBatch:
+    columns: dict[str, list[Any]] = {name: [] for name in RUN_SCHEMA.names}
+    for row in rows:
+        m = row._mapping
+        for name, value in m.items():
+            if name in _MONEY:
+                columns[name].append(None if value is None else float(value))
+                columns[f"{name}_exact"].append(_exact(value))
+            else:
+                columns[name].append(value)
+    return pa.RecordBatch.from_arrays(
+        [pa.array(columns[f.name], type=f.type) for f in RUN_SCHEMA], schema=RUN_SCHEMA)
 
 
 def iter_run_batches(
@@ -44,25 +100,22 @@ def iter_run_batches(
     batch_size: int = 50_000,
     project_set_id: int | None = None,
     since: datetime | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Yield runs (optionally of one set, or created at/after `since`) in id order."""
-    table = AlgorithmRun.__table__
-    stmt = select(*[table.c[name] for name in RUN_SCHEMA.names]).order_by(table.c.id)
+    """Yield runs (optionally of one set, created at/after `since`, or matching `where`, a
+    condition on `algorithm_runs` columns) in id order, as `RUN_SCHEMA` batches."""
+    runs = AlgorithmRun.__table__
+    stmt = _query()
     if project_set_id is not None:
-        stmt = stmt.where(table.c.project_set_id == project_set_id)
+        stmt = stmt.where(runs.c.project_set_id == project_set_id)
     if since is not None:
-        stmt = stmt.where(table.c.created_at >= since)
+        stmt = stmt.where(runs.c.created_at >= since)
+    if where is not None:
+        stmt = stmt.where(where)
     result = session.execute(stmt, execution_options={"yield_per": batch_size})
     try:
         for rows in result.partitions():
-            columns = list(zip(*rows, strict=True))
-            yield pa.RecordBatch.from_arrays(
-                [
-                    pa.array(col, type=field.type)
-                    for col, field in zip(columns, RUN_SCHEMA, strict=True)
-                ],
-                schema=RUN_SCHEMA,
-            )
+            yield _batch(list(rows))
     finally:
         result.close()
 

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from db import _validate as v
 from db.errors import BudgetMismatchError, DataValidationError, NotFoundError
@@ -257,3 +258,22 @@ def get_run(*, session: Session, run_id: int) -> AlgorithmRun:
     if run is None:
         raise NotFoundError(f"algorithm run {run_id} does not exist")
     return run
+
+
+def latest_run_ids(budget_ids: Iterable[int], algorithms: Iterable[str]) -> Select:
+    """The id of the newest run of each (budget, requested algorithm) among these: one per
+    planned pair of a benchmark, whichever flow run recorded it (a rerun after a crash finds
+    the pairs the first attempt stored). Runs recorded without a request count under the
+    algorithm that ran."""
+    runs = AlgorithmRun.__table__
+    requested = func.coalesce(runs.c.requested_algorithm, runs.c.algorithm_name)
+    return (select(func.max(runs.c.id))
+            .where(runs.c.budget_id.in_(sorted(set(budget_ids))),
+                   requested.in_(sorted(set(algorithms))))
+            .group_by(runs.c.budget_id, requested))
+
+
+def plan_filter(budget_ids: Iterable[int], algorithms: Iterable[str]) -> ColumnElement[bool]:
+    """A condition on `algorithm_runs` selecting `latest_run_ids(...)`: a benchmark plan's runs,
+    the ones already recorded included, for snapshots and exports of that plan."""
+    return AlgorithmRun.__table__.c.id.in_(latest_run_ids(budget_ids, algorithms))

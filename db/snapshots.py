@@ -49,7 +49,7 @@ def _bucket_sql(n: ColumnElement[int]) -> ColumnElement[str]:
     return case((n < 20, "small"), (n < 100, "medium"), (n < 1000, "large"), else_="xlarge")
 
 
-def _base(since: datetime | None):
+def _base(since: datetime | None, where: ColumnElement[bool] | None = None):
     runs, sets = AlgorithmRun.__table__, ProjectSet.__table__
     best = (
         select(runs.c.project_set_id, runs.c.budget_id, func.max(runs.c.total_cost).label("best"))
@@ -84,6 +84,8 @@ def _base(since: datetime | None):
     )
     if since is not None:
         stmt = stmt.where(runs.c.created_at >= since)
+    if where is not None:
+        stmt = stmt.where(where)
     return stmt
 
 
@@ -146,14 +148,16 @@ def compute_snapshot(
     snapshot_at: datetime | None = None,
     since: datetime | None = None,
     flow_run_id: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[AnalyticsSnapshot]:
-    """Aggregate runs (all, or those created at/after `since`) into snapshot rows; return them.
+    """Aggregate runs (all, those created at/after `since`, or those matching `where`, e.g.
+    `db.runs.plan_filter(...)` for one benchmark plan) into snapshot rows; return them.
 
     The rows share `snapshot_at` (default: now, UTC) and are written in one statement inside a
     SAVEPOINT, so a failure leaves no partial snapshot behind.
     """
     snapshot_at = snapshot_at or datetime.now(UTC)
-    base = _base(since)
+    base = _base(since, where)
     dialect = session.get_bind().dialect.name
     agg = (_aggregate_postgresql if dialect == "postgresql" else _aggregate_portable)(base)
     agg = agg.subquery("agg")

@@ -2,15 +2,16 @@
 
 Recipe: schema → instances → store → plan (skip refusals and pairs already recorded) →
 solve batches (`.map`, the only fan-out; threads by default, Dask when the CLI says so) →
-record each batch as it finishes (all or nothing per batch) → alerts → snapshot → Parquet →
-plot → artifacts. The default runner runs one solver batch at a time: concurrent threads would
-share the GIL and inflate every measured time.
+record each batch as it finishes (all or nothing per batch) → alerts → the plan's runs →
+snapshot → Parquet → plot → artifacts. Snapshot, export, plot and the table by n cover the
+*whole plan* (the newest run of every planned pair, whichever attempt recorded it), so a rerun
+after a crash reports what a clean run would. The default runner runs one solver batch at a
+time: concurrent threads would share the GIL and inflate every measured time.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from prefect import flow, unmapped
 from prefect.futures import as_completed
@@ -23,15 +24,22 @@ from tasks import plan
 from tasks.artifacts import BatchProgress, publish_benchmark_artifacts
 from tasks.data import ensure_database, make_instances, store_datasets
 from tasks.files import export_parquet, plot_results
-from tasks.records import raise_alerts, record_results, recorded_pairs, take_snapshot
+from tasks.records import (
+    load_plan_runs,
+    raise_alerts,
+    record_results,
+    recorded_pairs,
+    take_snapshot,
+)
 from tasks.solving import plan_benchmark, solve_batch
+from tasks.summary import by_size, statuses
 
 
 @flow(name=BENCHMARK_FLOW, task_runner=ThreadPoolTaskRunner(max_workers=1),
       validate_parameters=True)
 def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B008
     """Run the benchmark described by `params`; returns the summary (see `budget benchmark`)."""
-    started, since = time.perf_counter(), datetime.now(UTC)
+    started = time.perf_counter()
     run_id = current_flow_run_id()
     url, data_dir = params.database_url, params.data_dir
     ensure_database(url)
@@ -57,11 +65,15 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
         progress.advance()
 
     alerts = raise_alerts(results, run_id, url, data_dir)
-    snapshot = take_snapshot(since, run_id, url) if results else []
+    keys = {"budget_ids": sorted({s["budget_id"] for s in stored}),
+            "algorithms": list(params.algorithms)}
+    everything = load_plan_runs(keys, url)  # new and already recorded runs of this plan
+    snapshot = take_snapshot(keys, run_id, url) if everything else []
+    export = (export_parquet(None, run_id, url, data_dir, False, keys)
+              if params.export and everything else None)
     name = f"benchmark-{(run_id or 'local')[:8]}"
-    export = (export_parquet(name, since, run_id, url, data_dir, False)
-              if params.export and results else None)
-    plot = plot_results(results, name, data_dir) if params.plot and results else None
+    plot = plot_results(everything, name, data_dir) if params.plot and everything else None
+    sizes = by_size(everything)
     summary = {
         "flow_run_id": run_id, "seed": seed, "instances": len(stored),
         "datasets_created": sum(s["created"] for s in stored),
@@ -69,9 +81,11 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
                          solver_seconds=solver_seconds, workers=params.workers),
         "skipped": len(work["skipped"]), "already_recorded": work["already_recorded"],
         "batches": len(work["batches"]), "solver_processes": len(pids), "alerts": len(alerts),
+        "plan_runs": len(everything), "plan_statuses": statuses(everything),
         "snapshot_rows": len(snapshot),
         "export_path": export["runs_path"] if export else None,
-        "plot_path": plot, "snapshot": snapshot,
+        "export_rows": export["runs"] if export else 0,
+        "plot_path": plot, "by_size": sizes, "snapshot": snapshot,
     }
-    publish_benchmark_artifacts(snapshot, summary, work["skipped"])
+    publish_benchmark_artifacts(snapshot, summary, work["skipped"], sizes)
     return summary

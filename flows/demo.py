@@ -13,33 +13,29 @@ from flows.benchmark import benchmark
 from flows.export import export_metrics
 from flows.generate import generate_datasets
 from flows.names import DEMO_FLOW
-from flows.params import BenchmarkParams, DemoParams, ExportParams, GenerateParams
+from flows.params import BenchmarkParams, DemoParams, ExportParams, GenerateParams, TrainParams
 from flows.solve import EXAMPLE, solve
-from flows.train_selector import train_selector_flow
+from flows.train_selector import train_selector
 
 _SHARED = ("database_url", "data_dir", "sizes", "per_size", "families", "seed")
-_TRAIN = ("train", "train_min_instances", "train_time_limit", "train_max_n")
+_TRAIN = {"train", "train_min_instances", "train_time_limit", "train_max_n"}
 
 
 @flow(name=DEMO_FLOW, validate_parameters=True)
 def demo(params: DemoParams = DemoParams()) -> dict:  # noqa: B008
     """Generate the datasets, benchmark them, snapshot, export; return every step's summary."""
-    shared = {k: getattr(params, k) for k in _SHARED}
-    generated = generate_datasets(GenerateParams(**shared))
-    bench = benchmark(BenchmarkParams(**params.model_dump(exclude=set(_TRAIN))))
-    exported = export_metrics(ExportParams(database_url=params.database_url,
-                                           data_dir=params.data_dir))
+    where = {"database_url": params.database_url, "data_dir": params.data_dir}
+    generated = generate_datasets(GenerateParams(**{k: getattr(params, k) for k in _SHARED}))
+    bench = benchmark(BenchmarkParams(**{**params.model_dump(exclude=_TRAIN), **where}))
+    exported = export_metrics(ExportParams(**where))
     out = {"generate": generated, "benchmark": bench, "export": exported}
     if params.train:
-        trained = train_selector_flow(
-            database_url=params.database_url, data_dir=params.data_dir,
-            min_instances=params.train_min_instances, time_limit=params.train_time_limit,
-            max_n=params.train_max_n, seed=params.seed,
-        )
+        trained = train_selector(TrainParams(
+            **where, min_instances=params.train_min_instances,
+            time_limit=params.train_time_limit, max_n=params.train_max_n,
+            seed=params.seed or 0))
         # Solve the bundled example with the model just trained (champion or not).
-        solved = solve(EXAMPLE.model_copy(update={
-            "database_url": params.database_url, "data_dir": params.data_dir,
-            "model_version": trained["model_version"],
-        }))
+        solved = solve(EXAMPLE.model_copy(update={**where,
+                                                  "model_version": trained["model_version"]}))
         out.update(train=trained, solve=solved)
     return out

@@ -34,12 +34,12 @@ def _name(qualified: str) -> str:
 
 
 def train_flow() -> Any | None:
-    """The ML engineer's `train_selector_flow`, or None when its module is not there yet."""
+    """The `train_selector` flow, or None when its module cannot be imported (no ML extras)."""
     try:
         module = importlib.import_module("flows.train_selector")
     except ImportError:
         return None
-    return getattr(module, "train_selector_flow", None)
+    return getattr(module, "train_selector", None)
 
 
 def build_deployments(

@@ -3,15 +3,27 @@
 Prefect renders each as a form in the UI and validates it before a run starts, so nonsense
 (negative sizes, an unknown algorithm or family, a time limit of 0) never reaches a task.
 Plain pydantic: importable without Prefect (the CLI and the API build these too).
+
+**The database is not a form field.** `database_url` exists for callers in Python (tests, the
+benchmark scripts) but is left out of the JSON schema (so the UI shows no such field and the
+server rejects it in a deployment run) and out of `model_dump()` (so a URL never lands in the
+flow run's stored parameters, where the UI would show it). Left empty, the tasks use the
+`DATABASE_URL` setting of the process that runs the flow; flows never read the environment.
+
+**Form order is deliberate.** Each model lists its fields in `FORM_ORDER` (what to solve or
+generate first, knobs next, output folders last); the schema carries that order as each
+property's `position`, which the Prefect UI sorts by.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 import solvers
+from ml import DEFAULT_MODEL_NAME
 from solvers.instances import FAMILIES, TODD_MAX_N
 
 Algorithm = Literal[tuple(solvers.ALGORITHMS)]  # type: ignore[valid-type]
@@ -23,10 +35,20 @@ _URL = "SQLAlchemy URL of the database; empty: the DATABASE_URL setting of the p
 _DATA = "Folder for datasets, exports, plots and logs; empty: the data_dir setting."
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _form_order(schema: dict[str, Any], model: type) -> None:
+    """Order the schema's properties by the model's `FORM_ORDER` and number them (`position`)."""
+    props = schema.get("properties", {})
+    order = [k for k in getattr(model, "FORM_ORDER", ()) if k in props]
+    order += [k for k in props if k not in order]
+    schema["properties"] = {k: {**props[k], "position": i} for i, k in enumerate(order)}
 
-    database_url: str | None = Field(None, description=_URL)
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_form_order)
+    FORM_ORDER: ClassVar[tuple[str, ...]] = ()
+
+    database_url: SkipJsonSchema[str | None] = Field(None, description=_URL, exclude=True,
+                                                     repr=False)
     data_dir: str | None = Field(None, description=_DATA)
 
 
@@ -69,14 +91,22 @@ class _Instances(_Params):
         return self
 
 
+_INSTANCES = ("families", "sizes", "per_size", "seed")
+
+
 class GenerateParams(_Instances):
     """Which seeded datasets to generate and store (idempotent by content)."""
+
+    FORM_ORDER = (*_INSTANCES, "write_parquet", "data_dir")
 
     write_parquet: bool = Field(True, description="Also write each dataset to data/datasets/.")
 
 
 class BenchmarkParams(_Instances):
     """A benchmark: families × sizes × algorithms, each algorithm within its time limit."""
+
+    FORM_ORDER = (*_INSTANCES, "algorithms", "time_limit", "time_limits", "measure_memory",
+                  "remeasure", "export", "plot", "batches", "workers", "data_dir")
 
     algorithms: list[Algorithm] = Field(
         list(solvers.ALGORITHMS), min_length=1, description="Algorithms to run (default: all)."
@@ -111,7 +141,9 @@ class BenchmarkParams(_Instances):
 
 
 class ExportParams(_Params):
-    """Export runs and snapshots to Hive-partitioned Parquet."""
+    """Export runs and snapshots to the Hive-partitioned Parquet datasets under exports/."""
+
+    FORM_ORDER = ("since_hours", "include_snapshots", "data_dir")
 
     since_hours: PositiveFloat | None = Field(
         None, le=24 * 3650, description="Only rows from the last this many hours; empty: all."
@@ -121,6 +153,9 @@ class ExportParams(_Params):
 
 class SolveParams(_Params):
     """One instance, given inline, as a file path or as a stored dataset id."""
+
+    FORM_ORDER = ("path", "projects", "dataset_id", "budget", "algorithm", "time_limit",
+                  "model_version", "data_dir")
 
     projects: list[float | int | str | dict] | None = Field(
         None, max_length=200_000,
@@ -152,6 +187,9 @@ class SolveParams(_Params):
 class DemoParams(BenchmarkParams):
     """The Quickstart demo: generate → benchmark → snapshot → export, small and quick."""
 
+    FORM_ORDER = (*BenchmarkParams.FORM_ORDER[:-1], "train", "train_min_instances",
+                  "train_time_limit", "train_max_n", "data_dir")
+
     sizes: list[int] = Field([10, 30, 100], min_length=1, max_length=20,
                              description="Instance sizes n.")
     per_size: int = Field(2, ge=1, le=1000, description="Instances per family and size.")
@@ -165,3 +203,27 @@ class DemoParams(BenchmarkParams):
                                             description="Seconds per solve in the history.")
     train_max_n: int = Field(60, ge=10, le=2000,
                              description="Largest instance in the training history.")
+
+
+class TrainParams(_Params):
+    """Train, evaluate and register the algorithm selector on the recorded run history."""
+
+    FORM_ORDER = ("min_instances", "time_limit", "max_n", "candidates", "n_splits", "repeats",
+                  "seed", "batch_size", "model_name", "data_dir")
+
+    min_instances: int = Field(
+        2000, ge=20, le=1_000_000,
+        description="Instances the history must hold; a covering benchmark tops it up first.")
+    time_limit: PositiveFloat = Field(
+        0.25, le=60, description="Seconds per solve in the history (the PAR10 cutoff).")
+    seed: int = Field(0, ge=0, le=2**31, description="Seed of the history and the folds.")
+    n_splits: int = Field(5, ge=2, le=20, description="Cross-validation folds.")
+    repeats: int = Field(3, ge=1, le=20, description="Repetitions of the folds.")
+    batch_size: int = Field(250, ge=1, le=100_000,
+                            description="History instances solved and stored per batch.")
+    model_name: str = Field(DEFAULT_MODEL_NAME, min_length=1, max_length=100,
+                            description="Registry name of the model.")
+    candidates: Literal["base", "base+hybrid"] = Field(
+        "base", description="Algorithms the selector chooses among.")
+    max_n: int | None = Field(None, ge=10, le=100_000,
+                              description="Largest instance in the history; empty: no cap.")

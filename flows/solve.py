@@ -1,7 +1,9 @@
 """`solve`: one instance (inline, a file, or a stored dataset) solved and recorded.
 
 The flow users start by hand from the UI; its default parameters solve the bundled example
-portfolio, so a Quick run works as is.
+portfolio, so a Quick run works as is. The answer is shown where a UI user looks: a table
+artifact `solve-answer` (the chosen projects; total, budget, status, upper bound and algorithm
+above it) and one INFO line in the run's log.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from config.settings import REPO_ROOT
 from flows._runtime import current_flow_run_id
 from flows.names import SOLVE_FLOW
 from flows.params import SolveParams
+from tasks.artifacts import publish_solve_answer
 from tasks.data import (
     build_instance,
     ensure_database,
@@ -51,5 +54,6 @@ def solve(params: SolveParams = EXAMPLE) -> dict:
     run = record_solve(result, stored, run_id, url, params.data_dir)
     raise_alerts([{**result, "dataset_id": stored["dataset_id"], "n": stored["n"]}], run_id,
                  url, params.data_dir)
+    publish_solve_answer(result, instance["projects"], run)
     return {"run_id": run, "dataset_id": stored["dataset_id"], "budget_id": stored["budget_id"],
             "flow_run_id": run_id, **result}

@@ -6,17 +6,20 @@
    (and the current champion on those folds), fit and save the better LightGBM variant.
 3. Register the version; promote it to `champion` only if it beats the champion.
 4. Publish the evaluation table, the plot (PNG) and the metrics (Parquet).
+
+Like every flow it takes one `params` object (`flows.params.TrainParams`), so the UI renders
+one form with the same conventions as the others.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from prefect import flow
 
 from flows._runtime import current_flow_run_id
 from flows.names import TRAIN_FLOW
-from ml import DEFAULT_MODEL_NAME
+from flows.params import TrainParams
 from tasks.data import ensure_database
 from tasks.ml_tasks import (
     count_history,
@@ -31,43 +34,41 @@ from tasks.ml_tasks import (
     train_and_evaluate,
 )
 
+_KEYS = ("remaining_gap", "sbs_par10", "vbs_par10", "selector_par10", "rules_par10",
+         "hybrid_par10", "solved_pct", "max_fold_gap", "folds_worse_than_sbs", "folds",
+         "kind", "candidates", "rows", "left_out", "new_instances", "champion_par10_new",
+         "selector_par10_new")
+
 
 @flow(name=TRAIN_FLOW, validate_parameters=True)
-def train_selector_flow(
-    database_url: str | None = None,
-    data_dir: str | None = None,
-    min_instances: int = 2000,
-    time_limit: float = 0.25,
-    seed: int = 0,
-    n_splits: int = 5,
-    repeats: int = 3,
-    batch_size: int = 250,
-    model_name: str = DEFAULT_MODEL_NAME,
-    candidates: Literal["base", "base+hybrid"] = "base",
-    max_n: int | None = None,
-) -> dict[str, Any]:
+def train_selector(params: TrainParams = TrainParams()) -> dict[str, Any]:  # noqa: B008
     """Train, evaluate and register the algorithm selector; returns version and metrics."""
     run_id = current_flow_run_id()
-    ensure_database(database_url)
-    have = count_history(database_url)
+    url = params.database_url
+    ensure_database(url)
+    have = count_history(url)
     generated = 0
-    if have < min_instances:
-        specs = plan_history(min_instances - have, seed + have, max_n)  # new specs on top-up
-        for start in range(0, len(specs), batch_size):
-            batch = run_history_batch(specs[start:start + batch_size], time_limit)
-            store_history(batch, database_url, run_id)
+    if have < params.min_instances:
+        specs = plan_history(params.min_instances - have, params.seed + have, params.max_n)
+        for start in range(0, len(specs), params.batch_size):
+            batch = run_history_batch(specs[start:start + params.batch_size], params.time_limit)
+            store_history(batch, url, run_id)
             generated += len(batch)
-    history = load_history(database_url)
-    folder = resolve_data_dir(data_dir)
-    champion = load_champion(database_url, model_name)
-    outcome = train_and_evaluate(history["records"], time_limit, str(folder / "models"),
-                                 n_splits, list(range(repeats)), champion, candidates)
-    registered = register_model(outcome, history, database_url, model_name)
+    history = load_history(url)
+    folder = resolve_data_dir(params.data_dir)
+    champion = load_champion(url, params.model_name)
+    outcome = train_and_evaluate(history["records"], params.time_limit, str(folder / "models"),
+                                 params.n_splits, list(range(params.repeats)), champion,
+                                 params.candidates)
+    registered = register_model(outcome, history, url, params.model_name)
     files = publish_training(outcome, registered, str(folder))
-    keys = ("remaining_gap", "sbs_par10", "vbs_par10", "selector_par10", "rules_par10",
-            "hybrid_par10", "solved_pct", "max_fold_gap", "folds_worse_than_sbs", "folds",
-            "kind", "candidates", "rows", "left_out", "new_instances", "champion_par10_new",
-            "selector_par10_new")
     return {**registered, "instances": len(history["records"]), "generated": generated,
-            "metrics": {k: outcome.metrics[k] for k in keys if k in outcome.metrics},
+            "metrics": {k: outcome.metrics[k] for k in _KEYS if k in outcome.metrics},
             "methods": outcome.metrics["methods"], **files}
+
+
+def train_selector_flow(**fields: Any) -> dict[str, Any]:
+    """The flow called with flat keyword arguments (`database_url=..., min_instances=...`), as
+    `budget train` calls it: builds `TrainParams` (bad values raise pydantic's error naming
+    the field) and runs `train_selector`."""
+    return train_selector(TrainParams(**{k: v for k, v in fields.items() if v is not None}))

@@ -1,4 +1,4 @@
-"""Prefect artifacts of a benchmark: progress as batches finish, the snapshot table, a summary.
+"""Prefect artifacts: a benchmark's progress, table by n, summary and snapshot; a solve's answer.
 
 `BatchProgress` is called from the flow as each batch finishes; it updates the run's progress
 artifact and any in-process listeners (the CLI's progress bar on a terminal).
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
@@ -21,6 +21,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 
 from tasks._io import IO_RETRIES
+from tasks.summary import solve_answer, summary_markdown
 
 Listener = Callable[[int, int], None]
 _listeners: list[Listener] = []
@@ -66,32 +67,36 @@ def _fmt(value: Any) -> Any:
     return round(value, 6) if isinstance(value, float) else value
 
 
-def summary_markdown(summary: dict[str, Any], skipped: list[dict[str, Any]]) -> str:
-    """The benchmark's summary as markdown, linking the Parquet export and the plot."""
-    lines = ["# Benchmark summary", "",
-             "| metric | value |", "|---|---|"]
-    for key in ("flow_run_id", "instances", "runs", "skipped", "already_recorded",
-                "wall_seconds", "solver_seconds", "orchestration_overhead", "snapshot_rows"):
-        lines.append(f"| {key} | {summary.get(key)} |")
-    lines.append(f"| statuses | {summary.get('statuses')} |")
-    if summary.get("export_path"):
-        uri = Path(summary["export_path"]).resolve().as_uri()
-        lines += ["", f"Parquet export: [{summary['export_path']}]({uri})"]
-    if summary.get("plot_path"):
-        uri = Path(summary["plot_path"]).resolve().as_uri()
-        lines += ["", f"Plot (time against n, log scale): [{summary['plot_path']}]({uri})"]
-    if skipped:
-        lines += ["", f"Skipped pairs ({len(skipped)}), e.g. {skipped[0]['reason']}"]
-    return "\n".join(lines)
-
-
 @task(name="publish-artifacts", cache_policy=NO_CACHE, **IO_RETRIES)
 def publish_benchmark_artifacts(snapshot: list[dict[str, Any]], summary: dict[str, Any],
-                                skipped: list[dict[str, Any]]) -> None:
-    """A table artifact of the snapshot and a markdown summary of the run."""
+                                skipped: list[dict[str, Any]],
+                                size_rows: list[dict[str, Any]]) -> None:
+    """Three artifacts: the table by n (one row per size and algorithm, each size's winner
+    marked), the markdown summary (plot embedded) and the plan's analytics snapshot."""
+    if size_rows:
+        create_table_artifact([{k: _fmt(v) for k, v in row.items()} for row in size_rows],
+                              key="benchmark-by-size",
+                              description="Every run of this benchmark's plan by n and "
+                                          "algorithm; `winner` marks each size's best.")
+    plot = summary.get("plot_path")
+    png = Path(plot).read_bytes() if plot and Path(plot).is_file() else None
+    create_markdown_artifact(summary_markdown(summary, skipped, size_rows, png),
+                             key="benchmark-summary", description="Benchmark summary")
     if snapshot:
         create_table_artifact([{k: _fmt(v) for k, v in row.items()} for row in snapshot],
                               key="benchmark-snapshot",
-                              description="Analytics snapshot of this benchmark")
-    create_markdown_artifact(summary_markdown(summary, skipped), key="benchmark-summary",
-                             description="Benchmark summary")
+                              description="Analytics snapshot of this benchmark's plan "
+                                          "(algorithm × size bucket × family)")
+
+
+@task(name="publish-answer", cache_policy=NO_CACHE, **IO_RETRIES)
+def publish_solve_answer(result: dict[str, Any], projects: list[dict[str, Any]],
+                         run_id: int | None) -> str:
+    """The solve's answer as a table artifact (`solve-answer`: the chosen projects, with the
+    total, budget, status, upper bound and algorithm above the table) and one INFO log line;
+    returns the line."""
+    answer = solve_answer(result, projects, run_id)
+    rows = answer["rows"] or [{"index": "–", "name": "(no project chosen)", "cost": "0"}]
+    create_table_artifact(rows, key="solve-answer", description=answer["markdown"])
+    get_run_logger().info(answer["line"])
+    return answer["line"]

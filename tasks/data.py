@@ -13,17 +13,18 @@ from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
 from db.datasets import create_project_set, get_project_set
-from db.engine import mask_url, resolve_url, session_scope
+from db.engine import mask_url, resolve_url
 from db.migrate import ensure_schema
 from solvers.files import load_projects
 from tasks import plan
-from tasks._io import IO_RETRIES
+from tasks._io import IO_RETRIES, db_session, unavailable_on_connection_loss
 
 
 @task(name="ensure-schema", cache_policy=NO_CACHE, **IO_RETRIES)
 def ensure_database(database_url: str | None) -> str:
     """Migrate the database to head if needed; returns its URL with the password masked."""
-    ensure_schema(database_url)
+    with unavailable_on_connection_loss(database_url):
+        ensure_schema(database_url)
     return mask_url(resolve_url(database_url))
 
 
@@ -50,7 +51,7 @@ def _store(session: Any, inst: dict[str, Any]) -> dict[str, Any]:
 @task(name="store-datasets", cache_policy=NO_CACHE, **IO_RETRIES)
 def store_datasets(instances: list[dict[str, Any]], database_url: str | None) -> list[dict]:
     """Store instances as project sets in one transaction (idempotent by content hash)."""
-    with session_scope(database_url) as session:
+    with db_session(database_url) as session:
         return [_store(session, inst) for inst in instances]
 
 
@@ -87,7 +88,7 @@ def write_datasets_parquet(instances: Sequence[dict[str, Any]], stored: Sequence
 @task(name="load-dataset", cache_policy=NO_CACHE, **IO_RETRIES)
 def load_dataset(dataset_id: int, database_url: str | None) -> dict[str, Any]:
     """A stored dataset's projects and its budgets (first budget first)."""
-    with session_scope(database_url) as session:
+    with db_session(database_url) as session:
         history = get_project_set(session=session, set_id=dataset_id, limit=1)
         ps = history.project_set
         return {"dataset_id": ps.id, "name": ps.name, "family": ps.family,

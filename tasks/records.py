@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,12 @@ from sqlalchemy import select
 
 from config import get_settings
 from db.alerts import record_alerts
-from db.engine import session_scope
+from db.exports import iter_run_batches
 from db.models import AlgorithmRun
-from db.runs import record_runs
+from db.runs import plan_filter, record_runs
 from db.snapshots import compute_snapshot
 from tasks import jsonlog, plan
-from tasks._io import IO_RETRIES
+from tasks._io import IO_RETRIES, db_session
 
 
 def log_path(data_dir: str | None) -> Path:
@@ -33,7 +32,7 @@ def recorded_pairs(dataset_ids: list[int], database_url: str | None) -> list[tup
     runs = AlgorithmRun.__table__.c
     stmt = select(runs.project_set_id, runs.budget_id, runs.requested_algorithm).where(
         runs.project_set_id.in_(sorted(set(dataset_ids)))).distinct()
-    with session_scope(database_url) as session:
+    with db_session(database_url) as session:
         return [tuple(row) for row in session.execute(stmt)]
 
 
@@ -41,7 +40,7 @@ def recorded_pairs(dataset_ids: list[int], database_url: str | None) -> list[tup
 def record_results(results: list[dict[str, Any]], flow_run_id: str | None,
                    database_url: str | None, data_dir: str | None) -> int:
     """Store results in one transaction (all or nothing), then log one JSON line per run."""
-    with session_scope(database_url) as session:
+    with db_session(database_url) as session:
         count = record_runs(session=session, runs=plan.run_rows(results, flow_run_id))
     jsonlog.log_runs(jsonlog.pipeline_logger(log_path(data_dir)), results, flow_run_id)
     return count
@@ -56,7 +55,7 @@ def raise_alerts(results: list[dict[str, Any]], flow_run_id: str | None,
                              memory_mb=s.alert_memory_mb, fallback_count=s.alert_fallback_count,
                              flow_run_id=flow_run_id)
     if alerts:
-        with session_scope(database_url) as session:
+        with db_session(database_url) as session:
             record_alerts(session=session, alerts=alerts)
         logger = get_run_logger()
         for a in alerts:
@@ -71,12 +70,27 @@ _SNAPSHOT_FIELDS = ("algorithm_name", "size_bucket", "family", "run_count", "exa
 
 
 @task(name="take-snapshot", cache_policy=NO_CACHE, **IO_RETRIES)
-def take_snapshot(since: datetime | None, flow_run_id: str | None,
+def take_snapshot(plan_keys: dict[str, list], flow_run_id: str | None,
                   database_url: str | None) -> list[dict[str, Any]]:
-    """Aggregate runs created at/after `since` into one snapshot (one transaction)."""
-    with session_scope(database_url) as session:
-        rows = compute_snapshot(session=session, since=since, flow_run_id=flow_run_id)
+    """Aggregate the plan's runs (`plan_keys`: its `budget_ids` and `algorithms`; the newest
+    run of each planned pair, however many attempts it took to record them) into one snapshot
+    (one transaction). Runs of other benchmarks are not in it."""
+    with db_session(database_url) as session:
+        rows = compute_snapshot(session=session, flow_run_id=flow_run_id,
+                                where=plan_filter(**plan_keys))
         return [{k: getattr(r, k) for k in _SNAPSHOT_FIELDS} for r in rows]
+
+
+@task(name="load-plan-runs", cache_policy=NO_CACHE, **IO_RETRIES)
+def load_plan_runs(plan_keys: dict[str, list], database_url: str | None) -> list[dict[str, Any]]:
+    """The plan's recorded runs (new and already recorded) as result-shaped dicts: dataset_id,
+    budget_id, family, n, requested_algorithm, algorithm, status, times, totals."""
+    with db_session(database_url) as session:
+        rows = [r for b in iter_run_batches(session=session, where=plan_filter(**plan_keys))
+                for r in b.to_pylist()]
+    return [{**r, "dataset_id": r["project_set_id"], "algorithm": r["algorithm_name"],
+             "requested_algorithm": r["requested_algorithm"] or r["algorithm_name"]}
+            for r in rows]
 
 
 @task(name="record-solve", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -85,7 +99,7 @@ def record_solve(result: dict[str, Any], dataset: dict[str, Any], flow_run_id: s
     """Store one solve's result (its dataset already stored); returns the run id."""
     from db.runs import record_run
 
-    with session_scope(database_url) as session:
+    with db_session(database_url) as session:
         run = record_run(session=session, project_set_id=dataset["dataset_id"],
                          budget_id=dataset["budget_id"], result=result,
                          flow_run_id=flow_run_id,

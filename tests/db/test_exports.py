@@ -34,8 +34,9 @@ def test_runs_stream_in_bounded_batches(session, project_set, solver_result):
     assert all(b.schema == RUN_SCHEMA for b in batches)
     first = batches[0].to_pylist()[0]
     assert first["selected_projects"] == [0]
-    assert first["total_cost"] == Decimal("60.50")
-    assert first["match_type"] == "exact"
+    assert first["total_cost"] == 60.5 and first["total_cost_exact"] == "60.50"
+    assert Decimal(first["upper_bound_exact"]) == Decimal("60.50")
+    assert first["status"] == "exact"
     ids = [row["id"] for b in batches for row in b.to_pylist()]
     assert ids == sorted(ids)
 
@@ -48,6 +49,23 @@ def test_parquet_export_round_trips(session, project_set, solver_result, tmp_pat
     table = pq.read_table(path)
     assert table.num_rows == 12
     assert table.column("execution_time").to_pylist() == [i / 10 for i in range(12)]
+
+
+def test_runs_are_self_describing_and_numeric_in_pandas(session, project_set, solver_result,
+                                                        tmp_path):
+    """A run row carries n, family and the budget amount, calls its status `status`, and its
+    money reads into pandas as float64 (with the exact decimal beside it as text)."""
+    _store(session, project_set, solver_result, 2)
+    path = tmp_path / "runs.parquet"
+    export_runs_parquet(session=session, path=path)
+    frame = pq.read_table(path).to_pandas()
+    assert "match_type" not in frame.columns
+    row = frame.iloc[0]
+    assert (row["n"], row["family"], row["status"]) == (5, project_set.family, "exact")
+    assert row["budget"] == 60.0 and row["budget_exact"] == "60.00"
+    for column in ("total_cost", "upper_bound", "budget", "execution_time"):
+        assert str(frame[column].dtype) == "float64", column
+    assert frame["total_cost_exact"].map(Decimal).sum() == Decimal("121.00")
 
 
 def test_export_filters_by_set(session, project_set, solver_result):

@@ -132,3 +132,79 @@ def test_only_expected_errors_lose_their_traceback_on_the_console() -> None:
     assert fmt.format(expected) == "failed"
     assert expected.exc_info is not None  # other handlers (the Prefect API) still get it
     assert "Traceback" in fmt.format(record(RuntimeError("a bug")))
+
+
+def test_prefect_logs_print_above_the_progress_bar_without_task_chatter() -> None:
+    """While the bar is shown, Prefect's console records go through the bar's console (above
+    it), task-run INFO lines are dropped (WARNING kept), and the handlers come back after."""
+    import io
+    import logging
+
+    import prefect.main  # noqa: F401  (configures Prefect's logging)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from cli.pipeline_commands import _console_handlers, _logs_above
+
+    before = _console_handlers()
+    assert before  # Prefect's console handler is there to be redirected
+    out = io.StringIO()
+    progress = Progress(console=Console(file=out, force_terminal=True, width=200))
+
+    def emit(name: str, level: int, msg: str) -> None:
+        logging.getLogger("prefect").handle(
+            logging.LogRecord(name, level, __file__, 1, msg, None, None))
+
+    with progress, _logs_above(progress.console):
+        assert _console_handlers() == []  # no stream handler writes past the bar
+        emit("prefect.flow_runs", logging.INFO, "flow [says] hi")
+        emit("prefect.task_runs", logging.INFO, "task chatter")
+        emit("prefect.task_runs", logging.WARNING, "task warns")
+    assert _console_handlers() == before
+    text = out.getvalue()
+    assert "flow [says] hi" in text and "task warns" in text  # no rich markup applied
+    assert "task chatter" not in text
+
+
+def test_benchmark_on_a_terminal_keeps_logs_off_the_bar(env_db, tmp_path) -> None:
+    """`budget benchmark` under a pseudo-terminal: no telemetry notice, no task-run INFO
+    lines, and no Prefect log line printed into the progress bar's line."""
+    import os
+    import pty
+    import re
+    import select as io_select
+
+    from prefect.settings import PREFECT_API_URL
+
+    env = {k: v for k, v in os.environ.items() if k != "DO_NOT_TRACK"}
+    env.update(DATABASE_URL=env_db, DATA_DIR=str(tmp_path), COLUMNS="120",
+               PREFECT_HOME=str(tmp_path / "prefect"))
+    if PREFECT_API_URL.value():
+        env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "benchmark", "--sizes", "6,12",
+                             "--per-size", "1", "--families", "uniform", "--algorithms",
+                             "dp,greedy", "--no-memory"], env=env, stdin=slave, stdout=slave,
+                            stderr=slave, close_fds=True)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = io_select.select([master], [], [], 180)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=30) == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    segments = [s for s in re.split(r"[\r\n]", text) if s.strip()]
+    assert "anonymous usage data" not in text
+    assert not [s for s in segments if "Task run" in s and "Finished in state" in s]
+    assert not [s for s in segments if "solver batches" in s and " | " in s], segments
+    assert any("solver batches" in s for s in segments)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -65,3 +67,140 @@ def test_database_down_mid_flow_keeps_whole_batches_and_rerun_completes(
     assert rerun["runs"] == PLANNED - len(partial)
     full = _pairs(pg_migrated_url)
     assert len(full) == PLANNED and all(count == 1 for *_, count in full)
+
+
+class _Killer:
+    """Terminates the backend of the connection that is about to look up budgets inside
+    `record_runs`' SAVEPOINT: the statement fails, and so does the ROLLBACK TO SAVEPOINT after
+    it (`InterfaceError: connection already closed`), as when an operator kills connections."""
+
+    def __init__(self, admin_url: str, times: int) -> None:
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.left, self.killed = times, 0
+
+    def __call__(self, conn, _cursor, statement, *_args) -> None:
+        if self.left <= 0 or not conn.in_nested_transaction():
+            return
+        if not statement.lstrip().startswith("SELECT budgets.id, budgets.project_set_id"):
+            return
+        self.left -= 1
+        self.killed += 1
+        pid = conn.connection.dbapi_connection.get_backend_pid()
+        with self.admin.connect() as c:
+            c.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+
+
+@pytest.fixture
+def killer(pg_admin_url, pg_migrated_url):
+    """Install a `_Killer` on the test database's engine (call it with how many kills)."""
+    from sqlalchemy import event
+
+    from db.engine import get_engine
+
+    installed = []
+
+    def install(times: int) -> _Killer:
+        k = _Killer(pg_admin_url, times)
+        event.listen(get_engine(pg_migrated_url), "before_cursor_execute", k)
+        installed.append(k)
+        return k
+
+    yield install
+    for k in installed:
+        event.remove(get_engine(pg_migrated_url), "before_cursor_execute", k)
+        k.admin.dispose()
+    dispose_engines(pg_migrated_url)
+
+
+def test_connection_killed_mid_batch_is_retried_and_the_benchmark_completes(
+        pg_migrated_url, tmp_path, killer) -> None:
+    """One connection killed inside a batch's transaction: the batch's task retries (the
+    InterfaceError of the failed ROLLBACK counts as the database being unavailable), the
+    benchmark completes, and every pair is stored exactly once."""
+    k = killer(1)
+    out = benchmark(BenchmarkParams(database_url=pg_migrated_url, data_dir=str(tmp_path),
+                                    **PARAMS))
+    assert k.killed == 1
+    assert out["runs"] == out["plan_runs"] == PLANNED
+    full = _pairs(pg_migrated_url)
+    assert len(full) == PLANNED and all(count == 1 for *_, count in full)
+
+
+def test_connections_killed_on_every_attempt_end_the_cli_with_one_error(
+        pg_migrated_url, tmp_path, killer, monkeypatch, capsys) -> None:
+    """Every attempt to record a batch loses its connection: after the retries `budget
+    benchmark --json` exits 2 with one `error:` line naming DatabaseUnavailableError's
+    message (masked URL) on stderr and one JSON error object on stdout."""
+    from cli.main import main
+    from config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", pg_migrated_url)
+    get_settings.cache_clear()
+    k = killer(1000)
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["benchmark", "--sizes", "8", "--per-size", "1", "--families", "uniform",
+                  "--algorithms", "dp,greedy", "--no-memory", "--no-export",
+                  "--data-dir", str(tmp_path), "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert exit_info.value.code == 2 and k.killed == 3  # the first attempt and two retries
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["error"]["type"] == "DatabaseUnavailableError"
+    assert "lost the connection" in doc["error"]["message"]
+    assert err.strip().splitlines()[-1] == f"error: {doc['error']['message']}"
+
+
+def test_cli_benchmark_under_connection_kills_never_prints_a_traceback(
+        pg_admin_url, pg_migrated_url, tmp_path) -> None:
+    """`budget benchmark` in a subprocess while every connection to its database is killed
+    again and again: it either completes (exit 0, one JSON object) or ends with exit 2, one
+    `error:` line and a JSON error object; never exit 1 and never a traceback."""
+    import os
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from prefect.settings import PREFECT_API_URL
+
+    name = make_url(pg_migrated_url).database
+    env = {**os.environ, "DATABASE_URL": pg_migrated_url, "DATA_DIR": str(tmp_path),
+           "PREFECT_HOME": str(tmp_path / "prefect")}
+    if PREFECT_API_URL.value():
+        env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    stop = threading.Event()
+
+    def kill_loop() -> None:
+        admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            while not stop.is_set():
+                with admin.connect() as c:
+                    c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+                time.sleep(0.05)
+        finally:
+            admin.dispose()
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "benchmark", "--sizes", "8,20", "--per-size", "2",
+         "--families", "uniform,portfolio", "--algorithms", "dp,greedy,hybrid", "--no-memory",
+         "--batches", "6", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    thread = threading.Thread(target=kill_loop, daemon=True)
+    thread.start()
+    try:
+        out, err = proc.communicate(timeout=300)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert proc.returncode in (0, 2), err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    doc = json.loads(out)
+    if proc.returncode == 2:
+        assert doc["error"]["type"] == "DatabaseUnavailableError"
+        errors = [line for line in err.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1
+    else:
+        assert doc["runs"] + doc["already_recorded"] == doc["plan_runs"]

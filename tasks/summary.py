@@ -1,0 +1,176 @@
+"""Pure helpers for what a benchmark reports: the table by n, each size's winner, the markdown.
+
+`by_size(runs)` groups a plan's runs (new and already recorded) by (n, requested algorithm);
+`winners(rows)` names, for each n, the algorithm that proved the most optima (share of
+`exact`), then had the best mean accuracy, then the lowest median time. `summary_markdown`
+renders the Prefect markdown artifact: counts (new runs and already recorded ones stated
+apart), statuses as a table, the winners, the plot embedded as a PNG data URI (the UI renders
+markdown images; a local file link would be dead in the browser) and where the files are.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tasks import plan
+
+MAX_EMBED_BYTES = 1_500_000  # larger plots are named, not embedded
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def statuses(runs: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Runs per status, in the order exact, approximate, failed (then any other)."""
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    order = ["exact", "approximate", "failed"]
+    return {k: counts[k] for k in [*order, *sorted(set(counts) - set(order))] if k in counts}
+
+
+def by_size(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (n, requested algorithm): runs, exact share, failures, median and max time,
+    mean accuracy (total / proven optimum; None when nothing was proven), and `winner`."""
+    accuracy = plan.accuracy_by_run(runs)
+    groups: dict[tuple[int, str], list[tuple[Mapping[str, Any], float | None]]] = {}
+    for r, a in zip(runs, accuracy, strict=True):
+        name = r.get("requested_algorithm") or r["algorithm"]
+        groups.setdefault((int(r["n"]), name), []).append((r, a))
+    rows = []
+    for (n, name), members in sorted(groups.items()):
+        times = [float(r["execution_time"]) for r, _ in members]
+        accs = [a for _, a in members if a is not None]
+        rows.append({
+            "n": n, "algorithm": name, "runs": len(members),
+            "exact_pct": round(100.0 * sum(r["status"] == "exact" for r, _ in members)
+                               / len(members), 1),
+            "failed": sum(r["status"] == "failed" for r, _ in members),
+            "time_median_s": round(_median(times), 6), "time_max_s": round(max(times), 6),
+            "accuracy_mean": round(sum(accs) / len(accs), 6) if accs else None,
+            "winner": False,
+        })
+    best = {w["n"]: w["algorithm"] for w in winners(rows)}
+    for row in rows:
+        row["winner"] = best.get(row["n"]) == row["algorithm"]
+    return rows
+
+
+def winners(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """For each n: the row with the highest exact share, then mean accuracy, then the lowest
+    median time."""
+    best: dict[int, Mapping[str, Any]] = {}
+
+    def key(r: Mapping[str, Any]) -> tuple:
+        return (r["exact_pct"], r["accuracy_mean"] or 0.0, -r["time_median_s"])
+
+    for r in rows:
+        if r["n"] not in best or key(r) > key(best[r["n"]]):
+            best[r["n"]] = r
+    return [{"n": n, "algorithm": r["algorithm"], "exact_pct": r["exact_pct"],
+             "time_median_s": r["time_median_s"], "accuracy_mean": r["accuracy_mean"]}
+            for n, r in sorted(best.items())]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value).replace("|", "\\|")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]]
+
+
+def png_data_uri(png: bytes) -> str:
+    """`data:image/png;base64,...` for a markdown image."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def summary_markdown(summary: Mapping[str, Any], skipped: Sequence[Mapping[str, Any]],
+                     size_rows: Sequence[Mapping[str, Any]], plot_png: bytes | None) -> str:
+    """The benchmark's summary as markdown (see the module docstring)."""
+    lines = ["# Benchmark summary", ""]
+    lines += _table(["metric", "value"], [
+        ("flow run", summary.get("flow_run_id")),
+        ("instances", summary.get("instances")),
+        ("runs in the plan (recorded)", summary.get("plan_runs")),
+        ("… solved by this run", summary.get("runs")),
+        ("… already recorded by an earlier run", summary.get("already_recorded")),
+        ("pairs skipped (refused by design)", summary.get("skipped")),
+        ("wall seconds", summary.get("wall_seconds")),
+        ("solver seconds", summary.get("solver_seconds")),
+        ("orchestration overhead", summary.get("orchestration_overhead")),
+        ("snapshot rows", summary.get("snapshot_rows")),
+    ])
+    plan_statuses = summary.get("plan_statuses") or {}
+    new_statuses = summary.get("statuses") or {}
+    if plan_statuses:
+        lines += ["", "## Statuses", ""]
+        lines += _table(["status", "runs in the plan", "solved by this run"],
+                        [(k, v, new_statuses.get(k, 0)) for k, v in plan_statuses.items()])
+    best = winners(size_rows)
+    if best:
+        lines += ["", "## Winner by size", "",
+                  "Most optima proven (share `exact`), then best mean accuracy, then lowest "
+                  "median time.", ""]
+        lines += _table(["n", "winner", "exact %", "median s", "accuracy"],
+                        [(w["n"], w["algorithm"], w["exact_pct"], w["time_median_s"],
+                          w["accuracy_mean"]) for w in best])
+    if plot_png and len(plot_png) <= MAX_EMBED_BYTES:
+        lines += ["", "## Time against n", "",
+                  f"![median time against n per algorithm, log-log]({png_data_uri(plot_png)})"]
+    files = []
+    if summary.get("export_path"):
+        files.append(f"- Parquet dataset (every run of the plan; the dataset holds all runs): "
+                     f"`{summary['export_path']}`, read with "
+                     f"`pandas.read_parquet(\"{summary['export_path']}\")`")
+    if summary.get("plot_path"):
+        files.append(f"- Plot (PNG): `{summary['plot_path']}`")
+    if files:
+        lines += ["", "## Files (on the machine that ran the flow)", "", *files]
+    if skipped:
+        lines += ["", f"Skipped pairs ({len(skipped)}), never recorded as failures; "
+                      f"e.g. {skipped[0]['reason']}"]
+    return "\n".join(lines)
+
+
+def _exact(result: Mapping[str, Any], key: str) -> Any:
+    return result.get(f"{key}_exact") or result.get(key)
+
+
+def solve_answer(result: Mapping[str, Any], projects: Sequence[Mapping[str, Any]],
+                 run_id: int | None = None) -> dict[str, Any]:
+    """What a solve run shows: `rows` (the chosen projects: index, name, cost), `markdown`
+    (the answer in a few lines: status, total, budget, upper bound, algorithm) and `line`
+    (the same answer on one line, for the run log). Money is the exact decimal text."""
+    chosen = [{"index": i, "name": str(projects[i].get("name", f"project-{i}")),
+               "cost": str(projects[i]["cost"])} for i in result["selected_indices"]]
+    algorithm = result["algorithm"]
+    requested = result.get("requested_algorithm")
+    how = algorithm
+    if requested and requested != algorithm:
+        selector = f", selector {result['selector']}" if result.get("selector") else ""
+        how = f"{algorithm} (requested {requested}{selector})"
+    total, budget, bound = (_exact(result, k) for k in ("total_cost", "budget", "upper_bound"))
+    line = (f"answer: {result['status']}: {len(chosen)} of {len(projects)} projects chosen, "
+            f"total {total} of budget {budget}, upper bound {bound}, by {how}"
+            + (f", run {run_id}" if run_id is not None else ""))
+    if result.get("reason"):
+        line += f"; {result['reason']}"
+    markdown = "\n".join([
+        f"**{result['status']}**: {len(chosen)} of {len(projects)} projects chosen", "",
+        *_table(["", ""], [("total", total), ("budget", budget), ("upper bound", bound),
+                           ("status", result["status"]), ("algorithm", how),
+                           ("run id", run_id)]),
+        *(["", f"Note: {result['reason']}"] if result.get("reason") else []),
+    ])
+    return {"rows": chosen, "markdown": markdown, "line": line}

@@ -82,7 +82,11 @@ class ProjectFile:
         return f"{self.where(int(match.group(1)) if match else None)}: {message}"
 
 
-def _too_many(source: str, limit: int, where: str = "") -> FileFormatError:
+def _too_many(source: str, limit: int, where: str = "", count: int | None = None
+              ) -> FileFormatError:
+    if count is not None:
+        return FileFormatError(f"{source}: {count:,} projects, more than the maximum of "
+                               f"{limit} (MAX_PROJECTS)")
     return FileFormatError(f"{source}{where}: more than the maximum of {limit} projects "
                            "(MAX_PROJECTS); stopped reading there")
 
@@ -240,9 +244,72 @@ def _depth_problem(data: Any) -> bool:
     return False
 
 
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, i: int) -> int:
+    match = _SPACE.match(text, i)
+    return match.end() if match else i
+
+
+def _count_json_array(decoder: json.JSONDecoder, text: str, i: int, source: str,
+                      max_projects: int) -> None:
+    """Decode the array at ``text[i]`` one element at a time, keeping none, and raise as soon
+    as it has more than ``max_projects`` elements."""
+    i, count = _skip(text, i + 1), 0
+    if text.startswith("]", i):
+        return
+    while True:
+        _, i = decoder.raw_decode(text, i)
+        count += 1
+        if count > max_projects:
+            raise _too_many(source, max_projects)
+        i = _skip(text, i)
+        if not text.startswith(",", i):
+            return
+        i = _skip(text, i + 1)
+
+
+def _precount_json(text: str, source: str, max_projects: int) -> None:
+    """Refuse an oversized projects list before decoding the document whole.
+
+    Only ever raises the too-many error; anything unusual (malformed JSON, no projects list)
+    is left to ``json.loads``, which reports it.
+    """
+    decoder = json.JSONDecoder()
+    try:
+        i = _skip(text, 0)
+        if text.startswith("[", i):
+            _count_json_array(decoder, text, i, source, max_projects)
+            return
+        if not text.startswith("{", i):
+            return
+        i = _skip(text, i + 1)
+        while text.startswith('"', i):
+            key, i = decoder.raw_decode(text, i)
+            i = _skip(text, i)
+            if not text.startswith(":", i):
+                return
+            i = _skip(text, i + 1)
+            if key == "projects" and text.startswith("[", i):
+                _count_json_array(decoder, text, i, source, max_projects)
+                return
+            _, i = decoder.raw_decode(text, i)
+            i = _skip(text, i)
+            if not text.startswith(",", i):
+                return
+            i = _skip(text, i + 1)
+    except FileFormatError:
+        raise
+    except (ValueError, RecursionError):  # malformed: json.loads will say what and where
+        return
+
+
 def _from_json(text: str, source: str, max_projects: int | None) -> ProjectFile:
     if not text.strip():
         raise _no_projects(source, "the file is empty")
+    if max_projects is not None:
+        _precount_json(text, source, max_projects)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -252,10 +319,7 @@ def _from_json(text: str, source: str, max_projects: int | None) -> ProjectFile:
             f"{source}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
     except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
         raise FileFormatError(f"{source}: unreadable JSON ({exc})") from None
-    if _depth_problem(data):
-        raise FileFormatError(
-            f"{source}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
-    budget = None
+    document, budget = data, None
     if isinstance(data, dict):
         if "projects" not in data:
             raise FileFormatError(f"{source}: a JSON object needs a 'projects' list")
@@ -265,8 +329,11 @@ def _from_json(text: str, source: str, max_projects: int | None) -> ProjectFile:
         raise FileFormatError(f"{source}: expected a list of projects")
     if not data:
         raise _no_projects(source, "the projects list is empty")
-    if max_projects is not None and len(data) > max_projects:
-        raise _too_many(source, max_projects)
+    if max_projects is not None and len(data) > max_projects:  # before the walk below
+        raise _too_many(source, max_projects, count=len(data))
+    if _depth_problem(document):
+        raise FileFormatError(
+            f"{source}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
     return ProjectFile(_rows_from_records(data, source), budget, source)
 
 
@@ -279,7 +346,7 @@ def _from_parquet(path: Path, max_projects: int | None) -> ProjectFile:
         if "cost" not in [c.lower() for c in names]:
             raise FileFormatError(f"{path}: no 'cost' column (columns: {_listing(names)})")
         if max_projects is not None and parquet.metadata.num_rows > max_projects:
-            raise _too_many(str(path), max_projects)
+            raise _too_many(str(path), max_projects, count=parquet.metadata.num_rows)
         table = parquet.read()
     except FileFormatError:
         raise

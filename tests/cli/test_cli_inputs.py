@@ -399,3 +399,65 @@ def test_negative_zero_cost_is_plain_zero(capsys, tmp_path) -> None:
     code, out, _ = run(capsys, "solve", str(path), "--budget", "5", "--json")
     assert code == 0
     assert [p["cost"] for p in json.loads(out)["selected_projects"]] == ["0.00", "0.50"]
+
+
+# --- oversized JSON and Parquet are refused before decoding them whole -----------------------
+
+def test_oversized_json_is_refused_while_decoding(tmp_path) -> None:
+    """300,000 JSON projects against a limit of 1,000: refused after 1,001 elements.
+
+    The traced peak is the file's text (about 2x its size: bytes, then str), not its objects
+    (decoding it whole peaks at about 8.5x); the bound is 5x its size."""
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"budget": 5, "projects": [
+        {"name": f"p{i}", "cost": i % 997 + 1, "team": "t"} for i in range(300_000)]}))
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError) as info:
+            read_projects(path, max_projects=1000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value) == (f"{path}: more than the maximum of 1000 projects (MAX_PROJECTS); "
+                               "stopped reading there")
+    assert peak < 5 * size, f"traced peak {peak / size:.1f}x the file"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[1, 2, 3]", " \n[ 1 ,2,\n3 ] ", '{"budget": [1, {"a": 2}], "projects": [1, 2, 3]}',
+     '{"x": {"projects": [1, 2, 3, 4]}, "projects": [1, 2]}', '{"projects": [], "budget": 1}',
+     "[1, 2,]", "[1 2]", '{"projects": [1, 2', '{"projects": 5}', '{"a": 1,}', "[[[[1]]]]",
+     '{"projects": [1, 2, 3], "projects": [4]}'],
+)
+def test_json_precount_agrees_with_a_full_decode(tmp_path, text) -> None:
+    """With a generous limit, the early count never changes what a file reads as (or why not)."""
+    path = tmp_path / "p.json"
+    path.write_text(text)
+
+    def outcome(limit: int | None) -> object:
+        try:
+            loaded = read_projects(path, max_projects=limit)
+        except FileFormatError as exc:
+            return str(exc)
+        return loaded.projects, loaded.budget
+
+    assert outcome(3) == outcome(None)
+
+
+def test_oversized_parquet_is_refused_from_its_footer(capsys, tmp_path, monkeypatch) -> None:
+    """A Parquet file over MAX_PROJECTS is refused from its row count, naming both numbers."""
+    from config import get_settings
+
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"cost": list(range(1, 51))}), path)
+    monkeypatch.setenv("MAX_PROJECTS", "10")
+    get_settings.cache_clear()
+    try:
+        code, _, err = run(capsys, "solve", str(path), "--budget", "5")
+    finally:
+        get_settings.cache_clear()
+    assert code == 2
+    assert one_error_line(err) == (
+        f"error: {path}: 50 projects, more than the maximum of 10 (MAX_PROJECTS)")

@@ -38,3 +38,39 @@ def test_malformed_url_error_masks_query_string_password(capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: unusable database URL") and "password=***" in err
     assert "topsecret" not in err
+
+
+def test_api_banner_masks_query_string_password(tmp_path) -> None:
+    """`budget api` with a `?password=` DATABASE_URL: its start-up output shows `password=***`
+    and never the password (a real server process, stopped once it has started)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"sqlite:///{tmp_path / 'api.db'}?password=topsecret"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "api.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "api", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", "1"], cwd=Path(__file__).resolve().parents[2], env=env,
+            stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                if b"Uvicorn running" in log.read_bytes() or b"Application startup" in \
+                        log.read_bytes():
+                    break
+                time.sleep(0.2)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    text = log.read_text(errors="replace")
+    assert "budget api: http://127.0.0.1" in text, text
+    assert "password=***" in text and "topsecret" not in text, text

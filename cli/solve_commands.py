@@ -132,6 +132,7 @@ def cell(value: Any, width: int = CELL_WIDTH) -> str:
         text = json.dumps(value, ensure_ascii=False, default=str)
     else:
         text = "" if value is None else str(value)
+    text = text[: width * 4]  # enough to fill the cell after escaping; huge values stay cheap
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
     text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -229,7 +230,8 @@ def handle_solve(args: argparse.Namespace) -> int:
                                time_limit=args.time_limit, limits=limits)
     except InvalidInputError as exc:
         message = f"{exc.field}: {exc.problem} (got {short_repr(exc.value)})"
-        from_file = exc.field.startswith("projects") or args.budget is None
+        from_file = exc.field.startswith("projects") or (exc.field == "budget"
+                                                         and args.budget is None)
         print(f"error: {loaded.locate(message) if from_file else message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     chosen = _selected_projects(loaded.projects, result)

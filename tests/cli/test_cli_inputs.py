@@ -461,3 +461,13 @@ def test_oversized_parquet_is_refused_from_its_footer(capsys, tmp_path, monkeypa
     assert code == 2
     assert one_error_line(err) == (
         f"error: {path}: 50 projects, more than the maximum of 10 (MAX_PROJECTS)")
+
+
+def test_option_errors_are_not_blamed_on_the_file(capsys, tmp_path) -> None:
+    """A bad --time-limit with a file that carries its budget names the option, not the file."""
+    path = tmp_path / "p.json"
+    path.write_text('{"projects": [1, 2], "budget": 2}')
+    code, _, err = run(capsys, "solve", str(path), "--time-limit", "-1")
+    assert code == 2
+    assert one_error_line(err) == "error: time_limit: must be a positive number of seconds " \
+                                  "(got -1.0)"

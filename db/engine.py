@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -41,7 +41,8 @@ class DatabaseURLError(DatabaseUnavailableError, ValueError):
 # Query parameters whose value is a secret: password, passwd, pwd, sslpassword, passfile,
 # client_secret, token, access_token, api_key, ... (matched anywhere in the name, any case).
 _SECRET_KEY = re.compile(r"pass|pwd|secret|token|api_?key|credential", re.IGNORECASE)
-_PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@\s]*:)[^@\s]*@")
+# user:password@ up to the last "@" before the query: a password may hold "@", ":" or "/".
+_PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@\s]*:)[^\s?#]*@")
 # key=value pairs in a query string (or a libpq "key=value" DSN) whose key names a secret.
 _SECRET_PARAM = re.compile(
     r"(?P<head>(?:^|[?&;\s])[^=&;?#\s]*(?:pass|pwd|secret|token|api_?key|credential)"
@@ -56,13 +57,16 @@ def _mask_text(text: str) -> str:
 
 
 def _render_masked(url: URL) -> str:
+    if url.host and "@" in url.host:  # an unencoded "@" in the password: the rest is the host
+        url = url.set(host=url.host.rsplit("@", 1)[1], password="***")
     base = url.set(query={}).render_as_string(hide_password=True)
     if not url.query:
         return base
     pairs = []
     for key, value in url.query.items():
         for item in value if isinstance(value, tuple) else (value,):
-            shown = "***" if _SECRET_KEY.search(key) else quote_plus(item)
+            # A value can itself carry a secret, e.g. options=-c password=...: mask it inside.
+            shown = "***" if _SECRET_KEY.search(key) else quote(_mask_text(item), safe="/:=*,")
             pairs.append(f"{quote_plus(key)}={shown}")
     return f"{base}?{'&'.join(pairs)}"
 
@@ -93,6 +97,8 @@ def url_secrets(url: str | URL) -> list[str]:
     except (ArgumentError, ValueError, TypeError):
         return []
     found = [str(parsed.password)] if parsed.password else []
+    if parsed.host and "@" in parsed.host:  # the password held an unencoded "@"
+        found.append(f"{parsed.password or ''}@{parsed.host.rsplit('@', 1)[0]}")
     for key, value in parsed.query.items():
         if _SECRET_KEY.search(key):
             found.extend(v for v in (value if isinstance(value, tuple) else (value,)) if v)

@@ -50,6 +50,11 @@ def test_sqlite_parent_directory_is_created(tmp_path):
         ("postgresql://db/x?pwd=a&pwd=b", "postgresql://db/x?pwd=***&pwd=***"),
         ("not a url://h/x?password=hunter2&mode=1", "not a url://h/x?password=***&mode=1"),
         ("host=db password=hunter2 dbname=x", "host=db password=*** dbname=x"),
+        ("postgresql://bob:p@ss@db/x", "postgresql://bob:***@db/x"),  # unencoded "@"
+        ("postgresql://bob@db/x?options=-c%20password%3Dhunter2",
+         "postgresql://bob@db/x?options=-c%20password=***"),  # a secret inside a value
+        ("postgresql://bob@/x?host=/var/run/pg", "postgresql://bob@/x?host=/var/run/pg"),
+        ("not a url://bob:p@s/s@host/x?a=1", "not a url://bob:***@host/x?a=1"),
     ],
 )
 def test_mask_url_hides_password(url, expected):

@@ -29,11 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["MAX_COLUMNS", "MAX_JSON_DEPTH", "MAX_LINE_CHARS", "FileFormatError", "ProjectFile",
-           "load_projects", "read_projects"]
+__all__ = ["MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_JSON_DEPTH", "MAX_LINE_CHARS", "FileFormatError",
+           "ProjectFile", "load_projects", "read_projects"]
 
 MAX_JSON_DEPTH = 40
 """Deepest nesting of arrays/objects accepted in a JSON projects file (the top level is 1)."""
+MAX_FILE_BYTES = 512 << 20
+"""Largest projects file read (CSV/JSON size, Parquet uncompressed data): 512 MiB is ~2,500
+bytes for each of 200,000 projects; a bigger file would cost gigabytes of memory."""
 MAX_LINE_CHARS = 1 << 20
 """Longest CSV line accepted (characters); a longer one is malformed input, not a memory hog."""
 
@@ -128,9 +131,17 @@ def _first_undecodable_line(path: Path) -> int | None:
     return None
 
 
+def _too_big(where: str) -> FileFormatError:
+    """``where``: e.g. "data.csv line 9" or "data.json: 600,000,000 bytes,"."""
+    limit = (f"{MAX_FILE_BYTES >> 20} MiB" if MAX_FILE_BYTES >= 1 << 20
+             else f"{MAX_FILE_BYTES:,} bytes")
+    return FileFormatError(f"{where} more than the {limit} a projects file may hold")
+
+
 def _bounded_lines(stream: TextIO, source: str, path: Path | None = None) -> Iterator[str]:
-    """The stream's lines, refusing one longer than MAX_LINE_CHARS (never read whole)."""
-    number = 0
+    """The stream's lines, refusing one longer than MAX_LINE_CHARS (never read whole) and more
+    than MAX_FILE_BYTES characters in all."""
+    number = total = 0
     while True:
         try:
             line = stream.readline(MAX_LINE_CHARS + 1)
@@ -149,6 +160,9 @@ def _bounded_lines(stream: TextIO, source: str, path: Path | None = None) -> Ite
             raise FileFormatError(
                 f"{source} line {number}: longer than {MAX_LINE_CHARS:,} characters"
             )
+        total += len(line)
+        if total > MAX_FILE_BYTES:
+            raise _too_big(f"{source} line {number}: stopped reading there,")
         yield line
 
 
@@ -347,6 +361,10 @@ def _from_parquet(path: Path, max_projects: int | None) -> ProjectFile:
             raise FileFormatError(f"{path}: no 'cost' column (columns: {_listing(names)})")
         if max_projects is not None and parquet.metadata.num_rows > max_projects:
             raise _too_many(str(path), max_projects, count=parquet.metadata.num_rows)
+        meta = parquet.metadata
+        data_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if data_bytes > MAX_FILE_BYTES:
+            raise _too_big(f"{path}: {data_bytes:,} bytes of data uncompressed,")
         table = parquet.read()
     except FileFormatError:
         raise
@@ -379,9 +397,11 @@ def _from_stdin(max_projects: int | None) -> ProjectFile:
     first = "".join(head).lstrip()
     if first[:1] in ("[", "{"):
         try:
-            rest = stream.read()
+            rest = stream.read(MAX_FILE_BYTES + 1)
         except UnicodeDecodeError:
             raise FileFormatError("<stdin>: not UTF-8 text (CSV and JSON must be UTF-8)") from None
+        if len(rest) > MAX_FILE_BYTES:
+            raise _too_big("<stdin>: JSON of")
         return _from_json("".join(head) + rest, "<stdin>", max_projects)
     return _from_csv(itertools.chain(head, lines), "<stdin>", max_projects)
 
@@ -401,6 +421,9 @@ def read_projects(source: str | Path, *, max_projects: int | None = None) -> Pro
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _from_parquet(path, max_projects)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES and suffix in (".json", ".csv", ".txt"):
+        raise _too_big(f"{path}: {size:,} bytes,")
     if suffix == ".json":
         try:
             text = path.read_text(encoding="utf-8-sig")

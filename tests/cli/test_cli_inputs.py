@@ -471,3 +471,46 @@ def test_option_errors_are_not_blamed_on_the_file(capsys, tmp_path) -> None:
     assert code == 2
     assert one_error_line(err) == "error: time_limit: must be a positive number of seconds " \
                                   "(got -1.0)"
+
+
+# --- files too large to hold are refused before reading -------------------------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_file_over_max_file_bytes_is_refused_unread(capsys, tmp_path, suffix) -> None:
+    """A 600 MiB (sparse) CSV or JSON file is refused from its size, in one line."""
+    path = tmp_path / f"huge{suffix}"
+    with path.open("wb") as f:
+        f.truncate(600 << 20)
+    started = time.perf_counter()
+    code, out, err = run(capsys, "solve", str(path), "--budget", "5")
+    assert code == 2 and out == "" and time.perf_counter() - started < 2
+    assert one_error_line(err) == (f"error: {path}: {600 << 20:,} bytes, more than the 512 MiB "
+                                   "a projects file may hold")
+
+
+def test_stdin_over_max_file_bytes_is_refused_while_streaming(capsys, monkeypatch) -> None:
+    """Standard input is counted as it streams: past MAX_FILE_BYTES (here 1,000) it stops."""
+    import solvers.files
+
+    monkeypatch.setattr(solvers.files, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr("sys.stdin", io.StringIO("cost\n" + "12345\n" * 400))
+    code, _, err = run(capsys, "solve", "-", "--budget", "5")
+    assert code == 2
+    assert one_error_line(err) == ("error: <stdin> line 167: stopped reading there, more than "
+                                   "the 1,000 bytes a projects file may hold")
+
+
+def test_parquet_over_max_file_bytes_is_refused_from_its_footer(capsys, tmp_path,
+                                                                 monkeypatch) -> None:
+    """A Parquet file whose uncompressed data passes MAX_FILE_BYTES is refused unread."""
+    import solvers.files
+
+    path = tmp_path / "p.parquet"
+    rng = random.Random(3)
+    notes = ["".join(rng.choices("abcdefghij", k=200)) for _ in range(1000)]
+    pq.write_table(pa.table({"cost": list(range(1000)), "note": notes}), path)
+    monkeypatch.setattr(solvers.files, "MAX_FILE_BYTES", 10_000)
+    code, _, err = run(capsys, "solve", str(path), "--budget", "5")
+    assert code == 2
+    line = one_error_line(err)
+    assert line.startswith(f"error: {path}: ") and "bytes of data uncompressed" in line

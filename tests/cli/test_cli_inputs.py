@@ -514,3 +514,14 @@ def test_parquet_over_max_file_bytes_is_refused_from_its_footer(capsys, tmp_path
     assert code == 2
     line = one_error_line(err)
     assert line.startswith(f"error: {path}: ") and "bytes of data uncompressed" in line
+
+
+def test_non_utf8_terminal_gets_escapes_not_an_error(tmp_path) -> None:
+    """With an ASCII-only stdout, non-ASCII names are escaped and the solve still exits 0."""
+    path = tmp_path / "u.csv"
+    path.write_text("name,cost\ncafé…,5\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "cli", "solve", str(path), "--budget", "5"],
+                          cwd=ROOT, env={**os.environ, "PYTHONIOENCODING": "ascii"},
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert b"caf\\xe9\\u2026" in proc.stdout and proc.stderr == b""

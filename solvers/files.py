@@ -186,7 +186,11 @@ def _csv_header(reader: Any, source: str) -> tuple[list[str], int, int | None]:
         columns.append(name)
         lowered.append(name.lower())
     if "cost" not in lowered:
-        raise FileFormatError(f"{source}: no 'cost' column (columns: {_listing(columns)})")
+        hint = ""
+        if len(columns) == 1 and any(sep in columns[0] for sep in ";\t|"):
+            hint = "; the file must be comma-separated"
+        raise FileFormatError(
+            f"{source}: no 'cost' column (columns: {_listing(columns)}){hint}")
     name_at = lowered.index("name") if "name" in lowered else None
     return columns, lowered.index("cost"), name_at
 

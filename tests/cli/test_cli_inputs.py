@@ -245,6 +245,8 @@ def test_errors_cite_the_csv_line(capsys, tmp_path) -> None:
         ("name,cost\na,1\nb,2,extra\n", "line 3: more cells than the header (3 > 2)"),
         ("name,team,cost\na,x,1\nb\n", "line 3: no 'cost' cell (1 cells, the header has 3)"),
         ("name,cost,Cost\na,1,2\n", "line 1: duplicate column 'Cost'"),
+        ("name;cost\na;1\n", ": no 'cost' column (columns: name;cost); the file must be "
+                             "comma-separated"),
     ],
 )
 def test_structural_csv_errors_cite_the_line(capsys, tmp_path, content, message) -> None:
@@ -252,7 +254,8 @@ def test_structural_csv_errors_cite_the_line(capsys, tmp_path, content, message)
     path = tmp_path / "d.csv"
     path.write_text(content)
     code, _, err = run(capsys, "solve", str(path), "--budget", "10")
-    assert code == 2 and one_error_line(err) == f"error: {path} {message}"
+    sep = "" if message.startswith(":") else " "
+    assert code == 2 and one_error_line(err) == f"error: {path}{sep}{message}"
 
 
 def test_json_errors_name_the_file(capsys, tmp_path) -> None:

@@ -44,7 +44,11 @@ reason, and with --json the result object on stdout).
 
 --json: one object; every amount (total_cost, budget, upper_bound and each selected project's
 cost) is a string holding the exact decimal ("1200.50", or "1650" when all input is integer),
-never a float. Each selected project carries its metadata (the file's other columns)."""
+never a float. Each selected project carries its metadata (the file's other columns).
+
+limits: at most MAX_PROJECTS projects (setting; default 200,000) and 512 MiB per file. CSV is
+read row by row and refused as soon as it passes the limit; JSON is counted element by element;
+Parquet is checked from its footer."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

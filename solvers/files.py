@@ -123,11 +123,15 @@ def _rows_from_records(records: list[Any], source: str) -> list[Any]:
 def _first_undecodable_line(path: Path) -> int | None:
     """The number of the first line of ``path`` that is not UTF-8 (None if all are)."""
     with path.open("rb") as raw:
-        for number, line in enumerate(raw, start=1):
+        number = 0
+        while line := raw.readline(4 * MAX_LINE_CHARS + 4):  # bounded, like the text reader
+            number += 1
             try:
                 line.decode("utf-8")
-            except UnicodeDecodeError:
-                return number
+            except UnicodeDecodeError as exc:
+                if exc.reason != "unexpected end of data" or line.endswith(b"\n"):
+                    return number
+                return None  # a character cut by the bound: not this line's fault
     return None
 
 

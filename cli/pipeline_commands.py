@@ -360,24 +360,26 @@ def _runner(args: argparse.Namespace):
 
 
 def _print_benchmark(d: dict[str, Any]) -> None:
+    """The plan's runs by n and algorithm (each size's winner starred), then the counts."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"benchmark {d['flow_run_id']}")
-    for col in ("algorithm", "size", "family", "runs", "exact", "p50 s", "accuracy"):
-        table.add_column(col, justify="right" if col not in ("algorithm", "family") else "left")
-    for r in d.get("snapshot", []):
+    table = Table(title=f"benchmark {d['flow_run_id']} (★ winner of its size)")
+    for col in ("n", "algorithm", "runs", "exact", "failed", "median s", "accuracy"):
+        table.add_column(col, justify="left" if col == "algorithm" else "right")
+    for r in d.get("by_size", []):
         acc = r["accuracy_mean"]
-        table.add_row(r["algorithm_name"], r["size_bucket"], r["family"], str(r["run_count"]),
-                      f"{r['exact_rate']:.0%}", f"{r['time_p50']:.4f}",
-                      "-" if acc is None else f"{acc:.4f}")
+        table.add_row(str(r["n"]), ("★ " if r["winner"] else "  ") + r["algorithm"],
+                      str(r["runs"]), f"{r['exact_pct']:.0f}%", str(r["failed"]),
+                      f"{r['time_median_s']:.4f}", "-" if acc is None else f"{acc:.4f}")
     console.print(table)
     console.print(
-        f"{d['instances']} instances, {d['runs']} runs, {d['skipped']} skipped, "
-        f"{d['already_recorded']} already recorded; wall {d['wall_seconds']:.2f} s, solver "
-        f"{d['solver_seconds']:.2f} s, orchestration overhead {d['orchestration_overhead']:.1%}")
-    console.print(f"export: {d['export_path']}\nplot:   {d['plot_path']}")
+        f"{d['instances']} instances; {d.get('plan_runs', d['runs'])} runs in the plan: "
+        f"{d['runs']} new, {d['already_recorded']} already recorded; {d['skipped']} pairs "
+        f"skipped; wall {d['wall_seconds']:.2f} s, solver {d['solver_seconds']:.2f} s, "
+        f"orchestration overhead {d['orchestration_overhead']:.1%}", highlight=False)
+    console.print(f"export: {d['export_path']}\nplot:   {d['plot_path']}", highlight=False)
 
 
 def _benchmark_doc(out: dict[str, Any], started: float) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def solve_answer(result: Mapping[str, Any], projects: Sequence[Mapping[str, Any]
         line += f"; {result['reason']}"
     markdown = "\n".join([
         f"**{result['status']}**: {len(chosen)} of {len(projects)} projects chosen", "",
-        *_table(["", ""], [("total", total), ("budget", budget), ("upper bound", bound),
+        *_table(["answer", "value"], [("total", total), ("budget", budget), ("upper bound", bound),
                            ("status", result["status"]), ("algorithm", how),
                            ("run id", run_id)]),
         *(["", f"Note: {result['reason']}"] if result.get("reason") else []),

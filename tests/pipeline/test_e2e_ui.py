@@ -3,12 +3,16 @@
 Starts `prefect server start` on a free port (its own PREFECT_HOME and SQLite), runs
 `budget serve` against it, opens the UI in headless Chromium (Debian's, driven by Playwright),
 starts the `solve/adhoc` deployment with Quick run, then checks through the Prefect API that
-the flow run completed and through the database that its run row exists. The screenshot is
-kept at data/e2e/prefect-ui-solve.png. Without Chromium it skips, except under CI=true.
+the flow run completed and through the database that its run row exists, and in the UI that
+the run shows its answer: the `solve-answer` artifact (chosen projects, total, budget, status)
+on the run's Artifacts tab and the answer line in its log. The screenshots are kept at
+data/e2e/prefect-ui-solve.png and prefect-ui-solve-artifact.png. Without Chromium it skips,
+except under CI=true.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -33,6 +37,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "data" / "e2e" / "prefect-ui-solve.png"
+ARTIFACT_SHOT = SHOT.with_name("prefect-ui-solve-artifact.png")
 BIN = Path(sys.executable).parent
 
 
@@ -77,8 +82,20 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=5)
 
 
+def _walk(node):
+    """Every key of a JSON document (to look for a field anywhere in a schema)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
 def test_quick_run_of_solve_from_the_ui_completes_and_is_recorded(tmp_path) -> None:
-    """Clicking Quick run on solve/adhoc in the UI runs the flow to Completed, row recorded."""
+    """Clicking Quick run on solve/adhoc in the UI runs the flow to Completed, row recorded,
+    and the run page shows the answer (artifact and log line); the form has no database URL."""
     _need_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -107,6 +124,8 @@ def test_quick_run_of_solve_from_the_ui_completes_and_is_recorded(tmp_path) -> N
         deployment = _wait(
             lambda: (r := httpx.get(f"{api}/deployments/name/{SOLVE_ADHOC}", timeout=2))
             .status_code == 200 and r.json(), 60, "the solve/adhoc deployment", [serve])
+        schema = deployment["parameter_openapi_schema"]
+        assert "database_url" not in set(_walk(schema))  # not a field of the UI form
 
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -134,7 +153,21 @@ def test_quick_run_of_solve_from_the_ui_completes_and_is_recorded(tmp_path) -> N
             page.get_by_text("Completed").first.wait_for(timeout=15_000)
             SHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOT), full_page=True)
+            artifacts = httpx.post(f"{api}/artifacts/filter", timeout=5, json={
+                "artifacts": {"flow_run_id": {"any_": [flow_run["id"]]}}}).json()
+            answer = next(a for a in artifacts if a["key"] == "solve-answer")
+            chosen = answer["data"] if isinstance(answer["data"], list) \
+                else json.loads(answer["data"])
+            page.get_by_text("answer: exact").first.wait_for(timeout=15_000)  # the log line
+            page.get_by_text("Artifacts", exact=True).first.click()
+            page.get_by_text("solve-answer").first.wait_for(timeout=15_000)
+            page.get_by_text("projects chosen").first.wait_for(timeout=15_000)
+            page.get_by_text("solve-answer").first.click()  # the artifact's own page
+            page.get_by_text(chosen[0]["name"], exact=True).first.wait_for(timeout=15_000)
+            page.screenshot(path=str(ARTIFACT_SHOT), full_page=True)
             browser.close()
+        assert answer["type"] == "table" and "exact" in answer["description"]
+        assert "1500000.00" in answer["description"]  # the budget, exact
         assert final == "COMPLETED", (logs / "serve.log").read_text()[-3000:]
         with session_scope(db_url) as s:
             rows = s.scalars(select(AlgorithmRun).where(

@@ -38,6 +38,7 @@ from api import errors
 from api.metrics import ApiMetrics
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from api.routes import benchmark, datasets, ops, results, solve
+from api.schemas import MAX_ID, METADATA_COMPONENTS
 from api.service import ApiState
 from config.settings import Settings, get_settings
 from db import ensure_schema, mask_url
@@ -87,6 +88,32 @@ def _install_docs(app: FastAPI) -> None:
             openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
             redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
             redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png", with_google_fonts=False)
+
+
+def _server_limits_in_schema(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI schema states this server's own limits: `maxItems` of `projects`
+    (API_MAX_PROJECTS) and the largest `time_limit` (API_MAX_TIME_LIMIT); `budget_id`'s
+    exact integer bound; and the recursive Metadata components `metadata` refers to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(METADATA_COMPONENTS)
+        for name, model in components.items():
+            props = model.get("properties", {})
+            if name.startswith(("SolveRequest", "DatasetRequest")) and "projects" in props:
+                props["projects"]["maxItems"] = settings.api_projects_cap
+            for branch in props.get("budget_id", {}).get("anyOf", []):
+                if branch.get("type") == "integer":  # FastAPI's OpenAPI model made it a float
+                    branch["maximum"] = MAX_ID
+            if name.startswith(("SolveRequest", "DatasetSolveRequest")) and "time_limit" in props:
+                for branch in props["time_limit"].get("anyOf", []):
+                    if branch.get("type") == "number":
+                        branch["maximum"] = settings.api_max_time_limit
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _accept_both_slash_forms(app: FastAPI) -> None:
@@ -168,6 +195,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     for module in (solve, datasets, results, benchmark, ops):
         app.include_router(module.router)
     _accept_both_slash_forms(app)
+    _server_limits_in_schema(app, settings)
     _install_docs(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
     if settings.api_cors_origins:

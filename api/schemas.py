@@ -26,7 +26,6 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     StrictBool,
-    StrictInt,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -38,6 +37,8 @@ from solvers import ALGORITHMS
 from solvers.instances import FAMILIES
 
 MAX_ID = 2**63 - 1  # BIGINT
+ID_SCHEMA: dict[str, Any] = {"maximum": MAX_ID}
+"""The exact integer bound (pydantic would write it as a float, 9.223372036854776e18)."""
 MONEY_LIMIT = Decimal(10) ** 18
 MONEY_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,2})?$"
 """A money string: up to 18 digits, optionally a point and one or two decimals."""
@@ -142,6 +143,26 @@ def metadata_problem(value: Any) -> str | None:
     return None
 
 
+METADATA_REF = "#/components/schemas/Metadata"
+METADATA_COMPONENTS: dict[str, Any] = {
+    "Metadata": {
+        "type": "object",
+        "propertyNames": {"pattern": NO_NUL},
+        "additionalProperties": {"$ref": "#/components/schemas/MetadataValue"},
+        "description": f"Any JSON object with no NUL character (\\u0000) or lone UTF-16 "
+                       f"surrogate in its keys and strings, at most {METADATA_MAX_DEPTH} levels "
+                       f"of objects/arrays and {METADATA_MAX_ITEMS} keys and values in all.",
+    },
+    "MetadataValue": {"anyOf": [
+        {"type": "string", "pattern": NO_NUL}, {"type": "number"}, {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/MetadataValue"}},
+        {"$ref": METADATA_REF},
+    ]},
+}
+"""Recursive, so they live in the OpenAPI components (api.app adds them); `metadata` refers."""
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -149,7 +170,9 @@ class _In(BaseModel):
 class ProjectIn(_In):
     name: Name | None = Field(default=None, description="Defaults to project-<index>.")
     cost: Money
-    metadata: dict[str, Any] | None = Field(default=None, description="Any JSON object.")
+    metadata: Annotated[dict[str, Any] | None, WithJsonSchema(
+        {"anyOf": [{"$ref": METADATA_REF}, {"type": "null"}]}, mode="validation")] = Field(
+        default=None, description="Any JSON object (see Metadata for its limits).")
 
     @field_validator("metadata")
     @classmethod
@@ -184,8 +207,8 @@ class _ProjectOrAmount:
 
 ProjectItem = Annotated[ProjectIn, BeforeValidator(_bare_cost), _ProjectOrAmount()]
 PROJECTS_DESCRIPTION = ("Projects: objects with a `cost`, or bare amounts (`[1200.50, 800]`, "
-                        "named project-<index>). At most API_MAX_PROJECTS per request "
-                        "(default 200000; over it: 422 naming `projects`).")
+                        "named project-<index>). At most API_MAX_PROJECTS per request (this "
+                        "server's value is `maxItems`; over it: 422 naming `projects`).")
 Projects = Annotated[list[ProjectItem], Field(min_length=1, description=PROJECTS_DESCRIPTION)]
 MeasureMemory = Annotated[StrictBool, Field(
     description="Also measure peak memory (a second, traced pass: slower). JSON true/false "
@@ -223,9 +246,19 @@ def _one_budget_schema(schema: dict[str, Any]) -> None:
     schema["description"] = "Give exactly one of `budget_id` and `budget` (null counts as absent)."
 
 
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's integer: a number with no fraction (1 or 1.0), never true or "1"."""
+    if isinstance(value, bool | str):
+        raise ValueError(f"Input should be a JSON integer, got {value!r}")
+    return value
+
+
+BudgetId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_integer),
+                     WithJsonSchema({"type": "integer", "minimum": 1, **ID_SCHEMA})]
+
+
 class DatasetSolveRequest(_In):
-    budget_id: StrictInt | None = Field(default=None, ge=1, le=MAX_ID,
-                                        description="One of the set's budgets…")
+    budget_id: BudgetId | None = Field(default=None, description="One of the set's budgets…")
     budget: Money | None = Field(default=None, description="…or a new amount (stored).")
     algorithm: AlgorithmName = "auto"
     time_limit: TimeLimit = None

@@ -62,9 +62,11 @@ class ApiState:
 
 
 def check_projects(count: int, settings: Settings) -> None:
-    if count > settings.api_max_projects:
+    """API_MAX_PROJECTS (within MAX_PROJECTS), as a 422 naming `projects`."""
+    cap = settings.api_projects_cap
+    if count > cap:
         raise LimitError(["body", "projects"],
-                         f"at most {settings.api_max_projects} projects per request, got {count}")
+                         f"at most {cap} projects per request (API_MAX_PROJECTS), got {count}")
 
 
 def time_limit_for(requested: float | None, settings: Settings) -> float:

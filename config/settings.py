@@ -73,9 +73,19 @@ class Settings(BaseSettings):
     api_host: str = Field(default="127.0.0.1", description="Interface `budget api` binds.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port `budget api` binds.")
     api_workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
-    api_max_projects: int = Field(default=5_000, ge=1, description="Most projects per request.")
+    api_max_projects: int = Field(
+        default=200_000,
+        ge=1,
+        description="Most projects per API request (never above MAX_PROJECTS, which the CLI and "
+        "the solvers use too); over it a 422 naming `projects`. POST /solve/ with 200,000 "
+        "projects takes about 20 s, mostly storing them (docs/benchmarks/api.md).",
+    )
     api_max_body_bytes: int = Field(
-        default=2_000_000, ge=1024, description="Largest request body accepted."
+        default=16_000_000,
+        ge=1024,
+        description="Largest request body accepted (413 above it). The default fits "
+        "API_MAX_PROJECTS projects of 80 bytes each; a project object with a short name and "
+        "cost is about 41 bytes, a bare amount about 13.",
     )
     api_max_time_limit: float = Field(
         default=10.0, gt=0, description="Largest time_limit a request may ask for (seconds)."
@@ -86,6 +96,11 @@ class Settings(BaseSettings):
     api_cors_origins: list[str] = Field(
         default_factory=list, description="Allowed CORS origins; empty means CORS is off."
     )
+
+    @property
+    def api_projects_cap(self) -> int:
+        """Projects one API request may hold: API_MAX_PROJECTS, within MAX_PROJECTS."""
+        return min(self.api_max_projects, self.max_projects)
 
     def solver_limits(self) -> Any:
         """These settings as a `solvers.Limits` (imported lazily: config stays import-light)."""

@@ -10,6 +10,7 @@ from api import service
 from api.deps import solve_in_thread, state
 from api.routes.solve import ERRORS
 from api.schemas import (
+    ID_SCHEMA,
     MAX_ID,
     DatasetCreated,
     DatasetOut,
@@ -21,7 +22,8 @@ from api.schemas import (
 from api.service import ApiState
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
-SetId = Annotated[int, Path(ge=1, le=MAX_ID, description="Project set id.")]
+SetId = Annotated[int, Path(ge=1, le=MAX_ID, description="Project set id.",
+                            json_schema_extra=ID_SCHEMA)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Message, "description": "No such set."}}
 

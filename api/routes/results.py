@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path
 
 from api import service
 from api.deps import state
-from api.schemas import MAX_ID, Message, RunResult, ValidationErrors
+from api.schemas import ID_SCHEMA, MAX_ID, Message, RunResult, ValidationErrors
 from api.service import ApiState
 
 router = APIRouter(tags=["results"])
@@ -19,7 +19,7 @@ router = APIRouter(tags=["results"])
     422: {"model": ValidationErrors, "description": "Malformed id."},
     503: {"model": Message, "description": "Database unavailable."},
 })
-def get_result(run_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+def get_result(run_id: Annotated[int, Path(ge=1, le=MAX_ID, json_schema_extra=ID_SCHEMA)],
                st: Annotated[ApiState, Depends(state)]) -> dict[str, Any]:
     """One run: what ran, what it chose (with the projects' names and costs), how long."""
     return service.result(st, run_id)

@@ -156,9 +156,12 @@ def test_measure_memory_must_be_a_json_boolean(client: TestClient, value) -> Non
 
 
 def test_budget_id_must_be_a_json_integer(client: TestClient) -> None:
-    """`budget_id` true or "1" is refused (the schema says integer)."""
+    """`budget_id` true, "1" or 1.5 is refused (the schema says integer); 1.0 is an integer."""
     made = client.post("/datasets/", json={"projects": [1, 2], "budgets": [2]}).json()
-    for value in (True, "1", 1.0):
+    budget_id = made["budgets"][0]["id"]
+    ok = client.post(f"/datasets/{made['id']}/solve", json={"budget_id": float(budget_id)})
+    assert ok.status_code == 200 and ok.json()["budget_id"] == budget_id, ok.text
+    for value in (True, str(budget_id), budget_id + 0.5):
         response = client.post(f"/datasets/{made['id']}/solve", json={"budget_id": value})
         assert response.status_code == 422, (value, response.text)
         assert response.json()["detail"][0]["field"] == "budget_id"
@@ -194,3 +197,38 @@ def test_money_schema_forbids_what_the_server_refuses(client: TestClient) -> Non
             jsonschema.validate(bad, money)
     measure = schemas["SolveRequest"]["properties"]["measure_memory"]
     assert measure["type"] == "boolean"
+
+
+def test_project_cap_defaults_to_the_solvers_scale() -> None:
+    """API_MAX_PROJECTS defaults to MAX_PROJECTS (200,000, the cap the CLI passes to the
+    solvers), and the default body limit holds that many 41-byte project objects."""
+    from config.settings import Settings
+
+    settings = Settings(_env_file=None)
+    assert settings.api_max_projects == settings.max_projects == 200_000
+    assert settings.api_max_body_bytes >= 200_000 * 41
+    assert Settings(_env_file=None, api_max_projects=10**6, max_projects=1000).api_projects_cap \
+        == 1000
+
+
+def test_a_request_at_the_old_5000_cap_is_solved(make_client) -> None:
+    """6,000 bare amounts (over the old 5,000 cap) are solved with the default limits."""
+    client = make_client(api_max_projects=200_000, api_max_body_bytes=16_000_000)
+    projects = [i % 997 + 1 for i in range(6_000)]
+    response = client.post("/solve/", json={"projects": projects, "budget": 12_345})
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["stats"]["n"] == 6_000 and response.json()["total_cost"] == 12_345
+
+
+def test_schema_states_this_servers_limits(make_client) -> None:
+    """`projects.maxItems` and `time_limit`'s maximum are the server's settings."""
+    client = make_client(api_max_projects=1234, api_max_time_limit=7.5)
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("SolveRequest", "DatasetRequest"):
+        assert schemas[name]["properties"]["projects"]["maxItems"] == 1234
+    for name in ("SolveRequest", "DatasetSolveRequest"):
+        numbers = [b for b in schemas[name]["properties"]["time_limit"]["anyOf"]
+                   if b.get("type") == "number"]
+        assert numbers[0]["maximum"] == 7.5
+    over = client.post("/solve/", json={"projects": [1] * 1235, "budget": 1})
+    assert over.status_code == 422 and over.json()["detail"][0]["field"] == "projects"

@@ -106,7 +106,8 @@ def test_too_many_projects_is_422(client: TestClient) -> None:
     """More projects than API_MAX_PROJECTS is rejected before solving, naming `projects`."""
     projects = [{"cost": i + 1} for i in range(301)]
     errors = _field_errors(client.post("/solve/", json={"projects": projects, "budget": 10}))
-    assert errors == [("projects", "at most 300 projects per request, got 301")]
+    assert errors == [("projects",
+                       "at most 300 projects per request (API_MAX_PROJECTS), got 301")]
 
 
 def test_time_limit_above_the_maximum_is_422(client: TestClient) -> None:

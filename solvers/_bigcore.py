@@ -104,6 +104,16 @@ def _core_size(deltas: np.ndarray, max_k: int) -> int:
     return min(max_k, deltas.size)
 
 
+def _build_seconds(k: int) -> float:
+    """Predicted time to build the halves' sorted sums (measured: ~120 ns a sum at k = 44)."""
+    return 2 * (1 << ((k + 1) // 2)) * 1.2e-7
+
+
+def _query_seconds(k: int) -> float:
+    """Predicted time of one target query (~80 ns a sum at k = 44)."""
+    return (1 << ((k + 1) // 2)) * 8e-8
+
+
 def _max_core(core: Core) -> int:
     k = MAX_CORE
     while k > MIN_CORE and 48 * (1 << ((k + 1) // 2)) > core.limits.memory_cap_bytes // 2:
@@ -155,6 +165,8 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
         return None
     deltas = s[lows + 1] - s[lows]
     k = _core_size(deltas, _max_core(core))
+    while k > MIN_CORE and time.perf_counter() + _build_seconds(k) > stop:
+        k -= 1  # a smaller core that can be built in the time given
     lows, deltas = lows[:k], deltas[:k]
     base_sum = int(s[lows].sum())
     span = int(deltas.sum())
@@ -177,7 +189,7 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
         return None
     halves = _Halves(deltas)
     for delta, drop, add in _moves(s, in_pos, out_pos, goal - fixed, MAX_TARGETS):
-        if time.perf_counter() > stop:
+        if time.perf_counter() + _query_seconds(k) > stop:
             return None
         t = target_total - base_sum - fixed - delta
         if not 0 <= t <= span:

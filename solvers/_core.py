@@ -47,6 +47,7 @@ class Core:
     incumbent: list[int] = field(default_factory=list)  # a feasible answer to improve upon
     array: np.ndarray | None = field(default=None, repr=False)  # costs as int64, if they fit
     _order: np.ndarray | None = field(default=None, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-core cached analyses
 
     def sorted_order(self) -> np.ndarray:
         """Positions of ``array`` in ascending cost order (computed once)."""

@@ -19,6 +19,9 @@ early when the budget becomes reachable. When the time limit hits it returns the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from . import _groups
 from ._core import Answer, Core, TimeUp, make_solver
 from .greedy import greedy_indices
 
@@ -31,12 +34,37 @@ _MIN_ROWS = 6
 LEAF_BYTES = 64 * 2**20
 
 
+def _check_every(bits: int) -> int:
+    """Items between clock checks: one shift of a row of ``bits`` costs ~bits/2^33 s, so check
+    every item on wide rows and every 64 on narrow ones (a check costs ~50 ns)."""
+    return max(1, min(64, (1 << 24) // (bits + 1)))
+
+
 def row_bytes(budget: int) -> int:
     return budget // 8 + 1
 
 
+def group_split(core: Core) -> _groups.Split | None:
+    """The divisor split of this core when it makes the tables much smaller (cached)."""
+    if "split" not in core.memo:
+        core.memo["split"] = (_groups.split(core.costs, core.budget)
+                              if core.budget < 2**62 else None)
+    return core.memo["split"]
+
+
+def table_bits(core: Core) -> int:
+    """Bit operations the forward pass plans for (n · budget, or the split's)."""
+    found = group_split(core)
+    return found.work(core.budget) if found else core.n * (core.budget + 1)
+
+
+def widest_row(core: Core) -> int:
+    found = group_split(core)
+    return max(found.caps(core.budget)) if found else core.budget
+
+
 def refusal(core: Core) -> str | None:
-    need = _MIN_ROWS * row_bytes(core.budget)
+    need = _MIN_ROWS * row_bytes(widest_row(core))
     if need > core.limits.memory_cap_bytes:
         return (f"dp table would need {need / 2**20:.0f} MiB for budget {core.budget}, over the "
                 f"memory cap of {core.limits.memory_cap_bytes / 2**20:.0f} MiB")
@@ -47,8 +75,9 @@ def forward(costs: list[int], cap: int, core: Core) -> tuple[int, int]:
     """Reachable sums ≤ cap as a bitset, and how many items were used (stops once cap is hit)."""
     mask = (1 << (cap + 1)) - 1
     reach = 1
+    every = _check_every(cap)
     for k, w in enumerate(costs):
-        if k & 7 == 7:
+        if k % every == every - 1:
             core.check_time()
         reach |= reach << w
         if reach.bit_length() > cap + 1:
@@ -61,8 +90,9 @@ def forward(costs: list[int], cap: int, core: Core) -> tuple[int, int]:
 def _backward(costs: list[int], target: int, core: Core) -> int:
     """Bitset of ``target − s`` for every subset sum s ≤ target of ``costs``."""
     back = 1 << target
+    every = _check_every(target)
     for k, w in enumerate(costs):
-        if k & 7 == 7:
+        if k % every == every - 1:
             core.check_time()
         back |= back >> w
     return back
@@ -76,8 +106,9 @@ def reconstruct(idx: list[int], costs: list[int], target: int, core: Core) -> li
     if len(idx) <= max(leaf_bytes // row_bytes(target), 2):
         mask = (1 << (target + 1)) - 1
         rows = [1]
+        every = _check_every(target)
         for k, i in enumerate(idx):
-            if k & 7 == 7:
+            if k % every == every - 1:
                 core.check_time()
             rows.append((rows[-1] | rows[-1] << costs[i]) & mask)
         chosen, t = [], target
@@ -111,11 +142,32 @@ def exact_dp(core: Core) -> Answer:
     return Answer(chosen, exact=True)
 
 
+def grouped_dp(core: Core, found: _groups.Split) -> Answer:
+    """The dp answer over the two divisor groups, combined exactly; raises TimeUp."""
+    g1, g2 = found.divisors
+    cap1, cap2 = found.caps(core.budget)
+    sets, orders = [], []
+    for g, cap, members in zip((g1, g2), (cap1, cap2), found.members, strict=True):
+        order = sorted(members, key=core.costs.__getitem__)
+        reach, _ = forward([core.costs[i] // g for i in order], cap, core)
+        sets.append(_groups.reachable_values(reach, cap))
+        orders.append(order)
+    best, share1, share2 = _groups.combine(sets[0], sets[1], g1, g2, core.budget)
+    chosen: list[int] = []
+    for g, share, order in zip((g1, g2), (share1, share2), orders, strict=True):
+        sub = replace(core, costs=[c // g for c in core.costs], array=None, memo={})
+        chosen += reconstruct(order, sub.costs, share, sub)
+    return Answer(chosen, exact=True, upper_bound=best, extra={"dp_groups": [g1, g2]})
+
+
 def _solve_core(core: Core) -> Answer:
     why = refusal(core)
     if why:
         return Answer([], False, failed=True, reason=why)
     try:
+        found = group_split(core)
+        if found is not None:
+            return grouped_dp(core, found)
         return exact_dp(core)
     except TimeUp:
         incumbent = core.incumbent or greedy_indices(core.costs, core.budget)

@@ -100,7 +100,7 @@ def estimated_seconds(core: Core) -> dict[str, float]:
     if meet_in_the_middle.refusal(core) is None:
         est["meet_in_the_middle"] = (1 << ((core.n + 1) // 2)) * _MITM_SECONDS_PER_SUM
     if dp.refusal(core) is None:
-        est["dp"] = dp.row_bytes(core.budget) * core.n * _DP_SECONDS_PER_BYTE_ITEM
+        est["dp"] = dp.table_bits(core) / 8 * _DP_SECONDS_PER_BYTE_ITEM
     return est
 
 

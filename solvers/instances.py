@@ -24,7 +24,7 @@ Families
 ``pe`` / ``pthree`` / ``psix``
     Pisinger's P(E) instances: costs uniform in ``[1, 10**e]``, budget
     ``floor(n * 10**e / 4)``.  ``pthree`` is P(3), ``psix`` is P(6); ``pe``
-    takes ``e`` (1 to 12).  Large coefficients defeat dynamic programming over
+    takes ``e`` (1 to 15).  Large coefficients defeat dynamic programming over
     the capacity; a quarter of the total is where the most subsets compete.
     D. Pisinger, "Where are the hard knapsack problems?", Computers &
     Operations Research 32 (2005) 2271-2284; S. Martello and P. Toth,
@@ -189,7 +189,7 @@ def _pe_costs(n: int, rng: random.Random, e: int) -> tuple[list[int], int]:
 
 
 def _pe(n: int, rng: random.Random, p: dict[str, Any]) -> _Made:
-    e = _int_param("e", p["e"], minimum=1, maximum=12)
+    e = _int_param("e", p["e"], minimum=1, maximum=15)
     return _Made(*_pe_costs(n, rng, e))
 
 

@@ -5,9 +5,9 @@ Complexity: O(2^(n/2) · n) time, O(2^(n/2)) memory; vectorised with NumPy (cost
 fall back to Python integers, several times slower). Always exact when it runs.
 Limits: refuses more than ``Limits.mitm_max_n`` items (default 46, about 400 MiB of arrays) or a
 plan over ``Limits.memory_cap_bytes`` (Python integers cost ~3x more per sum), with status
-``"failed"``. It checks the time limit between the steps that build the sums (and every 4096
-searches on the Python path); when it hits, it answers the greedy selection as
-``"approximate"``.
+``"failed"``. It checks the time limit between steps (doubling steps, and search chunks of
+65,536 sums), and does not start a step predicted to end after the deadline, so it stops
+within one small step of its limit; it then answers the greedy selection as ``"approximate"``.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def _solve_core(core: Core) -> Answer:
     if why:
         return Answer([], False, failed=True, reason=why)
     try:
-        chosen, _ = best_pair(core.costs, core.budget, core.check_time)
-    except TimeUp:
+        chosen, _ = best_pair(core.costs, core.budget, core.check_time, core.deadline)
+    except (TimeUp, TimeoutError):
         incumbent = core.incumbent or greedy_indices(core.costs, core.budget)
         return Answer(incumbent, False, reason="time limit reached while listing subset sums")
     return Answer(chosen, exact=True)

@@ -38,6 +38,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "data" / "e2e" / "prefect-ui-solve.png"
 ARTIFACT_SHOT = SHOT.with_name("prefect-ui-solve-artifact.png")
+BENCH_SHOT = SHOT.with_name("prefect-ui-benchmark-summary.png")
 BIN = Path(sys.executable).parent
 
 
@@ -93,9 +94,39 @@ def _walk(node):
             yield from _walk(value)
 
 
+def _check_benchmark_summary(api: str, port: int, env: dict[str, str]) -> None:
+    """Run a small benchmark on the server; its summary page shows the plot and the winners."""
+    from playwright.sync_api import sync_playwright
+
+    bench = subprocess.run([str(BIN / "budget"), "benchmark", "--sizes", "6,12", "--per-size",
+                            "1", "--families", "uniform", "--algorithms", "dp,greedy",
+                            "--no-memory", "--json"], env=env, cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+    assert bench.returncode == 0, bench.stderr[-3000:]
+    run_id = json.loads(bench.stdout)["flow_run_id"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        artifacts = httpx.post(f"{api}/artifacts/filter", timeout=5, json={
+            "artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
+        summary = next(a for a in artifacts if a["key"] == "benchmark-summary")
+        page.goto(f"http://127.0.0.1:{port}/artifacts/artifact/{summary['id']}",
+                  wait_until="networkidle")
+        page.get_by_text("Winner by size").first.wait_for(timeout=15_000)
+        image = page.locator("img[src^='data:image/png;base64,']").first
+        image.wait_for(timeout=15_000)
+        page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle(),
+                               timeout=15_000)
+        assert image.evaluate("i => i.naturalWidth") >= 600  # the 700 px wide plot, decoded
+        page.screenshot(path=str(BENCH_SHOT), full_page=True)
+        browser.close()
+
+
 def test_quick_run_of_solve_from_the_ui_completes_and_is_recorded(tmp_path) -> None:
     """Clicking Quick run on solve/adhoc in the UI runs the flow to Completed, row recorded,
-    and the run page shows the answer (artifact and log line); the form has no database URL."""
+    and the run page shows the answer (artifact and log line); the form has no database URL.
+    Then a `budget benchmark` on the same server: its summary artifact page renders the
+    embedded plot (a loaded image, not a dead file link) and the winner by size."""
     _need_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -173,6 +204,7 @@ def test_quick_run_of_solve_from_the_ui_completes_and_is_recorded(tmp_path) -> N
             rows = s.scalars(select(AlgorithmRun).where(
                 AlgorithmRun.flow_run_id == flow_run["id"])).all()
             assert len(rows) == 1 and rows[0].requested_algorithm == "auto"
+        _check_benchmark_summary(api, port, env)
     finally:
         if serve is not None:
             _stop(serve)

@@ -1,0 +1,192 @@
+"""The solver frontier: divisor-group dp, the difference core, large n, huge coefficients, and
+time limits honoured by every method (generous bounds; the figures are in the benchmarks)."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+import pytest
+
+import solvers
+from solvers import Limits, _groups
+from solvers._core import Core
+from solvers._mitm import best_pair, subset_with_sum
+from solvers.instances import generate
+
+from .test_contract import optimum
+
+
+def _check_feasible(result: dict, costs: list[int], budget: int) -> None:
+    sel = result["selected_indices"]
+    assert sel == sorted(set(sel))
+    assert result["total_cost"] == sum(costs[i] for i in sel) <= budget
+
+
+def test_divisor_groups_match_brute_force() -> None:
+    """dp over two divisor groups gives the exhaustive optimum on two-denomination instances."""
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(80):
+        w1, w2 = rng.choice([(3, 5), (4, 7), (6, 35), (10, 21), (9, 8)])
+        n = rng.randint(4, 14)
+        costs = [rng.randint(1, 6) * (w1 if rng.random() < 0.5 else w2) for _ in range(n)]
+        budget = rng.randint(1, sum(costs))
+        result = solvers.solve(costs, budget, algorithm="dp", measure_memory=False)
+        _check_feasible(result, costs, budget)
+        assert result["status"] == "exact"
+        assert result["total_cost"] == optimum(costs, budget)
+        checked += "dp_groups" in result
+    assert checked > 10, "the split applied on a fair share of the cases"
+
+
+def test_split_is_refused_when_it_does_not_pay() -> None:
+    """No split for coprime small costs (the plain table is as small)."""
+    assert _groups.split([1, 2, 3, 4, 5], 10) is None
+    assert _groups.split([6, 10, 15, 7], 20) is None  # rest's gcd is 1
+
+
+@pytest.mark.parametrize("n", [1000, 10_000])
+def test_frobenius_instances_are_proven_fast(n: int) -> None:
+    """somatoth (unreachable budget) is proven optimal by auto in well under a second."""
+    inst = generate("somatoth", n, seed=1)
+    start = time.perf_counter()
+    result = solvers.solve(inst.projects(), inst.budget, time_limit=20, measure_memory=False)
+    assert time.perf_counter() - start < 5.0  # 10x headroom over the ~0.01-0.5 s measured
+    assert result["status"] == "exact"
+    assert result["total_cost"] < inst.budget  # the Frobenius number is never reached
+    _check_feasible(result, list(inst.costs), inst.budget)
+
+
+def test_frobenius_optimum_matches_plain_dp() -> None:
+    """The grouped answer equals the plain bitset dp's optimum (one table, no split)."""
+    from solvers import dp
+
+    inst = generate("somatoth", 300, seed=3)
+    costs = list(inst.costs)
+    result = solvers.solve(costs, inst.budget, algorithm="dp", measure_memory=False)
+    core = Core(costs, inst.budget, inst.budget, Limits(), None)
+    reach, _ = dp.forward(sorted(costs), inst.budget, core)
+    assert result["total_cost"] == reach.bit_length() - 1
+
+
+@pytest.mark.parametrize(("family", "n", "params"), [
+    ("pe", 1000, {"e": 12}),
+    ("pe", 1000, {"e": 15}),
+    ("pe", 5000, {"e": 12}),
+    ("psix", 200_000, {}),
+    ("portfolio", 200_000, {}),
+])
+def test_large_and_huge_instances_are_proven(family: str, n: int, params: dict) -> None:
+    """auto proves P(12), P(15), large P(6) and money portfolios by hitting the budget."""
+    inst = generate(family, n, seed=2, **params)
+    result = solvers.solve(inst.projects(), inst.budget, time_limit=30, measure_memory=False)
+    assert result["status"] == "exact"
+    assert result["total_cost_exact"] == result["upper_bound_exact"]
+    sel = result["selected_indices"]
+    assert len(set(sel)) == len(sel) and sel == sorted(sel)
+    scale = 100 if family == "portfolio" else 1
+    total = sum(round(inst.costs[i] * scale) for i in sel)
+    assert total == round(inst.budget * scale)  # the budget itself is hit
+
+
+def test_large_instance_with_bad_cost_names_the_field() -> None:
+    """The vectorised parse hands bad input to the per-item path, which names the field."""
+    costs = list(range(1, 5001))
+    costs[4321] = -3
+    with pytest.raises(solvers.InvalidInputError) as info:
+        solvers.solve(costs, 1000)
+    assert info.value.field == "projects[4321].cost"
+    money = [1.5] * 5000
+    money[17] = 2.345
+    with pytest.raises(solvers.InvalidInputError, match=r"projects\[17\]\.cost"):
+        solvers.solve(money, 1000)
+
+
+def test_vectorised_parse_reads_money_exactly() -> None:
+    """Float money on the fast path scales to the same cents as the per-item path."""
+    rng = random.Random(11)
+    costs = [round(rng.uniform(0, 1e6), 2) for _ in range(4000)]
+    budget = round(sum(costs) / 3, 2)
+    fast = solvers.solve(costs, budget, algorithm="greedy", measure_memory=False)
+    slow = solvers.solve([str(c) for c in costs], str(budget), algorithm="greedy",
+                         measure_memory=False)
+    assert fast["total_cost_exact"] == slow["total_cost_exact"]
+    assert fast["selected_indices"] == slow["selected_indices"]
+
+
+def test_best_pair_and_subset_recovery_are_exact() -> None:
+    """MITM's best pair equals the exhaustive optimum, and its subset sums to it."""
+    rng = random.Random(3)
+    for big in (False, True):
+        for _ in range(30):
+            n = rng.randint(1, 14)
+            costs = [rng.randint(1, 10**20 if big else 1000) for _ in range(n)]
+            budget = rng.randint(0, sum(costs))
+            chosen, best = best_pair(costs, budget)
+            assert best == optimum(costs, budget)
+            assert sum(costs[i] for i in chosen) == best
+    items = [5, 9, 14, 3, 8]
+    assert sum(items[i] for i in subset_with_sum(items, 25)) == 25
+
+
+HARD = {
+    # (algorithm, instance): what makes each method work until its limit
+    "meet_in_the_middle": ("big", 44),
+    "dp": ("wide", 400),
+    "backtracking": ("big", 60),
+    "hybrid": ("big", 60),
+    "auto": ("big", 60),
+    "brute_force": ("big", 24),
+}
+
+
+def _hard(kind: str, n: int) -> tuple[list[int], int]:
+    rng = random.Random(99)
+    if kind == "wide":  # odd budget, even costs: dp's table is 6 * 10^8 bits wide
+        costs = [2 * rng.randint(10**8, 3 * 10**8) for _ in range(n)]
+        return costs, 2 * (sum(costs) // 5) + 1
+    costs = [rng.randint(10**18, 10**20) for _ in range(n)]
+    return costs, sum(costs) // 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(HARD))
+def test_every_method_honours_its_time_limit(name: str) -> None:
+    """A 0.5 s limit ends each method within 2x + 0.5 s (10 % + 50 ms measured quietly)."""
+    costs, budget = _hard(*HARD[name])
+    limit = 0.5
+    start = time.perf_counter()
+    result = solvers.solve(costs, budget, algorithm=name, time_limit=limit,
+                           measure_memory=False)
+    elapsed = time.perf_counter() - start
+    assert elapsed <= 2 * limit + 0.5, f"{name} took {elapsed:.2f}s for a {limit}s limit"
+    assert result["status"] in {"approximate", "exact", "failed"}
+    _check_feasible(result, costs, budget)
+
+
+def test_mitm_honours_huge_time_limit_types() -> None:
+    """Time limits are floats of seconds; an int beyond float range is an input error."""
+    with pytest.raises(solvers.InvalidInputError):
+        solvers.solve([1, 2, 3], 4, algorithm="meet_in_the_middle", time_limit=10**400)
+
+
+def test_core_hit_stays_within_the_memory_cap() -> None:
+    """With a 32 MiB cap the difference core shrinks and the result is still honest."""
+    inst = generate("pe", 1000, seed=4, e=15)
+    result = solvers.solve(inst.projects(), inst.budget, algorithm="hybrid", time_limit=5,
+                           limits=Limits(memory_cap_bytes=32 * 2**20), measure_memory=True)
+    assert result["memory_used"] < 32 * 4  # MiB, generous: traced peak of the whole solve
+    _check_feasible(result, list(inst.costs), inst.budget)
+    if result["status"] == "exact":
+        assert result["total_cost"] == inst.budget
+
+
+def test_numpy_core_answers_are_checked_like_any_other() -> None:
+    """A large exact answer goes through the same feasibility checks (vectorised)."""
+    inst = generate("pthree", 50_000, seed=5)
+    result = solvers.solve(inst.projects(), inst.budget, measure_memory=False)
+    assert result["status"] == "exact"
+    sel = np.array(result["selected_indices"])
+    assert int(np.asarray(inst.costs)[sel].sum()) == result["total_cost"] == inst.budget

@@ -19,6 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -29,7 +30,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
@@ -55,6 +56,7 @@ _LOAD = object()
 _TOGGLED = "api.slash_toggled"
 DOCS_ASSETS = "/docs-assets"
 """Where the Swagger UI / ReDoc files are served from (this server, never a CDN)."""
+REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
 def docs_assets_dir() -> str:
@@ -64,6 +66,15 @@ def docs_assets_dir() -> str:
 
 def _install_docs(app: FastAPI) -> None:
     """/docs and /redoc with their assets served locally (FastAPI's self-hosting recipe)."""
+    # ReDoc's bundle fetches its sidebar logo from a CDN: serve it pointing at a local image.
+    redoc_js = (Path(docs_assets_dir()) / "redoc.standalone.js").read_text(encoding="utf-8")
+    redoc_js = redoc_js.replace(REDOC_CDN_LOGO, f"{DOCS_ASSETS}/favicon.png")
+
+    @app.get(f"{DOCS_ASSETS}/redoc.standalone.js", include_in_schema=False)
+    async def redoc_bundle() -> Response:
+        return Response(redoc_js, media_type="text/javascript; charset=utf-8",
+                        headers={"cache-control": "public, max-age=86400"})
+
     app.mount(DOCS_ASSETS, StaticFiles(directory=docs_assets_dir()), name="docs-assets")
     oauth2_redirect = "/docs/oauth2-redirect"
 
@@ -75,7 +86,9 @@ def _install_docs(app: FastAPI) -> None:
             oauth2_redirect_url=f"{root}{oauth2_redirect}",
             swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png")
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            # no badge from the online validator (Swagger UI asks it on non-localhost hosts)
+            swagger_ui_parameters={"validatorUrl": None})
 
     @app.get(oauth2_redirect, include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:

@@ -64,11 +64,14 @@ def test_docs_pages_load_assets_from_this_server_only(docs_client: TestClient, p
 
 
 def test_docs_assets_are_real_swagger_and_redoc_bundles(docs_client: TestClient) -> None:
-    """The served JS files are the Swagger UI and ReDoc bundles, not placeholders."""
+    """The served JS files are the Swagger UI and ReDoc bundles, with no CDN image left in
+    ReDoc's and no call to the online validator from Swagger UI."""
     swagger = docs_client.get("/docs-assets/swagger-ui-bundle.js")
     redoc = docs_client.get("/docs-assets/redoc.standalone.js")
     assert "SwaggerUIBundle" in swagger.text and len(swagger.content) > 500_000
     assert "Redoc" in redoc.text and len(redoc.content) > 500_000
+    assert "cdn.redoc.ly" not in redoc.text  # its sidebar logo points here instead
+    assert '"validatorUrl": null' in docs_client.get("/docs").text  # no online validator badge
 
 
 def _free_port() -> int:
@@ -87,8 +90,9 @@ def _need_chromium() -> None:
 
 
 @pytest.mark.e2e
-def test_swagger_ui_renders_with_the_network_cut_off() -> None:
-    """In Chromium with every non-local request aborted, /docs lists the API's operations."""
+def test_swagger_ui_and_redoc_render_with_the_network_cut_off() -> None:
+    """In Chromium with every non-local request aborted, /docs lists the API's operations and
+    /redoc shows them too; neither page even tries to reach another host."""
     _need_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -124,6 +128,12 @@ def test_swagger_ui_renders_with_the_network_cut_off() -> None:
                 page.locator(".opblock").first.wait_for(timeout=15_000)
                 paths = page.locator(".opblock-summary-path").all_inner_texts()
                 title = page.locator(".info .title").inner_text()
+                redoc = browser.new_page()
+                redoc.route("**/*", only_local)
+                redoc.goto(f"http://127.0.0.1:{port}/redoc", wait_until="networkidle")
+                redoc.locator("h1", has_text="Budget allocation").wait_for(timeout=15_000)
+                redoc.locator("h2", has_text="Solve").first.wait_for(timeout=15_000)
+                redoc_text = redoc.content()
             finally:
                 browser.close()
     finally:
@@ -132,5 +142,7 @@ def test_swagger_ui_renders_with_the_network_cut_off() -> None:
     assert "Budget allocation" in title
     assert {"/solve/", "/datasets/", "/results/{run_id}/", "/health"} <= {
         p.replace("\u200b", "").strip() for p in paths}, paths
-    assert blocked == [], f"/docs tried to reach: {blocked}"
+    assert blocked == [], f"/docs or /redoc tried to reach: {blocked}"
     assert any(u.endswith("/docs-assets/swagger-ui-bundle.js") for u in local), local
+    assert any(u.endswith("/docs-assets/redoc.standalone.js") for u in local), local
+    assert "Budget allocation" in redoc_text and "/datasets/{set_id}/solve" in redoc_text

@@ -162,20 +162,14 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _run_train_flow(**kwargs: Any) -> dict[str, Any]:
-    """Run the train-selector flow with keyword parameters, or with one ``params`` model when
-    the flow takes that (the parameters it does not know are left out)."""
-    import inspect
-    import typing
+    """Run the train-selector flow with one ``flows.params.TrainParams`` built from
+    ``kwargs``; a parameter ``TrainParams`` does not (yet) have is left out, never guessed."""
+    from flows.params import TrainParams
+    from flows.train_selector import train_selector
 
-    from flows.train_selector import train_selector_flow
-
-    fn = getattr(train_selector_flow, "fn", train_selector_flow)
-    names = inspect.signature(fn).parameters
-    if "params" in names and "database_url" not in names:
-        model = typing.get_type_hints(fn)["params"]
-        fields = model.model_fields
-        return train_selector_flow(model(**{k: v for k, v in kwargs.items() if k in fields}))
-    return train_selector_flow(**{k: v for k, v in kwargs.items() if k in names})
+    fields = TrainParams.model_fields
+    return train_selector(TrainParams(**{k: v for k, v in kwargs.items()
+                                         if k in fields and v is not None}))
 
 
 def _registered_metrics(url: str | None, version: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from db.runs import record_runs
 CHAMPION = "champion"
 _HISTORY = "#"
 _DEMOTED = ":rules"  # suffix of a history entry that records a demote
+REFUSAL_PREFIX = "not run: "  # reason of the refusal rows older histories stored as failed
 
 __all__ = [
     "CHAMPION",
@@ -320,6 +321,10 @@ def load_training_history(*, session: Session, since: datetime | None = None,
                    AlgorithmRun.total_cost, AlgorithmRun.execution_time,
                    AlgorithmRun.created_at)
             .order_by(AlgorithmRun.budget_id, AlgorithmRun.id))
+    # older histories stored refusals ("not run: brute_force refuses ...") as failed runs:
+    # they were never run, so they are no history (the dataset costs a refusal PAR10 anyway)
+    stmt = stmt.where(or_(AlgorithmRun.reason.is_(None),
+                          ~AlgorithmRun.reason.like(f"{REFUSAL_PREFIX}%")))
     if since is not None:
         stmt = stmt.where(AlgorithmRun.created_at >= since)
     if algorithms is not None:

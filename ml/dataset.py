@@ -5,8 +5,9 @@ A record is ``{"key", "family", "projects", "budget", "runs": [run, ...]}`` (wha
 When an algorithm ran twice on the same instance, its fastest solving run counts.
 
 Only instances on which every candidate ran are rows (a candidate the solvers would refuse
-for its size, brute force above 24 fitting projects or meet in the middle above 46, counts as
-run: it costs PAR10). Single solves recorded by the API or the ``solve`` flow, with one
+for its size, brute force above 24 fitting projects or meet in the middle above 46, is not
+run and not recorded; it counts as run and costs PAR10, and ``Dataset.refused`` counts such
+pairs). Single solves recorded by the API or the ``solve`` flow, with one
 algorithm each, would otherwise teach that the algorithm that happened to run is the best.
 """
 
@@ -44,6 +45,7 @@ class Dataset:
     rules_choice: list[str]
     time_limit: float
     skipped: int = 0  # records left out: some candidate never ran on them
+    refused: int = 0  # (row, candidate) pairs not run because the candidate refuses the size
     record_index: tuple[int, ...] = ()  # row i came from the record_index[i]-th record
 
     def kept(self, records: Sequence[Any]) -> list[Any]:
@@ -98,6 +100,7 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
     hybrid, rules_cost, rules_choice = [], [], []
     skipped = 0
     kept: list[int] = []
+    refused = 0
     for position, rec in enumerate(records):
         runs = list(rec["runs"])
         base = solvers.features(rec["projects"], rec["budget"])
@@ -105,6 +108,7 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
         if any(a not in ran and not _refused(a, base) for a in cands):
             skipped += 1
             continue
+        refused += sum(a not in ran for a in cands)
         best = best_proven_total(runs)
         costs, times = _costs_of(runs, best, time_limit)
         full = {a: costs.get(a, par10) for a in cands}
@@ -130,5 +134,5 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
         hybrid_cost=np.array(hybrid, dtype=np.float64),
         rules_cost=np.array(rules_cost, dtype=np.float64),
         rules_choice=rules_choice, time_limit=time_limit, skipped=skipped,
-        record_index=tuple(kept),
+        refused=refused, record_index=tuple(kept),
     )

@@ -7,11 +7,16 @@ backtracking), large n with small coefficients (dp, greedy), dense money portfol
 ``run_history(plan, time_limit)`` solves each instance with every algorithm in ``ALGORITHMS``
 (the candidates plus ``hybrid``, its own baseline) and returns plain rows.
 
-Runs an algorithm is known to refuse (brute force with more than ``Limits.brute_force_max_n``
-projects that fit the budget, meet in the middle with more than ``Limits.mitm_max_n``; the
-solvers count after preprocessing, so projects costlier than the budget do not count) are not
-executed: they are recorded as ``failed`` with time 0 and the reason, which costs them the
-PAR10 penalty like any failure.
+**Timing.** A run's ``execution_time`` is CPU seconds (``time.process_time`` around
+``solvers.solve``), the median of ``repeats`` runs (default 3): wall time on a shared machine
+and a single sample made two identical labelings agree on only 88 % of instances. A run that
+used up the cutoff is not repeated (it costs PAR10 whatever the repeats say).
+
+**Refusals.** Runs an algorithm is known to refuse (brute force with more than
+``Limits.brute_force_max_n`` projects that fit the budget, meet in the middle with more than
+``Limits.mitm_max_n``; the solvers count after preprocessing, so projects costlier than the
+budget do not count) are neither executed nor recorded: they are not failures. Each record
+lists them in ``refused`` (the dataset costs a refused candidate PAR10, as it would a failure).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import hashlib
 import json
 import math
 import random
+import statistics
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -29,8 +36,11 @@ from solvers.instances import FAMILIES, TODD_MAX_N, generate
 __all__ = [
     "ALGORITHMS",
     "CANDIDATES",
+    "DEFAULT_REPEATS",
     "instance_key",
     "plan_instances",
+    "refusal",
+    "refused_algorithms",
     "run_history",
     "run_instance",
 ]
@@ -40,6 +50,7 @@ CANDIDATES: tuple[str, ...] = (
 )
 """Algorithms the selector chooses among (``hybrid`` and ``auto`` are compared, not chosen)."""
 ALGORITHMS: tuple[str, ...] = (*CANDIDATES, "hybrid")
+DEFAULT_REPEATS = 3
 
 # n ranges (log-uniform) per family, chosen from where the algorithms' costs cross over
 _N_RANGE = {
@@ -97,43 +108,66 @@ def instance_key(costs: Sequence[Any], budget: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def _refusal(algorithm: str, n_fit: int, limits: solvers.Limits) -> str | None:
+def refusal(algorithm: str, n_fit: int, limits: solvers.Limits) -> str | None:
+    """Why ``algorithm`` would refuse an instance with ``n_fit`` projects that fit, or None."""
     if algorithm == "brute_force" and n_fit > limits.brute_force_max_n:
-        return f"not run: brute_force refuses {n_fit} > {limits.brute_force_max_n} projects"
+        return f"brute_force refuses {n_fit} > {limits.brute_force_max_n} projects"
     if algorithm == "meet_in_the_middle" and n_fit > limits.mitm_max_n:
-        return f"not run: meet_in_the_middle refuses {n_fit} > {limits.mitm_max_n} projects"
+        return f"meet_in_the_middle refuses {n_fit} > {limits.mitm_max_n} projects"
     return None
+
+
+def _cpu_solve(projects: list[Any], budget: Any, algorithm: str, time_limit: float,
+               limits: solvers.Limits) -> tuple[dict[str, Any], float]:
+    start = time.process_time()
+    result = solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit,
+                           limits=limits, measure_memory=False)
+    return result, time.process_time() - start
 
 
 def run_instance(projects: list[Any], budget: Any, time_limit: float,
                  algorithms: Sequence[str] = ALGORITHMS,
-                 limits: solvers.Limits | None = None) -> list[dict[str, Any]]:
-    """One run row per algorithm (solver result vocabulary, memory not measured)."""
+                 limits: solvers.Limits | None = None,
+                 repeats: int = DEFAULT_REPEATS) -> list[dict[str, Any]]:
+    """One run row per algorithm that does not refuse the instance (solver result vocabulary,
+    memory not measured, ``execution_time`` the median CPU seconds of ``repeats`` runs)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
     lim = limits or solvers.DEFAULT_LIMITS
     n_fit = int(solvers.features(projects, budget, lim)["n_fit"])
     rows = []
     for algorithm in algorithms:
-        refused = _refusal(algorithm, n_fit, lim)
-        if refused:
-            rows.append({"algorithm": algorithm, "status": "failed", "selected_indices": [],
-                         "total_cost": 0, "upper_bound": None, "execution_time": 0.0,
-                         "memory_used": None, "reason": refused, "time_limit": time_limit})
+        if refusal(algorithm, n_fit, lim):
             continue
-        result = solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit,
-                               limits=lim, measure_memory=False)
+        result, cpu = _cpu_solve(projects, budget, algorithm, time_limit, lim)
+        samples = [cpu]
+        while len(samples) < repeats and cpu < time_limit:
+            samples.append(_cpu_solve(projects, budget, algorithm, time_limit, lim)[1])
         rows.append({
             "algorithm": result["algorithm"], "status": result["status"],
             "selected_indices": list(result["selected_indices"]),
-            "total_cost": result["total_cost"], "upper_bound": result["upper_bound"],
-            "execution_time": float(result["execution_time"]), "memory_used": None,
+            "total_cost": result.get("total_cost_exact", result["total_cost"]),
+            "upper_bound": result.get("upper_bound_exact", result["upper_bound"]),
+            "execution_time": float(statistics.median(samples)), "memory_used": None,
             "reason": result["reason"], "time_limit": time_limit,
         })
     return rows
 
 
-def run_history(specs: Iterable[Mapping[str, Any]], time_limit: float = 0.25,
-                algorithms: Sequence[str] = ALGORITHMS) -> Iterator[dict[str, Any]]:
-    """For each spec: ``{"key", "family", "n", "seed", "params", "projects", "budget", "runs"}``.
+def refused_algorithms(projects: list[Any], budget: Any,
+                       algorithms: Sequence[str] = ALGORITHMS,
+                       limits: solvers.Limits | None = None) -> list[str]:
+    """The algorithms of ``algorithms`` that refuse this instance for its size."""
+    lim = limits or solvers.DEFAULT_LIMITS
+    n_fit = int(solvers.features(projects, budget, lim)["n_fit"])
+    return [a for a in algorithms if refusal(a, n_fit, lim)]
+
+
+def run_history(specs: Iterable[Mapping[str, Any]], time_limit: float = 2.0,
+                algorithms: Sequence[str] = ALGORITHMS,
+                repeats: int = DEFAULT_REPEATS) -> Iterator[dict[str, Any]]:
+    """For each spec: ``{"key", "family", "n", "seed", "params", "projects", "budget", "runs",
+    "refused"}`` (``refused``: algorithms not run because they refuse the size).
 
     Pure apart from the clock: the instance content depends on the spec alone.
     """
@@ -144,5 +178,7 @@ def run_history(specs: Iterable[Mapping[str, Any]], time_limit: float = 0.25,
             "key": instance_key(inst.costs, inst.budget),
             "family": inst.family, "n": inst.n, "seed": inst.seed, "params": inst.params,
             "projects": projects, "budget": inst.budget,
-            "runs": run_instance(projects, inst.budget, time_limit, algorithms),
+            "runs": run_instance(projects, inst.budget, time_limit, algorithms,
+                                 repeats=repeats),
+            "refused": refused_algorithms(projects, inst.budget, algorithms),
         }

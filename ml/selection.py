@@ -179,6 +179,7 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     metrics = headline(ev, kind)
     metrics["candidates"] = candidates
     metrics["rows"], metrics["left_out"] = len(ds), ds.skipped
+    metrics["refused_runs"] = ds.refused  # not run (size refusals), not failures
     promote, decision = _decide(ds, ev, kind, metrics, champion, records)
     metrics["decision"] = decision
     return TrainingOutcome(ds, ev, kind, artifact, metrics, promote, decision)

@@ -18,7 +18,7 @@ from config import get_settings
 from db import model_registry as registry
 from db.engine import session_scope
 from ml import DEFAULT_MODEL_NAME
-from ml.history import plan_instances, run_history
+from ml.history import DEFAULT_REPEATS, plan_instances, run_history
 from ml.report import plot_selector_vs_vbs, write_metrics_parquet
 from ml.selection import TrainingOutcome, train_selector
 from ml.serving import champion_selector, champion_with_note, version_selector
@@ -46,9 +46,11 @@ def plan_history(count: int, seed: int, max_n: int | None = None) -> list[dict[s
 
 
 @task(name="run-history-batch", cache_policy=NO_CACHE)
-def run_history_batch(specs: list[dict[str, Any]], time_limit: float) -> list[dict[str, Any]]:
-    """Solve a batch of instances with every algorithm (CPU; no retries)."""
-    return list(run_history(specs, time_limit))
+def run_history_batch(specs: list[dict[str, Any]], time_limit: float,
+                      repeats: int = DEFAULT_REPEATS) -> list[dict[str, Any]]:
+    """Solve a batch of instances with every algorithm that does not refuse its size (median
+    CPU time of `repeats` runs; refusals are listed per record, not stored; no retries)."""
+    return list(run_history(specs, time_limit, repeats=repeats))
 
 
 @task(name="store-history", cache_policy=NO_CACHE, **IO_RETRIES)

@@ -92,8 +92,8 @@ def _train(url: str, tmp_path, capsys) -> dict:
     code = main(["train", "--json", "--url", url, "--data-dir", str(tmp_path),
                  "--min-instances", "40", "--max-n", "20", "--time-limit", "0.05",
                  "--repeats", "1", "--seed", "5"])
-    out = capsys.readouterr().out
-    assert code == 0, out
+    out, err = capsys.readouterr()
+    assert code == 0, err
     return json.loads(out)
 
 

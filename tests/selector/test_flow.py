@@ -43,7 +43,11 @@ def test_train_on_postgres_then_manage_versions(pg_migrated_url, tmp_path, capsy
     assert {row["method"] for row in folds} >= {"lgbm_regression", "rules", "sbs", "vbs"}
     assert len({(row["seed"], row["fold"]) for row in folds}) == 15
     with session_scope(pg_migrated_url) as s:
-        assert s.scalar(select(func.count()).select_from(AlgorithmRun)) == 60 * 6
+        refused = metrics["refused_runs"]  # size refusals: neither run nor recorded
+        assert refused > 0 and metrics["rows"] == 60
+        assert s.scalar(select(func.count()).select_from(AlgorithmRun)) == 60 * 6 - refused
+        assert s.scalar(select(func.count()).select_from(AlgorithmRun)
+                        .where(AlgorithmRun.reason.like("%refuses%"))) == 0
         row = s.scalar(select(ModelVersion))
         assert row.sha256 and row.feature_names and row.class_order
         assert row.library_versions["lightgbm"] and row.training_window_end is not None

@@ -73,7 +73,7 @@ def test_incomplete_instances_are_left_out_and_repeats_keep_the_best() -> None:
 
 def test_history_skips_only_what_the_solvers_would_refuse() -> None:
     """60 projects of which 3 fit the budget: brute force and meet in the middle do run
-    (the solvers count after preprocessing); 30 that fit: brute force is recorded as refused."""
+    (the solvers count after preprocessing); 30 that fit: brute force is not run at all."""
     from ml.history import run_instance
 
     few_fit = [5, 7, 9] + [1000] * 57
@@ -82,5 +82,4 @@ def test_history_skips_only_what_the_solvers_would_refuse() -> None:
     assert rows["meet_in_the_middle"]["status"] == "exact"
     many_fit = list(range(1, 31))
     rows = {r["algorithm"]: r for r in run_instance(many_fit, 200, time_limit=1.0)}
-    assert rows["brute_force"]["status"] == "failed"
-    assert rows["brute_force"]["reason"].startswith("not run") and rows["dp"]["status"] == "exact"
+    assert "brute_force" not in rows and rows["dp"]["status"] == "exact"

@@ -56,7 +56,9 @@ async def _request_validation(_: Request, exc: RequestValidationError) -> JSONRe
     items = []
     for err in exc.errors()[:50]:
         loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
-        items.append({"loc": loc, "field": field_name(loc), "msg": _short(err.get("msg", "")),
+        msg = str(err.get("msg", ""))
+        msg = msg.removeprefix("Value error, ")  # pydantic's wrapper around our own messages
+        items.append({"loc": loc, "field": field_name(loc), "msg": _short(msg),
                       "type": str(err.get("type", "value_error"))})
     return JSONResponse(status_code=422, content={"detail": items})
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -64,10 +65,16 @@ def _money_text(value: Any) -> Any:
     return value
 
 
+def _no_negative_zero(value: Decimal) -> Decimal:
+    """-0 and -0.0 pass `ge=0`: store and show them as 0."""
+    return value.copy_abs() if value == 0 else value
+
+
 Money = Annotated[
     Decimal,
     Field(ge=0, lt=MONEY_LIMIT, decimal_places=2, allow_inf_nan=False),
     BeforeValidator(_money_text),
+    AfterValidator(_no_negative_zero),
     WithJsonSchema(MONEY_SCHEMA, mode="validation"),
 ]
 MoneyOut = int | float
@@ -100,6 +107,8 @@ def money_exact(value: Any) -> str | None:
     if value is None:
         return None
     amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    if amount == 0:
+        return "0"
     if amount == amount.to_integral_value():
         return format(amount.quantize(Decimal(1)), "f")
     return format(amount.quantize(Decimal("0.01")), "f")

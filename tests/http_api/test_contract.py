@@ -150,6 +150,16 @@ def test_exact_strings_are_whole_or_two_decimals(client: TestClient) -> None:
     assert [p["cost_exact"] for p in body["selected"]] == ["0.50", "3"]
 
 
+def test_negative_zero_is_zero(client: TestClient) -> None:
+    """A cost or budget of -0.0 is accepted as 0 and shown as "0", never "-0" (was a 500)."""
+    response = client.post("/solve/", content=b'{"projects": [-0.0, 1], "budget": -0}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["budget_exact"] == "0" and body["total_cost_exact"] == "0"
+    assert all(p["cost_exact"] == "0" for p in body["selected"])
+
+
 @pytest.mark.parametrize("value", [0, 1, "true", "yes", None])
 def test_measure_memory_must_be_a_json_boolean(client: TestClient, value) -> None:
     """`"measure_memory": 0` (or 1, "true") is a 422 naming the field, not a boolean."""

@@ -528,3 +528,19 @@ def test_non_utf8_terminal_gets_escapes_not_an_error(tmp_path) -> None:
                           capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert b"caf\\xe9\\u2026" in proc.stdout and proc.stderr == b""
+
+
+def test_piped_stdin_with_bom_cites_lines_and_stops_on_bad_bytes(tmp_path) -> None:
+    """A real pipe into `budget solve -`: the BOM is dropped, a bad cost cites its line, and a
+    non-UTF-8 byte is one error line."""
+    def solve(data: bytes) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cli", "solve", "-", "--budget", "5"],
+                              cwd=ROOT, input=data, capture_output=True, timeout=120)
+
+    bad_cost = solve(b"\xef\xbb\xbfname,cost,team\na,5,x\nb,-2,y\n")
+    assert bad_cost.returncode == 2 and bad_cost.stdout == b""
+    assert bad_cost.stderr == (b"error: <stdin> line 3: projects[1].cost: must be non-negative "
+                               b"(got '-2')\n")
+    bad_bytes = solve(b"name,cost\na,5\n\xff\xfe,6\n")
+    assert bad_bytes.returncode == 2
+    assert bad_bytes.stderr == b"error: <stdin>: not UTF-8 text (CSV and JSON must be UTF-8)\n"

@@ -80,16 +80,12 @@ def _exact(value: Any) -> str | None:
         Decimal("0.01")))
 
 
-def _batch(rows: list[Any]) -> pa.RecordBatch:
-    columns: dict[str, list[Any]] = {name: [] for name in RUN_SCHEMA.names}
-    for row in rows:
-        m = row._mapping
-        for name, value in m.items():
-            if name in _MONEY:
-                columns[name].append(None if value is None else float(value))
-                columns[f"{name}_exact"].append(_exact(value))
-            else:
-                columns[name].append(value)
+def _batch(rows: list[Any], keys: list[str]) -> pa.RecordBatch:
+    columns: dict[str, Any] = dict(zip(keys, zip(*rows, strict=True), strict=True))
+    for name in _MONEY:
+        values = columns[name]
+        columns[name] = [None if v is None else float(v) for v in values]
+        columns[f"{name}_exact"] = [_exact(v) for v in values]
     return pa.RecordBatch.from_arrays(
         [pa.array(columns[f.name], type=f.type) for f in RUN_SCHEMA], schema=RUN_SCHEMA)
 
@@ -113,9 +109,10 @@ def iter_run_batches(
     if where is not None:
         stmt = stmt.where(where)
     result = session.execute(stmt, execution_options={"yield_per": batch_size})
+    keys = list(result.keys())
     try:
         for rows in result.partitions():
-            yield _batch(list(rows))
+            yield _batch(list(rows), keys)
     finally:
         result.close()
 

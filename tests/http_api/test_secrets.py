@@ -4,7 +4,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -57,3 +65,36 @@ def test_startup_line_names_the_database_masked(caplog) -> None:
         pass
     line = next(r.getMessage() for r in caplog.records if "API on" in r.getMessage())
     assert "127.0.0.1:5432/x" in line and SECRET not in line
+
+
+def test_budget_api_start_up_output_has_no_password(pg_migrated_url: str, tmp_path) -> None:
+    """`budget api` started for real with `?password=` in DATABASE_URL: it serves /health, and
+    neither its stdout nor its stderr (start-up line, uvicorn, app logs) shows the password."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"{pg_migrated_url}?password={SECRET}"
+    env = {**os.environ, "DATABASE_URL": url, "API_WORKERS": "1", "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "api.log"
+    budget = Path(sys.executable).parent / "budget"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(budget), "api", "--host", "127.0.0.1", "--port", str(port),
+                                 "--log-level", "debug"], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        assert health.status_code == 200, health.text
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=20)
+    text = log.read_text()
+    assert "budget api: http://127.0.0.1" in text and "***" in text, text
+    assert SECRET not in text, text

@@ -24,6 +24,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 import solvers
 from ml import DEFAULT_MODEL_NAME
+from ml.history import DEFAULT_REPEATS
 from solvers.instances import FAMILIES, TODD_MAX_N
 
 Algorithm = Literal[tuple(solvers.ALGORITHMS)]  # type: ignore[valid-type]
@@ -209,7 +210,7 @@ class TrainParams(_Params):
     """Train, evaluate and register the algorithm selector on the recorded run history."""
 
     FORM_ORDER = ("min_instances", "time_limit", "max_n", "candidates", "n_splits", "repeats",
-                  "seed", "batch_size", "model_name", "data_dir")
+                  "timing_repeats", "seed", "batch_size", "model_name", "data_dir")
 
     min_instances: int = Field(
         2000, ge=20, le=1_000_000,
@@ -219,6 +220,9 @@ class TrainParams(_Params):
     seed: int = Field(0, ge=0, le=2**31, description="Seed of the history and the folds.")
     n_splits: int = Field(5, ge=2, le=20, description="Cross-validation folds.")
     repeats: int = Field(3, ge=1, le=20, description="Repetitions of the folds.")
+    timing_repeats: int = Field(
+        DEFAULT_REPEATS, ge=1, le=15,
+        description="Timed runs per instance and algorithm in the history (median CPU time).")
     batch_size: int = Field(250, ge=1, le=100_000,
                             description="History instances solved and stored per batch.")
     model_name: str = Field(DEFAULT_MODEL_NAME, min_length=1, max_length=100,

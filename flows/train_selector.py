@@ -51,7 +51,8 @@ def train_selector(params: TrainParams = TrainParams()) -> dict[str, Any]:  # no
     if have < params.min_instances:
         specs = plan_history(params.min_instances - have, params.seed + have, params.max_n)
         for start in range(0, len(specs), params.batch_size):
-            batch = run_history_batch(specs[start:start + params.batch_size], params.time_limit)
+            batch = run_history_batch(specs[start:start + params.batch_size], params.time_limit,
+                                      params.timing_repeats)
             store_history(batch, url, run_id)
             generated += len(batch)
     history = load_history(url)
@@ -59,7 +60,7 @@ def train_selector(params: TrainParams = TrainParams()) -> dict[str, Any]:  # no
     champion = load_champion(url, params.model_name)
     outcome = train_and_evaluate(history["records"], params.time_limit, str(folder / "models"),
                                  params.n_splits, list(range(params.repeats)), champion,
-                                 params.candidates)
+                                 params.candidates, timing_repeats=params.timing_repeats)
     registered = register_model(outcome, history, url, params.model_name)
     files = publish_training(outcome, registered, str(folder))
     return {**registered, "instances": len(history["records"]), "generated": generated,

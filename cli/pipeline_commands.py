@@ -153,12 +153,13 @@ def _emit(args: argparse.Namespace, doc: dict[str, Any], human) -> int:
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
-    """Failures a command reports as one `error:` line: no traceback is wanted for them."""
+    """Failures a command reports as one `error:` line: no traceback is wanted for them (an
+    OSError is an unreadable input or an unwritable data folder: `error:` line, exit 1)."""
     from db.errors import DatabaseUnavailableError
     from solvers import InvalidInputError
     from solvers.files import FileFormatError
 
-    return DatabaseUnavailableError, InvalidInputError, FileFormatError
+    return DatabaseUnavailableError, InvalidInputError, FileFormatError, OSError
 
 
 class _WithoutTraceback(logging.Formatter):

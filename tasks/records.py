@@ -36,13 +36,32 @@ def recorded_pairs(dataset_ids: list[int], database_url: str | None) -> list[tup
         return [tuple(row) for row in session.execute(stmt)]
 
 
+def _not_yet_recorded(session: Any, results: list[dict[str, Any]],
+                      flow_run_id: str | None) -> list[dict[str, Any]]:
+    """The results this flow run has not stored yet: a retried task (its first attempt may have
+    committed before failing, or before the acknowledgement was lost) stores nothing twice."""
+    if flow_run_id is None or not results:
+        return results
+    runs = AlgorithmRun.__table__.c
+    stored = set(session.execute(
+        select(runs.budget_id, runs.requested_algorithm)
+        .where(runs.flow_run_id == flow_run_id,
+               runs.budget_id.in_(sorted({r["budget_id"] for r in results})))).all())
+    return [r for r in results if (r["budget_id"], r["requested_algorithm"]) not in stored]
+
+
 @task(name="record-runs", cache_policy=NO_CACHE, **IO_RETRIES)
 def record_results(results: list[dict[str, Any]], flow_run_id: str | None,
                    database_url: str | None, data_dir: str | None) -> int:
-    """Store results in one transaction (all or nothing), then log one JSON line per run."""
+    """Store results in one transaction (all or nothing), then log one JSON line per run.
+
+    The log file is opened first, so an unwritable data folder fails before anything is
+    stored; results this flow run already stored (a retry) are not stored again."""
+    logger = jsonlog.pipeline_logger(log_path(data_dir))
     with db_session(database_url) as session:
-        count = record_runs(session=session, runs=plan.run_rows(results, flow_run_id))
-    jsonlog.log_runs(jsonlog.pipeline_logger(log_path(data_dir)), results, flow_run_id)
+        todo = _not_yet_recorded(session, results, flow_run_id)
+        count = record_runs(session=session, runs=plan.run_rows(todo, flow_run_id))
+    jsonlog.log_runs(logger, todo, flow_run_id)
     return count
 
 
@@ -55,12 +74,13 @@ def raise_alerts(results: list[dict[str, Any]], flow_run_id: str | None,
                              memory_mb=s.alert_memory_mb, fallback_count=s.alert_fallback_count,
                              flow_run_id=flow_run_id)
     if alerts:
+        log = jsonlog.pipeline_logger(log_path(data_dir))  # before storing (see record_results)
         with db_session(database_url) as session:
             record_alerts(session=session, alerts=alerts)
         logger = get_run_logger()
         for a in alerts:
             logger.warning("alert %s: %s", a["kind"], a["message"])
-        jsonlog.log_alerts(jsonlog.pipeline_logger(log_path(data_dir)), alerts)
+        jsonlog.log_alerts(log, alerts)
     return alerts
 
 
@@ -96,15 +116,21 @@ def load_plan_runs(plan_keys: dict[str, list], database_url: str | None) -> list
 @task(name="record-solve", cache_policy=NO_CACHE, **IO_RETRIES)
 def record_solve(result: dict[str, Any], dataset: dict[str, Any], flow_run_id: str | None,
                  database_url: str | None, data_dir: str | None) -> int:
-    """Store one solve's result (its dataset already stored); returns the run id."""
+    """Store one solve's result (its dataset already stored); returns the run id. A retry
+    finds the run its first attempt stored in this flow run and stores nothing again."""
     from db.runs import record_run
 
+    logger = jsonlog.pipeline_logger(log_path(data_dir))  # before storing (see record_results)
+    runs = AlgorithmRun.__table__.c
     with db_session(database_url) as session:
-        run = record_run(session=session, project_set_id=dataset["dataset_id"],
-                         budget_id=dataset["budget_id"], result=result,
-                         flow_run_id=flow_run_id,
-                         requested_algorithm=result.get("requested_algorithm"))
-        run_id = run.id
+        run_id = None if flow_run_id is None else session.scalar(
+            select(runs.id).where(runs.flow_run_id == flow_run_id,
+                                  runs.budget_id == dataset["budget_id"]).limit(1))
+        if run_id is None:
+            run_id = record_run(session=session, project_set_id=dataset["dataset_id"],
+                                budget_id=dataset["budget_id"], result=result,
+                                flow_run_id=flow_run_id,
+                                requested_algorithm=result.get("requested_algorithm")).id
     row = {**result, "dataset_id": dataset["dataset_id"], "n": dataset.get("n")}
-    jsonlog.log_runs(jsonlog.pipeline_logger(log_path(data_dir)), [row], flow_run_id)
+    jsonlog.log_runs(logger, [row], flow_run_id)
     return run_id

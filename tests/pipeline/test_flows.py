@@ -211,3 +211,53 @@ def test_solve_flow_uses_the_solver_limits_from_settings(sqlite_migrated_url, tm
     finally:
         get_settings.cache_clear()
     assert out["status"] == "failed" and "memory cap" in out["reason"]
+
+
+def test_a_retried_record_task_stores_nothing_twice(sqlite_migrated_url, tmp_path) -> None:
+    """record-runs and record-solve called again for the same flow run (a retry after a commit
+    whose acknowledgement was lost) store no second row."""
+    from tasks.records import record_results, record_solve
+
+    out = solve(SolveParams(projects=[3, 5, 4], budget=8, database_url=sqlite_migrated_url,
+                            data_dir=str(tmp_path)))
+    with session_scope(sqlite_migrated_url) as s:
+        run = s.get(AlgorithmRun, out["run_id"])
+        result = {**run.to_dict(), "algorithm": run.algorithm_name, "status": run.match_type,
+                  "dataset_id": run.project_set_id, "n": 3}
+    dataset = {"dataset_id": run.project_set_id, "budget_id": run.budget_id, "n": 3}
+    again = record_solve.fn(result, dataset, out["flow_run_id"], sqlite_migrated_url,
+                            str(tmp_path))
+    assert again == out["run_id"]
+    assert record_results.fn([result], out["flow_run_id"], sqlite_migrated_url,
+                             str(tmp_path)) == 0
+    assert record_results.fn([result], "another-flow-run", sqlite_migrated_url,
+                             str(tmp_path)) == 1
+    assert _count(sqlite_migrated_url, AlgorithmRun) == 2
+
+
+def test_unwritable_data_folder_stores_nothing_and_prints_no_traceback(sqlite_migrated_url,
+                                                                       tmp_path) -> None:
+    """`budget benchmark --data-dir` under a regular file: exit 1 with one `error:` line, no
+    traceback, and no run stored (the log file is opened before the batch is written, so the
+    retries cannot store the batch three times)."""
+    import os
+    import subprocess
+    import sys
+
+    from prefect.settings import PREFECT_API_URL
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {**os.environ, "DATABASE_URL": sqlite_migrated_url,
+           "PREFECT_HOME": str(tmp_path / "prefect")}
+    if PREFECT_API_URL.value():
+        env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    proc = subprocess.run([sys.executable, "-m", "cli", "benchmark", "--sizes", "6",
+                           "--per-size", "1", "--families", "uniform", "--algorithms", "dp",
+                           "--no-memory", "--data-dir", str(blocker / "data")], env=env,
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "a-file" in errors[0]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert _count(sqlite_migrated_url, AlgorithmRun) == 0

@@ -50,9 +50,11 @@ def lost_connection_error(url: str | None, exc: BaseException) -> DatabaseUnavai
         password = None
     if password:
         reason = reason.replace(str(password), "***")
-    return DatabaseUnavailableError(
-        f"lost the connection to the database {mask_url(target)}: "
-        f"{type(orig).__name__}: {reason}")
+    lost = isinstance(exc, InterfaceError | DisconnectionError) or bool(
+        getattr(exc, "connection_invalidated", False))
+    where = (f"lost the connection to the database {mask_url(target)}" if lost
+             else f"database {mask_url(target)} unavailable")
+    return DatabaseUnavailableError(f"{where}: {type(orig).__name__}: {reason}")
 
 
 @contextmanager

@@ -204,3 +204,28 @@ def test_cli_benchmark_under_connection_kills_never_prints_a_traceback(
         assert len(errors) == 1
     else:
         assert doc["runs"] + doc["already_recorded"] == doc["plan_runs"]
+
+
+def test_connection_loss_errors_are_classified_and_masked() -> None:
+    """InterfaceError, OperationalError and invalidated DBAPI errors count as the database
+    being unavailable (one line, password masked); SQL errors like IntegrityError do not."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+    from tasks._io import is_connection_loss, unavailable_on_connection_loss
+
+    url = "postgresql+psycopg2://bob:s3cret@db.example:6543/budget"
+    closed = InterfaceError("ROLLBACK TO SAVEPOINT sa_savepoint_1", {},
+                            Exception("connection already closed"))
+    with pytest.raises(DatabaseUnavailableError) as info, unavailable_on_connection_loss(url):
+        raise closed
+    message = str(info.value)
+    assert message == ("lost the connection to the database postgresql+psycopg2://bob:***@"
+                       "db.example:6543/budget: Exception: connection already closed")
+    assert "\n" not in message and "s3cret" not in message
+    assert is_connection_loss(OperationalError("SELECT 1", {}, Exception("s3cret gone")))
+    assert is_connection_loss(DBAPIError("SELECT 1", {}, Exception("x"),
+                                         connection_invalidated=True))
+    duplicate = IntegrityError("INSERT", {}, Exception("duplicate key"))
+    assert not is_connection_loss(duplicate)
+    with pytest.raises(IntegrityError), unavailable_on_connection_loss(url):
+        raise duplicate

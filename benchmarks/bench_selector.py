@@ -12,6 +12,8 @@ instances from every family it times:
 * ``selector(feats)``: what ``solvers.auto`` pays per solve on top of the features (the budget
   is 0.2 ms);
 * ``solvers.features`` + ``selector``: the whole selection from the instance;
+* ``selector(feats)`` on the trivial instances only (``ml.features.is_trivial``: the rules'
+  answer, no model call) and on the others;
 * for reference, the sklearn-style wrapper (``LGBMClassifier.predict``) on the same rows.
 
 Each figure is the median and 99th percentile of per-call ``perf_counter_ns`` timings after a
@@ -38,7 +40,7 @@ import numpy as np  # noqa: E402
 
 import solvers  # noqa: E402
 from ml.dataset import build_dataset  # noqa: E402
-from ml.features import vector  # noqa: E402
+from ml.features import is_trivial, vector  # noqa: E402
 from ml.history import plan_instances, run_history  # noqa: E402
 from ml.serving import champion_selector, load_selector, version_selector  # noqa: E402
 from ml.train import train_and_save  # noqa: E402
@@ -115,11 +117,17 @@ def main(argv: list[str] | None = None) -> int:
         note = ("registry model" if champion is not None
                 else "no usable model in the registry: freshly trained ones")
         rows = []
+        trivial = [f for f in feats if is_trivial(f)]
+        hard = [f for f in feats if not is_trivial(f)]
+        split = []
         for sel in selectors:
             med, p99 = _time(sel, feats, args.calls)
             full_med, full_p99 = _time(lambda pb, s=sel: s(solvers.features(*pb)), instances,
                                        min(args.calls, 5000))
             rows.append((f"{sel.name} ({sel.kind})", med, p99, full_med, full_p99))
+            t_med, _ = _time(sel, trivial, args.calls) if trivial else (float("nan"), 0)
+            h_med, _ = _time(sel, hard, args.calls) if hard else (float("nan"), 0)
+            split.append((f"{sel.name} ({sel.kind})", t_med, h_med))
         # reference only: the sklearn wrapper on random labels, same size as our models
         sk = lgb.LGBMClassifier(n_estimators=200, num_leaves=15, min_child_samples=10,
                                 deterministic=True, force_row_wise=True, n_jobs=1, verbose=-1)
@@ -136,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {med:.1f} | {p99:.1f} | {fmed:.1f} | {fp99:.1f} |")
     print(f"| sklearn wrapper `LGBMClassifier.predict` (reference, 200 trees) | {sk_med:.1f} | "
           f"{sk_p99:.1f} | - | - |")
+    print(f"\nTrivial instances ({len(trivial)} of {len(feats)}: everything fits or at most 16 "
+          "projects fit) skip the model:\n")
+    print("| selector | trivial: selector(feats) median µs | others: median µs |")
+    print("|---|---:|---:|")
+    for name, t_med, h_med in split:
+        print(f"| {name} | {t_med:.1f} | {h_med:.1f} |")
     print(f"\nMachine: {_machine()}")
     return 0
 

@@ -146,18 +146,32 @@ def _show(args: argparse.Namespace) -> int:
     with session_scope(args.url) as session:
         row = reg.get_version(session=session, name=MODEL_NAME, version=args.version)
         metrics, params = row.metrics or {}, row.params or {}
-    methods = metrics.get("methods", {})
     print(f"selector v{args.version}: {params.get('kind')}, candidates "
           f"{params.get('candidates')}, {params.get('rows')} instances, cutoff "
           f"{params.get('time_limit')} s (PAR10 = 10 × cutoff); {metrics.get('decision')}\n")
-    print("| method | mean PAR10 (s) | solved % | remaining gap | worst fold gap "
-          "| folds worse than SBS |\n|---|---:|---:|---:|---:|---:|")
-    for name in [m for m in _ORDER if m in methods] + [m for m in methods if m not in _ORDER]:
-        m = methods[name]
-        star = " **(served)**" if name == params.get("kind") else ""
-        print(f"| {_LABELS.get(name, name)}{star} | {_fmt(m['par10'], 4)} | "
-              f"{_fmt(m['solved_pct'], 2)} | {_fmt(m['remaining_gap'], 3)} | "
-              f"{_fmt(m['max_fold_gap'], 3)} | {m['folds_worse_than_sbs']}/{m['folds']} |")
+    cv = metrics.get("cv") or {"methods": metrics.get("methods", {})}
+    lofo = metrics.get("lofo") or {}
+    for title, block in (("Stratified 5-fold × 3 (families seen in training)", cv),
+                         ("Leave-one-family-out (held-out families)", lofo)):
+        methods = block.get("methods") or {}
+        if not methods:
+            continue
+        print(f"{title}\n\n| method | mean PAR10 (s) | solved % | remaining gap "
+              "| worst fold gap | folds worse than SBS |\n|---|---:|---:|---:|---:|---:|")
+        for name in [m for m in _ORDER if m in methods] + [m for m in methods
+                                                           if m not in _ORDER]:
+            m = methods[name]
+            star = " **(served)**" if name == params.get("kind") else ""
+            print(f"| {_LABELS.get(name, name)}{star} | {_fmt(m['par10'], 4)} | "
+                  f"{_fmt(m['solved_pct'], 2)} | {_fmt(m['remaining_gap'], 3)} | "
+                  f"{_fmt(m['max_fold_gap'], 3)} | {m['folds_worse_than_sbs']}/{m['folds']} |")
+        print()
+    noise = metrics.get("noise_floor") or {}
+    if noise.get("instances"):
+        print(f"Re-timing noise floor ({noise['instances']} instances timed twice): labels "
+              f"agree {100 * noise['label_agreement']:.1f}%, oracle-vs-oracle remaining gap "
+              f"{noise['oracle_gap']:.3f}, regret {noise['oracle_regret_s']:.4f} s = "
+              f"{100 * noise['margin']:.1f}% of the rules' PAR10 (the promotion margin)")
     return 0
 
 
@@ -198,11 +212,30 @@ def _train(args: argparse.Namespace) -> int:
         return 0
     m = summary["metrics"]
     print(f"selector v{summary['model_version']} ({m['kind']}) on {summary['instances']} "
-          f"instances: remaining gap {m['remaining_gap']}, PAR10 {m['selector_par10']:.4f} s "
-          f"(SBS {m['sbs_par10']:.4f}, VBS {m['vbs_par10']:.4f}, rules "
-          f"{m['rules_par10']:.4f}), solved {m['solved_pct']:.1f}%")
+          f"instances, cutoff {m.get('time_limit')} s CPU:")
+    for name, label in (("cv", "stratified 5-fold"), ("lofo", "leave-one-family-out")):
+        e = m.get(name)
+        if not e:
+            print(f"  {label:<21} not available (fewer than 2 families)")
+            continue
+        print(f"  {label:<21} remaining gap {_fmt(e['remaining_gap'], 3)}, PAR10 "
+              f"{e['selector_par10']:.4f} s (SBS {e['sbs_par10']:.4f}, VBS "
+              f"{e['vbs_par10']:.4f}, rules {e['rules_par10']:.4f}), solved "
+              f"{e['solved_pct']:.1f}%")
+    noise = m.get("noise_floor") or {}
+    if noise.get("instances"):
+        print(f"  re-timing noise floor on {noise['instances']} instances: labels agree "
+              f"{100 * noise['label_agreement']:.1f}%, oracle-vs-oracle gap "
+              f"{noise['oracle_gap']:.3f}, margin {100 * noise['margin']:.1f}% of the rules' "
+              "PAR10")
     print(("promoted to champion: " if summary["promoted"] else "not promoted: ")
           + summary["decision"])
+    if summary.get("runtime_model_version"):
+        rt = (m.get("runtime_model") or {}).get("lofo") or {}
+        pooled = rt.get("pooled") or {}
+        extra = (f": held-out families {pooled['within_3x_pct']:.0f}% of runs within 3x"
+                 if pooled else "")
+        print(f"runtime model v{summary['runtime_model_version']} registered{extra}")
     return 0
 
 

@@ -45,6 +45,8 @@ class Dataset:
     rules_choice: list[str]
     time_limit: float
     skipped: int = 0  # records left out: some candidate never ran on them
+    trivial: np.ndarray | None = None  # (n,) bool: ml.features.is_trivial (rules answer)
+    rules_index: np.ndarray | None = None  # (n,) index of rules_choice in candidates or -1
     refused: int = 0  # (row, candidate) pairs not run because the candidate refuses the size
     record_index: tuple[int, ...] = ()  # row i came from the record_index[i]-th record
 
@@ -67,6 +69,16 @@ class Dataset:
     @property
     def par10(self) -> float:
         return PAR_FACTOR * self.time_limit
+
+    def gate(self, rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """``chosen`` (indices into candidates) for ``rows``, with the rules' choice on the
+        trivial rows, as the served selector does (``ml.features.is_trivial``)."""
+        if self.trivial is None or self.rules_index is None:
+            return chosen
+        use = self.trivial[rows] & (self.rules_index[rows] >= 0)
+        out = np.array(chosen, dtype=np.int64, copy=True)
+        out[use] = self.rules_index[rows][use]
+        return out
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -97,7 +109,7 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
     cands = tuple(candidates)
     par10 = PAR_FACTOR * time_limit
     keys, families, rows, cost_rows, time_rows, labels = [], [], [], [], [], []
-    hybrid, rules_cost, rules_choice = [], [], []
+    hybrid, rules_cost, rules_choice, trivial, rules_index = [], [], [], [], []
     skipped = 0
     kept: list[int] = []
     refused = 0
@@ -122,6 +134,8 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
         labels.append(cands.index(label(full, times, cands)))
         hybrid.append(costs.get("hybrid", par10))
         rules_choice.append(choice)
+        trivial.append(ml_features.is_trivial(base))
+        rules_index.append(cands.index(choice) if choice in cands else -1)
         rules_cost.append(costs.get(choice, par10))
     f = len(ml_features.FEATURE_NAMES)
     return Dataset(
@@ -134,5 +148,7 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
         hybrid_cost=np.array(hybrid, dtype=np.float64),
         rules_cost=np.array(rules_cost, dtype=np.float64),
         rules_choice=rules_choice, time_limit=time_limit, skipped=skipped,
+        trivial=np.array(trivial, dtype=bool),
+        rules_index=np.array(rules_index, dtype=np.int64),
         refused=refused, record_index=tuple(kept),
     )

@@ -1,4 +1,10 @@
-"""Side-by-side evaluation on repeated stratified K-fold, as in ASlib / OASC.
+"""Side-by-side evaluation on repeated stratified K-fold, as in ASlib / OASC, and on
+leave-one-family-out (LOFO) folds.
+
+Stratified K-fold puts every family in every fold, and the families are easy to recognise from
+the features, so it measures how well a model remembers families it has seen. LOFO holds out
+one whole family per fold (``lofo_splits``): the figure for instances of a kind the history
+does not contain. Training reports both and decides on LOFO.
 
 Every method is scored on the same held-out folds: the learned selectors (fitted on the
 training folds), the rule-based ``auto``, ``hybrid`` (its own runs), the single best solver
@@ -29,6 +35,7 @@ __all__ = [
     "Evaluation",
     "evaluate",
     "folds",
+    "lofo_splits",
     "remaining_gap",
     "score",
 ]
@@ -64,6 +71,19 @@ def folds(labels: np.ndarray, n_splits: int = 5, seeds: Sequence[int] = (0, 1, 2
     return out
 
 
+def lofo_splits(families: Sequence[str]) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """(0, k, train_idx, test_idx): fold k holds out the k-th family (sorted by name).
+
+    Raises ValueError with fewer than two families (nothing to hold out against).
+    """
+    fam = np.asarray(list(families))
+    names = sorted(set(fam.tolist()))
+    if len(names) < 2:
+        raise ValueError(f"leave-one-family-out needs at least 2 families, got {names}")
+    return [(0, k, np.flatnonzero(fam != name), np.flatnonzero(fam == name))
+            for k, name in enumerate(names)]
+
+
 def score(picked: np.ndarray, par10: float) -> tuple[float, float]:
     """(mean PAR10, % solved to the proven optimum) of the costs a method incurred."""
     return float(np.mean(picked)), float(100.0 * np.mean(picked < par10))
@@ -77,6 +97,8 @@ class Evaluation:
     summary: list[dict[str, Any]]
     oof_choice: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (repeat, n)
     oof_cost: dict[str, np.ndarray] = field(default_factory=dict)
+    protocol: str = "cv"  # "cv" (repeated stratified K-fold) or "lofo"
+    fold_names: list[str] = field(default_factory=list)  # LOFO: the held-out family per fold
 
     def method(self, name: str) -> dict[str, Any]:
         return next(row for row in self.summary if row["method"] == name)
@@ -93,12 +115,24 @@ def _pick(costs: np.ndarray, chosen: np.ndarray) -> np.ndarray:
 def evaluate(ds: Dataset, kinds: Sequence[str], n_splits: int = 5,
              seeds: Sequence[int] = (0, 1, 2),
              extra: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
-             model_params: dict[str, dict[str, Any]] | None = None) -> Evaluation:
+             model_params: dict[str, dict[str, Any]] | None = None,
+             protocol: str = "cv") -> Evaluation:
     """Fit each model kind on every training fold and score every method on its test fold.
 
     ``extra``: fixed selectors (e.g. the current champion) mapping feature rows to indices into
     ``ds.pick_names``; they are scored on the same test folds without fitting.
+    ``protocol``: ``"cv"`` (stratified ``n_splits``-fold repeated over ``seeds``) or
+    ``"lofo"`` (one fold per held-out family; ``n_splits`` and ``seeds`` unused).
     """
+    if protocol not in ("cv", "lofo"):
+        raise ValueError(f"protocol must be 'cv' or 'lofo', got {protocol!r}")
+    if protocol == "lofo":
+        splits = lofo_splits(ds.families)
+        seeds = (0,)
+        fold_names = sorted(set(ds.families))
+    else:
+        splits = folds(ds.labels, n_splits, seeds)
+        fold_names = []
     extra = extra or {}
     model_params = model_params or {}
     methods = [*kinds, *extra, *BASELINES]
@@ -108,14 +142,14 @@ def evaluate(ds: Dataset, kinds: Sequence[str], n_splits: int = 5,
     oof_cost = {m: np.zeros((n_rep, n)) for m in methods}
     oof_choice = {m: np.full((n_rep, n), -1, dtype=np.int64) for m in [*kinds, *extra, "sbs"]}
     rep_of = {s: i for i, s in enumerate(seeds)}
-    for seed, k, tr, te in folds(ds.labels, n_splits, seeds):
+    for seed, k, tr, te in splits:
         r = rep_of[seed]
         test_costs = ds.costs[te]
         per: dict[str, np.ndarray] = {}
         for kind in kinds:
             model = make_model(kind, **model_params.get(kind, {}))
             model.fit(ds.X[tr], ds.costs[tr], ds.labels[tr])
-            chosen = model.predict(ds.X[te])
+            chosen = ds.gate(te, model.predict(ds.X[te]))  # trivial rows: the rules' answer
             oof_choice[kind][r, te] = chosen
             per[kind] = _pick(test_costs, chosen)
         for name, fn in extra.items():
@@ -133,6 +167,8 @@ def evaluate(ds: Dataset, kinds: Sequence[str], n_splits: int = 5,
             oof_cost[m][r, te] = per[m]
             par10, solved = score(per[m], ds.par10)
             fold_rows.append({"seed": seed, "fold": k, "method": m, "par10": par10,
+                              "held_out": fold_names[k] if fold_names else None,
+                              "instances": len(te),
                               "solved_pct": solved,
                               "remaining_gap": remaining_gap(par10, vbs_m, sbs_m),
                               "worse_than_sbs": bool(par10 > sbs_m + 1e-12)})
@@ -150,4 +186,4 @@ def evaluate(ds: Dataset, kinds: Sequence[str], n_splits: int = 5,
             "folds_worse_than_sbs": sum(row["worse_than_sbs"] for row in rows),
             "folds": len(rows),
         })
-    return Evaluation(fold_rows, summary, oof_choice, oof_cost)
+    return Evaluation(fold_rows, summary, oof_choice, oof_cost, protocol, fold_names)

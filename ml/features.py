@@ -22,7 +22,19 @@ import numpy as np
 
 import solvers
 
-__all__ = ["EXTRA_FEATURE_NAMES", "FEATURE_NAMES", "extend", "instance_features", "vector"]
+__all__ = [
+    "EXTRA_FEATURE_NAMES",
+    "FEATURE_NAMES",
+    "TRIVIAL_N_FIT",
+    "extend",
+    "instance_features",
+    "is_trivial",
+    "vector",
+]
+
+TRIVIAL_N_FIT = 16
+"""At most this many projects fit the budget: every exact method answers in well under a
+millisecond (meet in the middle builds 2^8 sums a side), so there is nothing to select."""
 
 EXTRA_FEATURE_NAMES = (
     "log2_n_fit", "log2_mitm_sums", "dp_minus_mitm", "log2_cost_max", "log2_budget",
@@ -50,6 +62,13 @@ def extend(feats: Mapping[str, float]) -> dict[str, float]:
         "budget_over_mean": feats["budget"] / mean if mean else 0.0,
         "fit_ratio": n_fit / feats["n"] if feats["n"] else 0.0,
     }
+
+
+def is_trivial(feats: Mapping[str, float]) -> bool:
+    """Nothing to select (O(1) on the feature mapping): everything fits, nothing fits, or at
+    most ``TRIVIAL_N_FIT`` projects fit. The selector then returns the rules' answer."""
+    n_fit = feats["n_fit"]
+    return bool(feats["all_fit"]) or n_fit <= TRIVIAL_N_FIT
 
 
 def instance_features(projects: Any, budget: Any) -> dict[str, float]:

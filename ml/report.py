@@ -28,24 +28,50 @@ def _num(x: float, digits: int = 4) -> float | str:
     return "inf" if isinstance(x, float) and math.isinf(x) else round(float(x), digits)
 
 
-def table_rows(ev: Evaluation) -> list[dict[str, Any]]:
-    """One row per method: mean PAR10, % solved, remaining gap, worst fold, folds > SBS."""
-    return [{"method": row["method"], "label": _LABELS.get(row["method"], row["method"]),
-             "par10_s": _num(row["par10"]), "solved_pct": _num(row["solved_pct"], 2),
-             "remaining_gap": _num(row["remaining_gap"], 3),
-             "max_fold_gap": _num(row["max_fold_gap"], 3),
-             "folds_worse_than_sbs": f"{row['folds_worse_than_sbs']}/{row['folds']}"}
-            for row in ev.summary]
+def table_rows(ev: Evaluation, lofo: Evaluation | None = None) -> list[dict[str, Any]]:
+    """One row per method: mean PAR10, % solved, remaining gap, worst fold, folds > SBS on the
+    stratified folds, and the same on leave-one-family-out folds (``lofo_*``) when given."""
+    held = {row["method"]: row for row in lofo.summary} if lofo is not None else {}
+    out = []
+    for row in ev.summary:
+        item = {"method": row["method"], "label": _LABELS.get(row["method"], row["method"]),
+                "par10_s": _num(row["par10"]), "solved_pct": _num(row["solved_pct"], 2),
+                "remaining_gap": _num(row["remaining_gap"], 3),
+                "max_fold_gap": _num(row["max_fold_gap"], 3),
+                "folds_worse_than_sbs": f"{row['folds_worse_than_sbs']}/{row['folds']}"}
+        h = held.get(row["method"])
+        if lofo is not None:
+            item.update({
+                "lofo_par10_s": _num(h["par10"]) if h else None,
+                "lofo_solved_pct": _num(h["solved_pct"], 2) if h else None,
+                "lofo_remaining_gap": _num(h["remaining_gap"], 3) if h else None,
+                "lofo_max_fold_gap": _num(h["max_fold_gap"], 3) if h else None,
+                "lofo_folds_worse_than_sbs":
+                    f"{h['folds_worse_than_sbs']}/{h['folds']}" if h else None})
+        out.append(item)
+    return out
 
 
-def markdown_table(ev: Evaluation) -> str:
-    """The table as markdown (docs and the Prefect artifact)."""
-    head = ("| method | mean PAR10 (s) | solved % | remaining gap | worst fold gap "
-            "| folds worse than SBS |\n|---|---:|---:|---:|---:|---:|")
+def markdown_table(ev: Evaluation, lofo: Evaluation | None = None) -> str:
+    """The table as markdown (docs and the Prefect artifact): stratified CV, then LOFO."""
+    if lofo is None:
+        head = ("| method | CV mean PAR10 (s) | CV solved % | CV remaining gap | "
+                "CV worst fold gap | CV folds worse than SBS |\n|---|---:|---:|---:|---:|---:|")
+    else:
+        head = ("| method | CV mean PAR10 (s) | CV solved % | CV remaining gap | "
+                "CV worst fold gap | CV folds worse than SBS | LOFO mean PAR10 (s) | "
+                "LOFO solved % | LOFO remaining gap | LOFO worst family gap | "
+                "LOFO families worse than SBS |\n"
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     lines = [head]
-    for r in table_rows(ev):
-        lines.append(f"| {r['label']} | {r['par10_s']} | {r['solved_pct']} | "
-                     f"{r['remaining_gap']} | {r['max_fold_gap']} | {r['folds_worse_than_sbs']} |")
+    for r in table_rows(ev, lofo):
+        line = (f"| {r['label']} | {r['par10_s']} | {r['solved_pct']} | "
+                f"{r['remaining_gap']} | {r['max_fold_gap']} | {r['folds_worse_than_sbs']} |")
+        if lofo is not None:
+            line += (f" {r['lofo_par10_s']} | {r['lofo_solved_pct']} | "
+                     f"{r['lofo_remaining_gap']} | {r['lofo_max_fold_gap']} | "
+                     f"{r['lofo_folds_worse_than_sbs']} |")
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -81,10 +107,14 @@ def plot_selector_vs_vbs(ds: Dataset, ev: Evaluation, method: str, path: str | P
 
 
 def write_metrics_parquet(ev: Evaluation, path: str | Path, extra: Mapping[str, Any],
-                          ) -> Path:
-    """Every fold row (method, seed, fold, PAR10, solved %, gap) plus ``extra`` columns."""
-    rows: Sequence[dict[str, Any]] = ev.fold_rows
+                          lofo: Evaluation | None = None) -> Path:
+    """Every fold row (protocol, held-out family, method, seed, fold, PAR10, solved %, gap)
+    of the stratified folds and, when given, the leave-one-family-out folds; plus ``extra``."""
+    rows: Sequence[dict[str, Any]] = [
+        {**r, "protocol": e.protocol} for e in (ev, lofo) if e is not None for r in e.fold_rows]
     table = pa.table({
+        "protocol": [r["protocol"] for r in rows],
+        "held_out": pa.array([r.get("held_out") for r in rows], pa.string()),
         "method": [r["method"] for r in rows],
         "seed": pa.array([r["seed"] for r in rows], pa.int32()),
         "fold": pa.array([r["fold"] for r in rows], pa.int32()),

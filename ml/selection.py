@@ -1,8 +1,14 @@
-"""One training run, start to finish, as a pure function of the run history.
+"""One training run, start to finish, as a pure function of the run history (and the clock).
 
 ``train_selector(records, time_limit=..., model_dir=...)``: build the dataset, evaluate every
-model and baseline on the same repeated stratified folds, keep the better LightGBM variant,
-fit it on every row, save it, and decide whether it should become the champion.
+model and baseline on the same repeated stratified folds **and** on leave-one-family-out
+folds, keep the LightGBM variant that does better on held-out families, fit it on every row,
+save it, measure the re-timing noise floor on a sample of the instances (``ml.noise``), and
+decide whether it should become the champion.
+
+The decision uses the held-out-family (LOFO) figures and the noise floor: the model must beat
+the rules by more than the relative regret two timings of the same instances show
+(``noise_floor["margin"]``), else the rules stay and the decision says so with figures.
 
 Champion vs challenger on the same held-out evaluation: a champion scored on instances it was
 trained on would look better than it is, so the comparison uses only the instances whose runs
@@ -24,8 +30,9 @@ import numpy as np
 
 from .dataset import Dataset, build_dataset
 from .evaluate import Evaluation, evaluate
-from .history import CANDIDATES
+from .history import CANDIDATES, DEFAULT_REPEATS
 from .models import MODEL_KINDS
+from .noise import noise_floor, retime, sample_records
 from .report import markdown_table, table_rows
 from .train import train_and_save
 
@@ -34,6 +41,8 @@ __all__ = [
     "LGBM_KINDS",
     "TrainingOutcome",
     "champion_rows_fn",
+    "family_rows",
+    "measure_noise",
     "promotion",
     "train_selector",
     "unseen_mask",
@@ -57,12 +66,14 @@ class TrainingOutcome:
     metrics: dict[str, Any]
     promote: bool
     decision: str
+    lofo: Evaluation | None = None
+    runtime: dict[str, Any] | None = None  # the runtime model's artifact (ml.runtime)
 
     def table(self) -> list[dict[str, Any]]:
-        return table_rows(self.evaluation)
+        return table_rows(self.evaluation, self.lofo)
 
     def markdown(self) -> str:
-        return markdown_table(self.evaluation)
+        return markdown_table(self.evaluation, self.lofo)
 
 
 def champion_rows_fn(champion: Any, names: Sequence[str]
@@ -97,29 +108,37 @@ def headline(ev: Evaluation, kind: str) -> dict[str, Any]:
 
 def promotion(mine: float, rules: float, champion: str | None,
               challenger_new: float | None = None, champion_new: float | None = None,
-              new_instances: int = 0) -> tuple[bool, str]:
-    """Promote only a challenger that beats the rules, and the champion on the same instances.
+              new_instances: int = 0, margin: float = 0.0, basis: str = "held-out folds"
+              ) -> tuple[bool, str]:
+    """Promote only a challenger that beats the rules, and the champion on the same instances,
+    each by more than ``margin`` (a share: the re-timing noise floor).
 
-    ``mine``, ``rules``: mean held-out PAR10 over every fold. The rule-based auto is what
-    consumers run without a champion, so a model that would make ``auto`` slower is registered,
-    not promoted. ``challenger_new``, ``champion_new``: mean PAR10 on the ``new_instances``
-    the champion never saw (None when the champion cannot be scored here).
+    ``mine``, ``rules``: mean held-out PAR10 (``basis`` says which folds). The rule-based auto
+    is what consumers run without a champion, so a model that would not make ``auto`` faster by
+    more than the noise is registered, not promoted. ``challenger_new``, ``champion_new``: mean
+    PAR10 on the ``new_instances`` the champion never saw (None when it cannot be scored).
     """
-    if not mine < rules:
-        return False, (f"challenger {mine:.4f} s does not beat the rule-based auto "
-                       f"{rules:.4f} s (mean PAR10 on the same held-out folds)")
+    gain = (rules - mine) / rules if rules > 0 else 0.0
+    noise = f"re-timing noise floor {margin:.1%}"
+    if not (mine < rules and gain > margin):
+        return False, (f"challenger {mine:.4f} s vs the rule-based auto {rules:.4f} s (mean "
+                       f"PAR10 on {basis}): {gain:+.1%}, not above the {noise}; "
+                       "the rules stay")
     if champion is None:
         return True, (f"challenger {mine:.4f} s beats the rule-based auto {rules:.4f} s "
-                      "and there is no usable champion")
+                      f"(mean PAR10 on {basis}) by {gain:.1%} > {noise}, and there is no "
+                      "usable champion")
     if challenger_new is None or champion_new is None:
         if new_instances == 0:
             return False, (f"no instance is newer than champion {champion}'s training data: "
                            "nothing to compare on, the champion stays")
         return True, f"champion {champion} picks algorithms without runs here: replaced"
-    verb = "beats" if challenger_new < champion_new else "does not beat"
-    return verb == "beats", (
+    won = champion_new > 0 and (champion_new - challenger_new) / champion_new > margin
+    verb = "beats" if won else "does not beat"
+    return won, (
         f"challenger {challenger_new:.4f} s {verb} champion {champion} {champion_new:.4f} s "
-        f"(mean PAR10 on the {new_instances} instances newer than the champion's data)")
+        f"by more than the {noise} (mean PAR10 on the {new_instances} instances newer than "
+        "the champion's data)")
 
 
 def _as_utc(when: datetime | None) -> datetime | None:
@@ -141,31 +160,68 @@ def unseen_mask(records: Sequence[Mapping[str, Any]], trained_until: datetime | 
 
 
 def _decide(ds: Dataset, ev: Evaluation, kind: str, metrics: dict[str, Any], champion: Any,
-            records: Sequence[Mapping[str, Any]]) -> tuple[bool, str]:
+            records: Sequence[Mapping[str, Any]], margin: float) -> tuple[bool, str]:
+    basis = ("held-out families (leave-one-family-out)" if ev.protocol == "lofo"
+             else "held-out stratified folds (fewer than 2 families: no LOFO)")
     if champion is None:
-        return promotion(metrics["selector_par10"], metrics["rules_par10"], None)
+        return promotion(metrics["selector_par10"], metrics["rules_par10"], None,
+                         margin=margin, basis=basis)
     # one entry per dataset row: records the dataset left out (ds.skipped) have no row
     mask = unseen_mask(ds.kept(records), getattr(champion, "trained_until", None))
     metrics["new_instances"] = int(mask.sum())
     fn = champion_rows_fn(champion, ds.pick_names)
     challenger_new = champion_new = None
     if fn is not None and mask.any():
-        chosen = fn(ds.X[mask])
+        chosen = ds.gate(np.flatnonzero(mask), fn(ds.X[mask]))  # as served: trivial → rules
         champion_new = float(ds.pick_costs[mask][np.arange(int(mask.sum())), chosen].mean())
         challenger_new = float(ev.oof_cost[kind][:, mask].mean())
         metrics["champion_par10_new"] = champion_new
         metrics["selector_par10_new"] = challenger_new
     return promotion(metrics["selector_par10"], metrics["rules_par10"], champion.name,
-                     challenger_new, champion_new, int(mask.sum()))
+                     challenger_new, champion_new, int(mask.sum()), margin=margin, basis=basis)
+
+
+def family_rows(lofo: Evaluation, kind: str) -> list[dict[str, Any]]:
+    """Per held-out family: instances and mean PAR10 of the model, the rules, SBS and VBS."""
+    by = {(r["fold"], r["method"]): r for r in lofo.fold_rows}
+    out = []
+    for k, family in enumerate(lofo.fold_names):
+        row = {"family": family, "instances": by[(k, "vbs")]["instances"]}
+        for m, key in ((kind, "selector_par10"), ("rules", "rules_par10"),
+                       ("hybrid", "hybrid_par10"), ("sbs", "sbs_par10"), ("vbs", "vbs_par10")):
+            row[key] = by[(k, m)]["par10"]
+        row["selector_gap"] = by[(k, kind)]["remaining_gap"]
+        row["winner"] = "model" if row["selector_par10"] < row["rules_par10"] else (
+            "tie" if row["selector_par10"] == row["rules_par10"] else "rules")
+        out.append(row)
+    return out
+
+
+def measure_noise(records: Sequence[Mapping[str, Any]], ds: Dataset, time_limit: float,
+                  sample: int, repeats: int, seed: int = 0) -> dict[str, Any]:
+    """The noise floor on up to ``sample`` of the dataset's instances, timed once more."""
+    if sample <= 0:
+        return {"instances": 0, "label_agreement": None, "oracle_gap": None,
+                "oracle_regret_s": None, "margin": 0.0, "note": "not measured (sample 0)"}
+    kept = ds.kept(records)
+    picked = sample_records(kept, sample, seed)
+    algorithms = sorted({r["algorithm"] for rec in picked for r in rec["runs"]})
+    again = retime(picked, time_limit, algorithms, repeats)
+    return {**noise_floor(picked, again, time_limit, ds.candidates), "repeats": repeats}
 
 
 def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
                    model_dir: str | Path, n_splits: int = 5, seeds: Sequence[int] = (0, 1, 2),
-                   champion: Any = None, candidates: str = "base") -> TrainingOutcome:
-    """Evaluate, fit, save; ``champion``: the current champion (a loaded ModelSelector).
+                   champion: Any = None, candidates: str = "base", noise_sample: int = 40,
+                   timing_repeats: int = DEFAULT_REPEATS, runtime_model: bool = True
+                   ) -> TrainingOutcome:
+    """Evaluate (CV and LOFO), fit, save; ``champion``: the current champion (a loaded
+    ModelSelector).
 
-    ``candidates``: ``"base"`` (the issue's protocol: hybrid is compared, never chosen) or
-    ``"base+hybrid"`` (hybrid may be chosen too; its column then also enters SBS and VBS).
+    ``candidates``: ``"base"`` (hybrid is compared, never chosen) or ``"base+hybrid"``
+    (hybrid may be chosen too; its column then also enters SBS and VBS).
+    ``noise_sample``: instances timed again for the noise floor (0: margin 0, not measured).
+    ``runtime_model``: also fit the per-(instance, algorithm) runtime model (``ml.runtime``).
     """
     if candidates not in CANDIDATE_SETS:
         raise ValueError(f"candidates must be one of {', '.join(CANDIDATE_SETS)}, "
@@ -173,13 +229,32 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     records = list(records)
     ds = build_dataset(records, time_limit, CANDIDATE_SETS[candidates])
     ev = evaluate(ds, MODEL_KINDS, n_splits=n_splits, seeds=seeds)
-    kind = ev.best_model(LGBM_KINDS)
+    lofo = (evaluate(ds, MODEL_KINDS, protocol="lofo") if len(set(ds.families)) >= 2
+            else None)
+    decisive = lofo if lofo is not None else ev
+    kind = decisive.best_model(LGBM_KINDS)
     artifact = train_and_save(ds, kind, model_dir)
     artifact["params"]["candidates"] = candidates
-    metrics = headline(ev, kind)
+    noise = measure_noise(records, ds, time_limit, noise_sample, timing_repeats)
+    margin = max(0.0, float(noise.get("margin") or 0.0))
+    metrics = headline(decisive, kind)
+    metrics["evaluation"] = decisive.protocol
+    metrics["cv"] = headline(ev, kind)
+    metrics["lofo"] = headline(lofo, kind) if lofo is not None else None
+    if lofo is not None:
+        metrics["lofo_families"] = family_rows(lofo, kind)
+    metrics["noise_floor"] = noise
+    metrics["promotion_margin"] = margin
+    metrics["time_limit"] = time_limit
     metrics["candidates"] = candidates
     metrics["rows"], metrics["left_out"] = len(ds), ds.skipped
     metrics["refused_runs"] = ds.refused  # not run (size refusals), not failures
-    promote, decision = _decide(ds, ev, kind, metrics, champion, records)
+    promote, decision = _decide(ds, decisive, kind, metrics, champion, records, margin)
     metrics["decision"] = decision
-    return TrainingOutcome(ds, ev, kind, artifact, metrics, promote, decision)
+    runtime = None
+    if runtime_model:
+        from .runtime import train_runtime
+
+        runtime = train_runtime(records, time_limit, model_dir)
+        metrics["runtime_model"] = runtime["metrics"] if runtime else None
+    return TrainingOutcome(ds, ev, kind, artifact, metrics, promote, decision, lofo, runtime)

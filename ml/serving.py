@@ -26,10 +26,18 @@ import numpy as np
 import solvers
 
 from . import DEFAULT_MODEL_NAME
-from .features import FEATURE_NAMES, extend
+from .features import FEATURE_NAMES, extend, is_trivial
 from .models import CANDIDATE_FEATURE, LightGBMCostRegressor
 
-__all__ = ["ModelSelector", "champion_selector", "load_selector", "version_selector"]
+__all__ = [
+    "ModelSelector",
+    "RuntimeModel",
+    "champion_selector",
+    "load_runtime",
+    "load_selector",
+    "runtime_model",
+    "version_selector",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +68,10 @@ class ModelSelector:
         return f"ModelSelector({self.name!r}, kind={self.kind!r})"
 
     def __call__(self, feats: Mapping[str, float]) -> str:
-        """The algorithm this model picks for ``feats`` (raises on missing features)."""
+        """The algorithm this model picks for ``feats`` (raises on missing features); on a
+        trivial instance (``ml.features.is_trivial``, O(1)) the rules' answer, no model call."""
+        if is_trivial(feats):
+            return solvers.rules(feats)
         full = feats if self._extras and self._extras[0] in feats else extend(feats)
         values = np.fromiter((full[f] for f in self.feature_names), dtype=np.float64,
                              count=len(self.feature_names))
@@ -212,3 +223,104 @@ def champion_with_note(database_url: str | None = None) -> tuple[ModelSelector |
     if champion is None:
         return None, None  # no model yet: the rules are the plan, nothing to report
     return None, f"champion {champion} could not be loaded (see log); rules used"
+
+
+# ------------------------------------------------------------------ the runtime model
+
+
+class RuntimeModel:
+    """A loaded runtime model: ``predict_seconds(features, algorithm)`` → predicted CPU seconds.
+
+    ``features``: the mapping ``solvers.features`` returns (extended here when needed).
+    An algorithm the model never saw (e.g. a method added after it was trained, or ``auto``)
+    is predicted as the slowest algorithm it knows on that instance: a safe over-estimate for
+    planning.
+    """
+
+    def __init__(self, booster: lgb.Booster, algorithms: list[str], name: str,
+                 version: int | None) -> None:
+        self.booster = booster
+        self.algorithms = list(algorithms)
+        self.name = name
+        self.version = version
+        self._index = {a: i for i, a in enumerate(self.algorithms)}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RuntimeModel({self.name!r}, {len(self.algorithms)} algorithms)"
+
+    def _values(self, feats: Mapping[str, float]) -> np.ndarray:
+        full = feats if "fit_ratio" in feats else extend(feats)
+        return np.fromiter((full[f] for f in FEATURE_NAMES), dtype=np.float64,
+                           count=len(FEATURE_NAMES))
+
+    def predict_many(self, feats: Mapping[str, float], algorithms: list[str]) -> list[float]:
+        """Predicted seconds of each of ``algorithms`` on one instance (one predict call)."""
+        values = self._values(feats)
+        rows = np.zeros((len(self.algorithms), len(values) + 1), dtype=np.float64)
+        rows[:, : len(values)] = values
+        rows[:, -1] = np.arange(len(self.algorithms))
+        with self._lock:
+            pred = 10.0 ** self.booster.predict(rows, num_threads=1)
+        slowest = float(pred.max())
+        return [float(pred[self._index[a]]) if a in self._index else slowest
+                for a in algorithms]
+
+    def predict_seconds(self, features: Mapping[str, float], algorithm: str) -> float:
+        """Predicted CPU seconds of ``algorithm`` on the instance with ``features``."""
+        return self.predict_many(features, [algorithm])[0]
+
+    __call__ = predict_seconds
+
+
+def load_runtime(info: Mapping[str, Any]) -> RuntimeModel | None:
+    """A runtime model from a registry record (plain dict), or None (logged) if not usable."""
+    label = f"model:{info.get('name', 'runtime')}@v{info.get('version')}"
+    path = Path(str(info.get("path") or ""))
+    if not path.is_file():
+        log.warning("%s refused: model file %s is missing; planning uses the size proxy",
+                    label, path)
+        return None
+    if _sha256(path) != info.get("sha256"):
+        log.warning("%s refused: sha256 of %s differs from the registry's (tampered?); "
+                    "planning uses the size proxy", label, path)
+        return None
+    if tuple(info.get("feature_names") or ()) != FEATURE_NAMES:
+        log.warning("%s refused: its features do not match this code's; planning uses the "
+                    "size proxy", label)
+        return None
+    try:
+        booster = lgb.Booster(model_file=str(path))
+    except lgb.basic.LightGBMError as exc:
+        log.warning("%s refused: LightGBM cannot parse it (%s)", label, exc)
+        return None
+    algorithms = list(info.get("class_order") or ())
+    if not algorithms:
+        log.warning("%s refused: no algorithms recorded", label)
+        return None
+    return RuntimeModel(booster, algorithms, label, info.get("version"))
+
+
+def runtime_model(database_url: str | None = None, *, name: str | None = None
+                  ) -> RuntimeModel | None:
+    """The registered runtime model (its ``champion`` alias: the newest trained), or None when
+    there is none or it is unusable (logged; never raises): callers then use the size proxy."""
+    from db.engine import mask_url, resolve_url, session_scope
+    from db.model_registry import get_champion, version_info
+
+    from .runtime import RUNTIME_MODEL_NAME
+
+    name = name or RUNTIME_MODEL_NAME
+    try:
+        with session_scope(database_url) as session:
+            record = get_champion(session=session, name=name)
+            info = version_info(record) if record is not None else None
+    except Exception as exc:  # unreachable, not migrated: the proxy plans
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        log.warning("runtime model unavailable (%s: %s); planning uses the size proxy",
+                    mask_url(resolve_url(database_url)), first)
+        return None
+    if info is None:
+        log.info("no runtime model yet; planning uses the size proxy")
+        return None
+    return load_runtime(info)

@@ -20,8 +20,9 @@ from db.engine import session_scope
 from ml import DEFAULT_MODEL_NAME
 from ml.history import DEFAULT_REPEATS, plan_instances, run_history
 from ml.report import plot_selector_vs_vbs, write_metrics_parquet
+from ml.runtime import RUNTIME_MODEL_NAME
 from ml.selection import TrainingOutcome, train_selector
-from ml.serving import champion_selector, champion_with_note, version_selector
+from ml.serving import champion_selector, champion_with_note, runtime_model, version_selector
 from tasks._io import IO_RETRIES
 
 
@@ -89,14 +90,25 @@ def load_selector(database_url: str | None, version: int | None = None,
     return chosen, note
 
 
+@task(name="load-runtime-model", cache_policy=NO_CACHE)
+def load_runtime_model(database_url: str | None) -> Any:
+    """The registered runtime model (``predict_seconds(features, algorithm)``), or None: the
+    benchmark then plans its batches with the size proxy."""
+    return runtime_model(database_url)
+
+
 @task(name="train-and-evaluate", cache_policy=NO_CACHE)
 def train_and_evaluate(records: list[dict[str, Any]], time_limit: float, model_dir: str,
                        n_splits: int, seeds: list[int], champion: Any,
-                       candidates: str = "base") -> TrainingOutcome:
-    """Evaluate every model and baseline on the same folds, fit and save the selector."""
+                       candidates: str = "base", noise_sample: int = 40,
+                       timing_repeats: int = DEFAULT_REPEATS) -> TrainingOutcome:
+    """Evaluate every model and baseline on the same stratified and leave-one-family-out
+    folds, measure the re-timing noise floor, fit and save the selector and the runtime
+    model."""
     return train_selector(records, time_limit=time_limit, model_dir=model_dir,
                           n_splits=n_splits, seeds=seeds, champion=champion,
-                          candidates=candidates)
+                          candidates=candidates, noise_sample=noise_sample,
+                          timing_repeats=timing_repeats)
 
 
 @task(name="register-model", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -114,8 +126,19 @@ def register_model(outcome: TrainingOutcome, history: dict[str, Any], database_u
         if outcome.promote:
             registry.promote(session=session, name=model_name, version=row.version)
         version = row.version
+        runtime_version = None
+        rt = outcome.runtime
+        if rt is not None:  # the newest runtime model plans the benchmarks (its champion)
+            rt_row = registry.register_version(
+                session=session, name=RUNTIME_MODEL_NAME, sha256=rt["sha256"], path=rt["path"],
+                params=rt["params"], metrics=rt["metrics"], feature_names=rt["feature_names"],
+                class_order=rt["class_order"], library_versions=rt["library_versions"],
+                training_window_start=history["window_start"],
+                training_window_end=history["window_end"])
+            registry.promote(session=session, name=RUNTIME_MODEL_NAME, version=rt_row.version)
+            runtime_version = rt_row.version
     return {"model_name": model_name, "model_version": version, "promoted": outcome.promote,
-            "decision": outcome.decision}
+            "decision": outcome.decision, "runtime_model_version": runtime_version}
 
 
 @task(name="publish-training-artifacts", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -130,10 +153,10 @@ def publish_training(outcome: TrainingOutcome, registered: dict[str, Any], data_
     parquet = write_metrics_parquet(
         outcome.evaluation, base / "metrics" / f"selector-v{version}-{stamp}.parquet",
         {"model_name": registered["model_name"], "model_version": version,
-         "kind": outcome.kind, "promoted": registered["promoted"]})
+         "kind": outcome.kind, "promoted": registered["promoted"]}, outcome.lofo)
     create_table_artifact(outcome.table(), key="selector-evaluation",
                           description=f"Selector v{version}: every model and baseline on the "
-                                      "same held-out folds")
+                                      "same stratified and leave-one-family-out folds")
     create_markdown_artifact(
         f"# Selector v{version} ({outcome.kind})\n\n{outcome.markdown()}\n\n"
         f"Decision: {registered['decision']}\n\nPlot: {plot}\n\nMetrics: {parquet}",

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -23,8 +23,11 @@ __all__ = [
     "derive_seed",
     "generate_instances",
     "instance_specs",
+    "job_seconds",
     "make_batches",
+    "makespan",
     "plan_jobs",
+    "proxy_cost",
     "run_rows",
     "solve_batch",
     "summarize",
@@ -132,17 +135,73 @@ def plan_jobs(
     return jobs, skipped, already
 
 
-def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int) -> list[list[dict[str, Any]]]:
-    """Split jobs into at most `n_batches` batches of similar estimated cost (largest first,
-    each to the lightest batch). The estimate is n × algorithms, enough to spread big ones."""
+PredictSeconds = Callable[[Mapping[str, float], str], float]
+"""``predict_seconds(features, algorithm) -> seconds`` (``ml.serving.RuntimeModel``)."""
+
+
+def proxy_cost(job: Mapping[str, Any]) -> float:
+    """The size proxy of a job's cost, (n + 10) × algorithms (no model needed)."""
+    return float((job["n"] + 10) * len(job["algorithms"]))
+
+
+def job_seconds(job: Mapping[str, Any], predict_seconds: PredictSeconds,
+                time_limits: Mapping[str, float] | None = None,
+                default_time_limit: float | None = None) -> float:
+    """Predicted seconds of a job: each algorithm's predicted time, capped at its time limit
+    (a solve stops there)."""
+    feats = solvers.features(job["costs"], job["budget"])
+    algorithms = list(job["algorithms"])
+    owner = getattr(predict_seconds, "__self__", predict_seconds)
+    many = getattr(owner, "predict_many", None)  # one model call for all algorithms
+    predicted = (many(feats, algorithms) if many is not None
+                 else [predict_seconds(feats, a) for a in algorithms])
+    total = 0.0
+    for algorithm, seconds in zip(algorithms, predicted, strict=True):
+        seconds = float(seconds)
+        limit = (time_limits or {}).get(algorithm, default_time_limit)
+        total += min(seconds, limit) if limit is not None else seconds
+    return total
+
+
+def makespan(batches: Sequence[Sequence[Mapping[str, Any]]],
+             seconds: Callable[[Mapping[str, Any]], float]) -> float:
+    """The longest batch's total ``seconds(job)``: the wall time with one worker per batch."""
+    return max((sum(seconds(j) for j in b) for b in batches), default=0.0)
+
+
+def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
+                 predict_seconds: PredictSeconds | None = None,
+                 time_limits: Mapping[str, float] | None = None,
+                 default_time_limit: float | None = None) -> list[list[dict[str, Any]]]:
+    """Split jobs into at most `n_batches` batches of similar estimated cost: longest
+    processing time first, each job to the lightest batch (LPT, within 4/3 of the optimal
+    makespan for the estimates).
+
+    The estimate is the runtime model's predicted seconds when `predict_seconds` is given
+    (`ml.serving.runtime_model(url)`; each algorithm capped at its time limit), else the size
+    proxy (n + 10) × algorithms. A job the model cannot estimate (it raises) falls back to
+    the proxy for the whole plan, so the two units never mix. Each job carries its estimate
+    in `estimated_seconds` when the model planned it.
+    """
     if n_batches < 1:
         raise ValueError(f"n_batches must be >= 1, got {n_batches}")
+    estimates: list[float] | None = None
+    if predict_seconds is not None:
+        try:
+            estimates = [job_seconds(j, predict_seconds, time_limits, default_time_limit)
+                         for j in jobs]
+        except Exception:  # an unusable model must not stop a benchmark: plan by size
+            estimates = None
+    costs = estimates if estimates is not None else [proxy_cost(j) for j in jobs]
     loads = [0.0] * min(n_batches, max(len(jobs), 1))
     batches: list[list[dict[str, Any]]] = [[] for _ in loads]
-    for job in sorted(jobs, key=lambda j: -(j["n"] + 10) * len(j["algorithms"])):
+    for k in sorted(range(len(jobs)), key=lambda k: -costs[k]):
         i = loads.index(min(loads))
-        batches[i].append(dict(job))
-        loads[i] += (job["n"] + 10) * len(job["algorithms"])
+        job = dict(jobs[k])
+        if estimates is not None:
+            job["estimated_seconds"] = estimates[k]
+        batches[i].append(job)
+        loads[i] += costs[k]
     return [b for b in batches if b]
 
 

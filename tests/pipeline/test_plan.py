@@ -72,6 +72,39 @@ def test_batches_cover_every_job_once_and_balance_load() -> None:
         plan.make_batches(jobs, 0)
 
 
+def _seconds_by_dataset(table: dict[int, float]):
+    """A predictor: the job's instance (found by its size) costs table[n] s per algorithm."""
+    def predict(feats, algorithm: str) -> float:
+        return table[int(feats["n"])]
+    return predict
+
+
+def test_batches_by_predicted_seconds_beat_the_size_proxy() -> None:
+    """A small but slow instance (n=12, 9 s) gets a batch to itself when a runtime predictor
+    plans, while the size proxy pairs it with a big one; estimates are capped at the limit."""
+    jobs = [{**_ds(i, n), "algorithms": ["dp"]} for i, n in enumerate([12, 300, 200, 100])]
+    predict = _seconds_by_dataset({12: 9.0, 300: 3.0, 200: 3.0, 100: 2.0})
+    true = {0: 9.0, 1: 3.0, 2: 3.0, 3: 2.0}
+    by_proxy = plan.make_batches(jobs, 2)
+    by_model = plan.make_batches(jobs, 2, predict_seconds=predict)
+    seconds = lambda job: true[job["dataset_id"]]  # noqa: E731
+    assert plan.makespan(by_model, seconds) == 9.0 < plan.makespan(by_proxy, seconds)
+    assert sorted(j["estimated_seconds"] for b in by_model for j in b) == [2.0, 3.0, 3.0, 9.0]
+    capped = plan.make_batches(jobs, 2, predict_seconds=predict, time_limits={"dp": 2.5})
+    assert max(j["estimated_seconds"] for b in capped for j in b) == 2.5
+
+
+def test_a_failing_predictor_falls_back_to_the_size_proxy() -> None:
+    """A predictor that raises plans nothing by model: the proxy's batches, no estimates."""
+    jobs = [{**_ds(i, n), "algorithms": ["dp"]} for i, n in enumerate([200, 200, 10, 10, 50])]
+
+    def broken(feats, algorithm):
+        raise KeyError(algorithm)
+
+    assert plan.make_batches(jobs, 2, predict_seconds=broken) == plan.make_batches(jobs, 2)
+    assert plan.proxy_cost(jobs[0]) == 210.0
+
+
 def test_solve_batch_returns_one_result_per_pair_with_solver_seconds() -> None:
     """A batch solves each (instance, algorithm) with its own time limit and sums solver time."""
     batch = [{**_ds(1, 12), "algorithms": ["dp", "greedy"]}]

@@ -60,3 +60,53 @@ def test_folds_are_stratified_repeated_and_cover_every_row() -> None:
         tests = np.concatenate([te for s, _, _, te in out if s == seed])
         assert sorted(tests.tolist()) == list(range(len(labels)))
     assert {len(np.intersect1d(tr, te)) for _, _, tr, te in out} == {0}
+
+
+def test_leave_one_family_out_holds_out_whole_families() -> None:
+    """With family x = the rows 'a' wins and y = those 'b' wins, the SBS learnt without the
+    held-out family is always wrong there, which stratified folds never show."""
+    ds = _toy()
+    ds = Dataset(**{**ds.__dict__, "families": ["x"] * 12 + ["y"] * 8})
+    ev = evaluate(ds, kinds=[], protocol="lofo")
+    assert ev.protocol == "lofo" and ev.fold_names == ["x", "y"]
+    assert {r["held_out"] for r in ev.fold_rows} == {"x", "y"}
+    sbs = ev.method("sbs")
+    assert sbs["folds"] == 2 and sbs["par10"] == pytest.approx(100.0)
+    cv = evaluate(ds, kinds=[], n_splits=4, seeds=(0,))
+    assert cv.method("sbs")["par10"] < sbs["par10"]
+    with pytest.raises(ValueError, match="at least 2 families"):
+        evaluate(_toy(), kinds=[], protocol="lofo")
+
+
+def _rec(key: str, family: str, times: dict[str, float]) -> dict:
+    runs = [{"algorithm": a, "status": "exact", "total_cost": 10, "execution_time": t}
+            for a, t in times.items()]
+    return {"key": key, "family": family, "projects": [3, 7, 9], "budget": 10, "runs": runs}
+
+
+def test_noise_floor_of_two_labelings() -> None:
+    """One of two instances changes label between timings: agreement 50 %, and the regret of
+    one labeling's oracle on the other is the time difference it misses."""
+    from ml.noise import noise_floor
+
+    names = ("brute_force", "dp", "backtracking", "greedy", "meet_in_the_middle")
+    slow = dict.fromkeys(names, 1.0)
+    first = [_rec("i", "f", {**slow, "dp": 0.1}), _rec("j", "g", {**slow, "dp": 0.2})]
+    second = [_rec("j", "g", {**slow, "dp": 0.2}), _rec("i", "f", {**slow, "dp": 0.3,
+                                                                 "backtracking": 0.2})]
+    out = noise_floor(first, second, time_limit=5.0, candidates=names)
+    assert out["instances"] == 2 and out["label_agreement"] == 0.5
+    # first's oracle on second: i picks dp (0.3 vs 0.2): +0.1 over 2 rows; the reverse: i picks
+    # backtracking (1.0 vs 0.1): +0.9 over 2 rows; mean regret (0.05 + 0.45) / 2
+    assert out["oracle_regret_s"] == pytest.approx(0.25)
+    assert out["margin"] > 0
+
+
+def test_promotion_needs_more_than_the_noise_floor() -> None:
+    """5 % better than the rules is not enough when re-timing alone moves PAR10 by 10 %."""
+    from ml.selection import promotion
+
+    keep, why = promotion(0.19, 0.20, None, margin=0.10, basis="held-out families")
+    assert keep is False and "noise floor 10.0%" in why and "the rules stay" in why
+    assert promotion(0.17, 0.20, None, margin=0.10)[0] is True
+    assert promotion(0.17, 0.20, "model:selector@v1", 0.095, 0.10, 30, margin=0.10)[0] is False

@@ -41,7 +41,12 @@ def test_train_on_postgres_then_manage_versions(pg_migrated_url, tmp_path, capsy
     assert Path(first["plot"]).stat().st_size > 0
     folds = pq.read_table(first["metrics_parquet"]).to_pylist()
     assert {row["method"] for row in folds} >= {"lgbm_regression", "rules", "sbs", "vbs"}
-    assert len({(row["seed"], row["fold"]) for row in folds}) == 15
+    cv = [row for row in folds if row["protocol"] == "cv"]
+    assert len({(row["seed"], row["fold"]) for row in cv}) == 15
+    lofo = {row["held_out"] for row in folds if row["protocol"] == "lofo"}
+    assert len(lofo) == metrics["lofo"]["folds"] // 1 and len(lofo) >= 2
+    assert metrics["evaluation"] == "lofo" and "remaining_gap" in metrics["cv"]
+    assert first["runtime_model_version"] == 1
     with session_scope(pg_migrated_url) as s:
         refused = metrics["refused_runs"]  # size refusals: neither run nor recorded
         assert refused > 0 and metrics["rows"] == 60

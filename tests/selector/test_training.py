@@ -28,8 +28,10 @@ def test_same_data_gives_byte_identical_model_files(small_history, tmp_path, kin
 
 
 def test_training_run_reports_every_method_side_by_side(small_history, tmp_path) -> None:
-    """A run evaluates every model and baseline on 3 × 5 folds and keeps a LightGBM kind."""
-    out = train_selector(small_history, time_limit=SMALL_TIME_LIMIT, model_dir=tmp_path)
+    """A run evaluates every model and baseline on 3 × 5 stratified folds and on one fold per
+    held-out family, keeps a LightGBM kind and decides on the held-out families."""
+    out = train_selector(small_history, time_limit=SMALL_TIME_LIMIT, model_dir=tmp_path,
+                         noise_sample=20)
     methods = [row["method"] for row in out.table()]
     assert methods == ["lgbm_classifier", "lgbm_regression", "logistic_regression",
                        "decision_tree", "rules", "hybrid", "sbs", "vbs"]
@@ -37,5 +39,14 @@ def test_training_run_reports_every_method_side_by_side(small_history, tmp_path)
     m = out.metrics
     assert {"remaining_gap", "sbs_par10", "vbs_par10", "selector_par10", "rules_par10",
             "solved_pct"} <= set(m)
-    assert m["vbs_par10"] <= m["selector_par10"] and m["folds"] == 15
+    families = sorted(set(out.dataset.families))
+    assert m["cv"]["folds"] == 15 and m["lofo"]["folds"] == len(families) >= 2
+    assert m["evaluation"] == "lofo" and m["selector_par10"] == m["lofo"]["selector_par10"]
+    assert m["vbs_par10"] <= m["selector_par10"]
+    assert [r["family"] for r in m["lofo_families"]] == families
+    assert sum(r["instances"] for r in m["lofo_families"]) == len(out.dataset)
+    assert "LOFO remaining gap" in out.markdown()
+    noise = m["noise_floor"]
+    assert noise["instances"] == 20 and 0 <= noise["label_agreement"] <= 1
+    assert m["promotion_margin"] == max(0.0, noise["margin"])
     assert out.artifact["class_order"] == list(out.dataset.candidates)

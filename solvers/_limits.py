@@ -19,7 +19,10 @@ class Limits:
     brute_force_max_n: int = 24
     """Brute force refuses more items than this (2**24 subsets is ~10 s of Python)."""
     mitm_max_n: int = 46
-    """Meet-in-the-middle refuses more items than this (2**23 sums per side)."""
+    """Horowitz–Sahni meet in the middle runs up to this many items (2**23 sums per side)."""
+    ss_max_n: int = 64
+    """Above ``mitm_max_n``, meet in the middle runs Schroeppel–Shamir (O(2^(n/4)) memory) up to
+    this many items with int64 costs (2^32 sums a side: minutes, so the time limit decides)."""
     memory_cap_bytes: int = 1 << 30
     """Largest working memory dp and meet-in-the-middle may plan for (default 1 GiB)."""
     default_time_limit: float | None = 60.0

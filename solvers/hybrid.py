@@ -36,7 +36,6 @@ LARGE_N = 20_000  # above this the per-item Python heuristics are skipped (NumPy
 _SEED = 20240229
 # Calibrated on the 2-core reference machine (docs/benchmarks.md): seconds per unit of work.
 _DP_SECONDS_PER_BYTE_ITEM = 1.5e-9  # forward + reconstruction, per (budget/8 bytes × items)
-_MITM_SECONDS_PER_SUM = 1.5e-7  # per subset sum of the larger half
 
 
 def improve_swaps(costs: list[int], budget: int, chosen: list[int], target: int) -> list[int]:
@@ -98,7 +97,7 @@ def estimated_seconds(core: Core) -> dict[str, float]:
     """Estimated time of each exact method that would agree to run on this core."""
     est: dict[str, float] = {}
     if meet_in_the_middle.refusal(core) is None:
-        est["meet_in_the_middle"] = (1 << ((core.n + 1) // 2)) * _MITM_SECONDS_PER_SUM
+        est["meet_in_the_middle"] = meet_in_the_middle.estimated_seconds(core)
     if dp.refusal(core) is None:
         est["dp"] = dp.table_bits(core) / 8 * _DP_SECONDS_PER_BYTE_ITEM
     return est

@@ -3,9 +3,12 @@
 
 Complexity: O(2^(n/2) · n) time, O(2^(n/2)) memory; vectorised with NumPy (costs beyond int64
 fall back to Python integers, several times slower). Always exact when it runs.
-Limits: refuses more than ``Limits.mitm_max_n`` items (default 46, about 400 MiB of arrays) or a
-plan over ``Limits.memory_cap_bytes`` (Python integers cost ~3x more per sum), with status
-``"failed"``. It checks the time limit between steps (doubling steps, and search chunks of
+Above ``Limits.mitm_max_n`` items (default 46, about 400 MiB of arrays), or when the arrays
+would pass ``Limits.memory_cap_bytes``, it runs Schroeppel–Shamir instead (``solvers._ss``: the
+same O(2^(n/2)) time in O(2^(n/4)) memory, int64 costs only) up to ``Limits.ss_max_n`` items
+(default 64; n = 50 takes ~2 s, each 2 more items double it). It refuses beyond that, or Python
+integer costs beyond ``mitm_max_n``, with status ``"failed"``. The result's ``method`` says which
+ran. It checks the time limit between steps (doubling steps, and search chunks of
 65,536 sums), and does not start a step predicted to end after the deadline, so it stops
 within one small step of its limit; it then answers the greedy selection as ``"approximate"``.
 """
@@ -14,16 +17,35 @@ from __future__ import annotations
 
 from ._core import Answer, Core, TimeUp, make_solver
 from ._mitm import best_pair, fits_int64, mitm_bytes
+from ._ss import schroeppel_shamir, ss_seconds
 from .greedy import greedy_indices
 
 NAME = "meet_in_the_middle"
 
 
+def use_ss(core: Core) -> bool:
+    """Whether this core runs Schroeppel–Shamir (too many items or too much memory for
+    Horowitz–Sahni, int64 costs, at most ``Limits.ss_max_n`` items)."""
+    hs_ok = (core.n <= core.limits.mitm_max_n
+             and mitm_bytes(core.n, not fits_int64(core.costs, core.budget))
+             <= core.limits.memory_cap_bytes)
+    return (not hs_ok and core.n <= core.limits.ss_max_n
+            and fits_int64(core.costs, core.budget))
+
+
+def estimated_seconds(core: Core) -> float:
+    if use_ss(core):
+        return ss_seconds(core.n)
+    return (1 << ((core.n + 1) // 2)) * 1.5e-7
+
+
 def refusal(core: Core) -> str | None:
     """Why meet in the middle will not run on this core, or None."""
-    if core.n > core.limits.mitm_max_n:
-        return (f"meet in the middle refuses n={core.n} items: its limit is "
-                f"{core.limits.mitm_max_n}")
+    if use_ss(core):
+        return None
+    limit = core.limits.ss_max_n if fits_int64(core.costs, core.budget) else core.limits.mitm_max_n
+    if core.n > limit:
+        return f"meet in the middle refuses n={core.n} items: its limit is {limit}"
     need = mitm_bytes(core.n, python_ints=not fits_int64(core.costs, core.budget))
     if need > core.limits.memory_cap_bytes:
         return (f"meet in the middle would need {need / 2**20:.0f} MiB, over the "
@@ -35,12 +57,18 @@ def _solve_core(core: Core) -> Answer:
     why = refusal(core)
     if why:
         return Answer([], False, failed=True, reason=why)
+    ss = use_ss(core)
     try:
-        chosen, _ = best_pair(core.costs, core.budget, core.check_time, core.deadline)
+        if ss:
+            chosen, _ = schroeppel_shamir(core.costs, core.budget, core.check_time)
+        else:
+            chosen, _ = best_pair(core.costs, core.budget, core.check_time, core.deadline)
     except (TimeUp, TimeoutError):
         incumbent = core.incumbent or greedy_indices(core.costs, core.budget)
-        return Answer(incumbent, False, reason="time limit reached while listing subset sums")
-    return Answer(chosen, exact=True)
+        return Answer(incumbent, False, reason="time limit reached while listing subset sums",
+                      extra={"method": "schroeppel_shamir" if ss else "horowitz_sahni"})
+    return Answer(chosen, exact=True,
+                  extra={"method": "schroeppel_shamir" if ss else "horowitz_sahni"})
 
 
 solve = make_solver(NAME, _solve_core)

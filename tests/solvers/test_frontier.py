@@ -190,3 +190,17 @@ def test_numpy_core_answers_are_checked_like_any_other() -> None:
     assert result["status"] == "exact"
     sel = np.array(result["selected_indices"])
     assert int(np.asarray(inst.costs)[sel].sum()) == result["total_cost"] == inst.budget
+
+
+def test_schroeppel_shamir_matches_brute_force() -> None:
+    """The blockwise four-list search finds the exhaustive optimum and a subset summing to it."""
+    from solvers._ss import schroeppel_shamir
+
+    rng = random.Random(21)
+    for _ in range(150):
+        n = rng.randint(1, 13)
+        costs = [rng.randint(1, rng.choice([10, 1000, 10**12])) for _ in range(n)]
+        budget = rng.randint(0, sum(costs))
+        chosen, best = schroeppel_shamir(costs, budget, lambda: None)
+        assert best == optimum(costs, budget)
+        assert len(set(chosen)) == len(chosen) and sum(costs[i] for i in chosen) == best

@@ -34,9 +34,24 @@ def test_dp_refuses_a_table_over_the_memory_cap() -> None:
 
 
 def test_mitm_refuses_n_above_its_limit() -> None:
-    """Meet in the middle refuses more items than its limit."""
-    result = solvers.solve([2**k + 1 for k in range(60)], 2**59, algorithm="meet_in_the_middle")
+    """Meet in the middle refuses more items than its limits (64 int64, 46 Python ints)."""
+    result = solvers.solve([2**40 + k for k in range(70)], 2**45, algorithm="meet_in_the_middle")
+    assert result["status"] == "failed" and "limit is 64" in result["reason"]
+    result = solvers.solve([2**70 + k for k in range(50)], 2**74, algorithm="meet_in_the_middle")
     assert result["status"] == "failed" and "limit is 46" in result["reason"]
+
+
+def test_mitm_runs_schroeppel_shamir_above_46_items() -> None:
+    """Above 46 int64 items meet in the middle switches to Schroeppel–Shamir and proves it."""
+    import random
+
+    rng = random.Random(8)
+    costs = [rng.randint(10**13, 10**15) for _ in range(48)]
+    budget = sum(costs) // 2 + 12345
+    result = solvers.solve(costs, budget, algorithm="meet_in_the_middle", time_limit=60,
+                           measure_memory=False)
+    assert result["status"] == "exact" and result["method"] == "schroeppel_shamir"
+    assert result["total_cost"] == sum(costs[i] for i in result["selected_indices"]) <= budget
 
 
 def test_backtracking_time_limit_returns_best_so_far_as_approximate() -> None:

@@ -296,13 +296,13 @@ def _progress_bar(args: argparse.Namespace):
 
     @contextmanager
     def bar():
-        with Progress(TextColumn("solver batches"), BarColumn(), TextColumn("{task.completed}/"
-                      "{task.total}"), TimeElapsedColumn(), transient=False) as progress, \
+        with Progress(TextColumn("solver batches"), BarColumn(), TextColumn("{task.fields[n]}"),
+                      TimeElapsedColumn(), transient=False) as progress, \
                 _logs_above(progress.console):
-            task_id = progress.add_task("batches", total=None)
+            task_id = progress.add_task("batches", total=None, n="starting")
 
             def listener(done: int, total: int) -> None:
-                progress.update(task_id, completed=done, total=total)
+                progress.update(task_id, completed=done, total=total, n=f"{done}/{total}")
 
             add_progress_listener(listener)
             try:

@@ -31,6 +31,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 ALL = "all"
+MAX_DASK_WORKERS = 64  # local worker processes `--dask-workers` may start
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -338,8 +339,9 @@ def _runner(args: argparse.Namespace):
     from config import get_settings
 
     address = args.dask_address or get_settings().dask_address
-    if args.dask_workers is not None and args.dask_workers < 1:
-        raise ValueError(f"--dask-workers: must be >= 1 (got {args.dask_workers})")
+    if args.dask_workers is not None and not 1 <= args.dask_workers <= MAX_DASK_WORKERS:
+        raise ValueError(f"--dask-workers: must be in [1, {MAX_DASK_WORKERS}] "
+                         f"(got {args.dask_workers})")
     if not address and not args.dask_workers:
         return None, 1
     from prefect_dask import DaskTaskRunner

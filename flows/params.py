@@ -30,6 +30,7 @@ from solvers.instances import FAMILIES, TODD_MAX_N
 Algorithm = Literal[tuple(solvers.ALGORITHMS)]  # type: ignore[valid-type]
 Family = Literal[FAMILIES]  # type: ignore[valid-type]
 
+MAX_TOTAL_PROJECTS = 2_000_000  # projects one generate/benchmark run may create (memory bound)
 DEFAULT_FAMILIES = ["uniform", "portfolio", "pthree", "psix", "evenodd", "avis", "somatoth"]
 _URL = "SQLAlchemy URL of the database; empty: the DATABASE_URL setting of the process " \
        "that runs the flow."
@@ -83,6 +84,16 @@ class _Instances(_Params):
     @classmethod
     def _unique(cls, families: list[str]) -> list[str]:
         return list(dict.fromkeys(families))
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        total = sum(self.sizes) * self.per_size * len(self.families)
+        if total > MAX_TOTAL_PROJECTS:
+            raise ValueError(
+                f"sum(sizes) × per_size × families = {sum(self.sizes)} × {self.per_size} × "
+                f"{len(self.families)} = {total:,} projects to generate, more than "
+                f"{MAX_TOTAL_PROJECTS:,}")
+        return self
 
     @model_validator(mode="after")
     def _todd(self) -> Self:

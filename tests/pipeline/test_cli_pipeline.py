@@ -64,6 +64,9 @@ def test_generate_export_and_serve_list_json(env_db, capsys) -> None:
         (["benchmark", "--families", "nope"], "families"),
         (["benchmark", "--time-limit", "0"], "time_limit"),
         (["benchmark", "--dask-address", "localhost:8786"], "--dask-address"),
+        (["benchmark", "--sizes", "100000", "--per-size", "1000"], "sum(sizes) × per_size"),
+        (["generate", "--sizes", "50000,50000", "--per-size", "100"], "2,000,000"),
+        (["benchmark", "--dask-workers", "100000"], "--dask-workers"),
     ],
 )
 def test_bad_options_exit_2_with_one_error_line(argv, field, capsys, tmp_path,

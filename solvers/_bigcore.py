@@ -28,6 +28,15 @@ import time
 import numpy as np
 
 from ._core import Core
+from ._costmodel import cost_model
+from ._mitm import subset_with_sum
+
+
+def _sorted_sums(items: list[int]) -> np.ndarray:
+    sums = np.zeros(1, dtype=np.int64)
+    for w in sorted(items):
+        sums = np.sort(np.concatenate((sums, sums + w)), kind="stable")
+    return sums
 
 __all__ = ["core_hit"]
 
@@ -45,17 +54,9 @@ class _Halves:
     def __init__(self, items: np.ndarray) -> None:
         half = items.size // 2
         self.half = half
-        self.left_items, self.right_items = items[:half], items[half:]
-        self.lsum, self.lord = self._sorted(self.left_items)
-        self.rsum, self.rord = self._sorted(self.right_items)
-
-    @staticmethod
-    def _sorted(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sums = np.zeros(1, dtype=np.int64)
-        for w in items.tolist():
-            sums = np.concatenate((sums, sums + w))  # index bit i set <=> item i in the subset
-        order = np.argsort(sums, kind="stable")
-        return sums[order], order
+        self.left_items, self.right_items = items[:half].tolist(), items[half:].tolist()
+        self.lsum = _sorted_sums(self.left_items)
+        self.rsum = _sorted_sums(self.right_items)
 
     def hit(self, target: int) -> list[int] | None:
         """Positions (into ``items``) of a subset summing exactly to ``target``, or None."""
@@ -65,10 +66,9 @@ class _Halves:
         found = np.flatnonzero(ok & (self.rsum[np.minimum(pos, self.rsum.size - 1)] == want))
         if not found.size:
             return None
-        k = int(found[0])
-        lmask, rmask = int(self.lord[k]), int(self.rord[int(pos[k])])
-        chosen = [i for i in range(self.half) if lmask >> i & 1]
-        chosen += [self.half + i for i in range(self.right_items.size) if rmask >> i & 1]
+        lval = int(self.lsum[int(found[0])])
+        chosen = subset_with_sum(self.left_items, lval)
+        chosen += [self.half + i for i in subset_with_sum(self.right_items, target - lval)]
         return chosen
 
 
@@ -105,13 +105,13 @@ def _core_size(deltas: np.ndarray, max_k: int) -> int:
 
 
 def _build_seconds(k: int) -> float:
-    """Predicted time to build the halves' sorted sums (measured: ~120 ns a sum at k = 44)."""
-    return 2 * (1 << ((k + 1) // 2)) * 1.2e-7
+    """Predicted time to build the halves' sorted sums (the measured cost model)."""
+    return cost_model().core(k)
 
 
 def _query_seconds(k: int) -> float:
-    """Predicted time of one target query (~80 ns a sum at k = 44)."""
-    return (1 << ((k + 1) // 2)) * 8e-8
+    """Predicted time of one target query."""
+    return cost_model().query((k + 1) // 2)
 
 
 def _max_core(core: Core) -> int:

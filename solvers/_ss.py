@@ -22,15 +22,9 @@ import numpy as np
 
 from ._mitm import subset_with_sum
 
-__all__ = ["schroeppel_shamir", "ss_seconds"]
+__all__ = ["schroeppel_shamir"]
 
 BLOCK = 1 << 20  # left sums per block (8 MiB)
-_SECONDS_PER_SUM = 4e-8  # measured: n = 50 (2^26 sums) in 2.1 s CPU
-
-
-def ss_seconds(n: int) -> float:
-    """Predicted time for ``n`` items (both sides' 2^(n/2) sums)."""
-    return 2 * (1 << ((n + 1) // 2)) * _SECONDS_PER_SUM
 
 
 def _sorted_sums(items: list[int]) -> np.ndarray:

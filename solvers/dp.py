@@ -20,6 +20,7 @@ early when the budget becomes reachable. When the time limit hits it returns the
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import accumulate
 
 from . import _groups
 from ._core import Answer, Core, TimeUp, make_solver
@@ -52,10 +53,24 @@ def group_split(core: Core) -> _groups.Split | None:
     return core.memo["split"]
 
 
+def _forward_bits(costs: list[int], cap: int) -> int:
+    """Bits the forward pass shifts: items small first, row k as wide as min(prefix sum, cap)."""
+    return sum(min(p, cap) + 1 for p in accumulate(sorted(costs)))
+
+
 def table_bits(core: Core) -> int:
-    """Bit operations the forward pass plans for (n · budget, or the split's)."""
-    found = group_split(core)
-    return found.work(core.budget) if found else core.n * (core.budget + 1)
+    """Bit operations of the forward pass (plain, or the divisor split's two tables)."""
+    if "table_bits" not in core.memo:
+        found = group_split(core)
+        if found is None:
+            bits = _forward_bits(core.costs, core.budget)
+        else:
+            bits = sum(
+                _forward_bits([core.costs[i] // g for i in members], cap)
+                for g, cap, members in zip(found.divisors, found.caps(core.budget),
+                                           found.members, strict=True))
+        core.memo["table_bits"] = bits
+    return core.memo["table_bits"]
 
 
 def widest_row(core: Core) -> int:

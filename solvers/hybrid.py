@@ -23,6 +23,7 @@ from bisect import bisect_right
 from . import backtracking, dp, meet_in_the_middle
 from ._bigcore import core_hit, greedy_fast
 from ._core import Answer, Core, make_solver
+from ._costmodel import cost_model
 from ._mitm import best_pair
 from .greedy import greedy_indices
 
@@ -34,8 +35,6 @@ HEURISTIC_SECONDS = 2.0  # core-search budget when no exact method is cheap
 SWAP_ROUNDS = 64
 LARGE_N = 20_000  # above this the per-item Python heuristics are skipped (NumPy core only)
 _SEED = 20240229
-# Calibrated on the 2-core reference machine (docs/benchmarks.md): seconds per unit of work.
-_DP_SECONDS_PER_BYTE_ITEM = 1.5e-9  # forward + reconstruction, per (budget/8 bytes × items)
 
 
 def improve_swaps(costs: list[int], budget: int, chosen: list[int], target: int) -> list[int]:
@@ -99,7 +98,7 @@ def estimated_seconds(core: Core) -> dict[str, float]:
     if meet_in_the_middle.refusal(core) is None:
         est["meet_in_the_middle"] = meet_in_the_middle.estimated_seconds(core)
     if dp.refusal(core) is None:
-        est["dp"] = dp.table_bits(core) / 8 * _DP_SECONDS_PER_BYTE_ITEM
+        est["dp"] = cost_model().dp(dp.table_bits(core), dp.widest_row(core))
     return est
 
 

@@ -16,8 +16,9 @@ within one small step of its limit; it then answers the greedy selection as ``"a
 from __future__ import annotations
 
 from ._core import Answer, Core, TimeUp, make_solver
+from ._costmodel import cost_model
 from ._mitm import best_pair, fits_int64, mitm_bytes
-from ._ss import schroeppel_shamir, ss_seconds
+from ._ss import schroeppel_shamir
 from .greedy import greedy_indices
 
 NAME = "meet_in_the_middle"
@@ -34,9 +35,12 @@ def use_ss(core: Core) -> bool:
 
 
 def estimated_seconds(core: Core) -> float:
+    """Predicted time from the measured cost model (``solvers._costmodel``)."""
+    model = cost_model()
     if use_ss(core):
-        return ss_seconds(core.n)
-    return (1 << ((core.n + 1) // 2)) * 1.5e-7
+        return model.ss(core.n)
+    slow = 1.0 if fits_int64(core.costs, core.budget) else 8.0  # Python ints, measured ~8x
+    return model.mitm(core.n) * slow
 
 
 def refusal(core: Core) -> str | None:

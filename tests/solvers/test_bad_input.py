@@ -92,7 +92,8 @@ def test_huge_time_limit_is_an_input_error() -> None:
     assert info.value.field == "time_limit"
 
 
-@pytest.mark.parametrize("algorithm", ["auto", "backtracking", "greedy", "hybrid", "meet_in_the_middle"])
+@pytest.mark.parametrize(
+    "algorithm", ["auto", "backtracking", "greedy", "hybrid", "meet_in_the_middle"])
 def test_money_beyond_float_precision_comes_back_exact(algorithm: str) -> None:
     """Money above 2^53 cents keeps its cents in the *_exact strings of every algorithm."""
     projects = [{"cost": "12345678901234567.89"}, {"cost": "1.01"}, {"cost": "7.50"}]

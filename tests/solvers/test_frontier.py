@@ -204,3 +204,46 @@ def test_schroeppel_shamir_matches_brute_force() -> None:
         chosen, best = schroeppel_shamir(costs, budget, lambda: None)
         assert best == optimum(costs, budget)
         assert len(set(chosen)) == len(chosen) and sum(costs[i] for i in chosen) == best
+
+
+def test_cost_model_is_measured_and_predicts_within_a_factor() -> None:
+    """The measured model predicts a dp forward pass and a MITM within 10x of the real time."""
+    from itertools import accumulate
+
+    from solvers import dp
+    from solvers._costmodel import CostModel, measure
+
+    model = measure()
+    assert isinstance(model, CostModel) and model.dp_small > 0 and model.sums_per_sum > 0
+    rng = random.Random(3)
+    costs = sorted(rng.randint(1, 10**5) for _ in range(300))
+    cap = sum(costs) + 5  # never reached: the full forward pass
+    core = Core(costs, cap, cap, Limits(), None)
+    start = time.perf_counter()
+    dp.forward(costs, cap, core)
+    real = time.perf_counter() - start
+    predicted = model.dp(sum(min(p, cap) + 1 for p in accumulate(costs)), cap) / 3
+    assert real / 10 <= predicted <= real * 10, (real, predicted)
+    items = [2 * rng.randint(10**11, 10**13) for _ in range(36)]
+    start = time.perf_counter()
+    best_pair(items, sum(items) // 2 | 1)  # odd target, even items: a full sweep
+    real = time.perf_counter() - start
+    assert real / 10 <= model.mitm(36) <= real * 10, (real, model.mitm(36))
+
+
+def test_hybrid_uses_an_installed_cost_model() -> None:
+    """A model saying dp is very slow steers hybrid's exact fallback away from dp."""
+    from solvers._costmodel import CostModel, cost_model, set_cost_model
+
+    inst = generate("somatoth", 100, seed=1)  # unreachable budget: the heuristics cannot prove
+    real = cost_model()
+    normal = solvers.solve(inst.projects(), inst.budget, algorithm="hybrid", time_limit=5,
+                           measure_memory=False)
+    try:
+        set_cost_model(CostModel(1.0, 1.0, real.sums_per_sum, 0.0, real.query_per_sum))
+        slow_dp = solvers.solve(inst.projects(), inst.budget, algorithm="hybrid",
+                                time_limit=1, measure_memory=False)
+    finally:
+        set_cost_model(None)
+    assert normal["status"] == "exact" and normal["stage"] == "dp"
+    assert slow_dp["stage"] != "dp"

@@ -1,0 +1,145 @@
+"""A cost model measured on the machine it runs on, not assumed.
+
+``hybrid`` (and the difference core) choose between exact methods by predicted time. The unit
+costs come from micro-benchmarks of the very operations those methods repeat, run once per
+process on first use (about 30 ms):
+
+- ``dp``: one ``reach |= reach << w`` over a Python-int row, per byte, on a 256 KiB row (in
+  cache) and a 4 MiB one (memory-bound), interpolated by row width;
+- sorted sums (meet in the middle, the core's halves, Schroeppel–Shamir blocks): building
+  sorted subset sums by doubling-and-merging, per sum, at two sizes, so the growth from cache
+  misses on large arrays is extrapolated (``(size / 2^14)^alpha``, ``alpha`` from 2^14 and 2^19);
+- queries: a vectorised ``searchsorted`` of every sum against the other half, per sum.
+
+``CostModel`` is plain data: tests build one with known numbers, and ``set_cost_model``
+installs one (None re-measures). Predictions are seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CostModel", "cost_model", "measure", "set_cost_model"]
+
+
+_BASE = 1 << 14
+
+
+@dataclass(frozen=True)
+class CostModel:
+    dp_small: float  # one item's shift-or, per byte, on a 256 KiB row (in cache)
+    dp_large: float  # the same on a 4 MiB row (memory-bound)
+    sums_per_sum: float  # building sorted sums, per sum, at 2^14 sums
+    sums_alpha: float  # growth exponent of the per-sum cost with size
+    query_per_sum: float  # searchsorted, per sum, at 2^14 sums
+
+    def _scale(self, size: float) -> float:
+        return max(1.0, size / _BASE) ** self.sums_alpha
+
+    def dp(self, bit_ops: float, row_bits: int) -> float:
+        """Forward pass plus reconstruction (~2x the forward pass) of ``bit_ops`` on rows of
+        ``row_bits`` (per-byte cost interpolated between the two measured row sizes)."""
+        lo, hi = 1 << 21, 1 << 25
+        if row_bits <= lo:
+            per = self.dp_small
+        elif row_bits >= hi:
+            per = self.dp_large
+        else:
+            f = math.log(row_bits / lo) / math.log(hi / lo)
+            per = self.dp_small ** (1 - f) * self.dp_large ** f
+        return 3.0 * bit_ops / 8 * per
+
+    def core(self, k: int) -> float:
+        """The difference core's two halves for ``k`` core items."""
+        return 2 * self.sorted_sums((k + 1) // 2)
+
+    def sorted_sums(self, n_items: int) -> float:
+        size = float(1 << n_items)
+        return size * self.sums_per_sum * self._scale(size)
+
+    def query(self, n_items: int) -> float:
+        size = float(1 << n_items)
+        return size * self.query_per_sum * self._scale(size)
+
+    def mitm(self, n: int) -> float:
+        """Horowitz–Sahni on ``n`` items: both halves' sorted sums plus one sweep."""
+        half = (n + 1) // 2
+        return 2 * self.sorted_sums(half) + self.query(half)
+
+    def ss(self, n: int) -> float:
+        """Schroeppel–Shamir without an early hit: every left and right sum is produced in a
+        block of 2^20 and sorted there (block-sized arrays: no growth beyond 2^20)."""
+        size = float(1 << ((n + 1) // 2))
+        per = (self.sums_per_sum + self.query_per_sum) * self._scale(min(size, 2.0**20))
+        return 2 * size * per
+
+
+def _time(fn, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]
+    best = math.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def _sorted_sums(items: list[int]) -> np.ndarray:
+    sums = np.zeros(1, dtype=np.int64)
+    for w in items:
+        sums = np.sort(np.concatenate((sums, sums + w)), kind="stable")
+    return sums
+
+
+def measure() -> CostModel:
+    """Run the micro-benchmarks (about 20 ms) and return the measured model."""
+    rng = random.Random(5)
+    def per_byte(row_bits: int, shifts: int) -> float:
+        row = (1 << row_bits) - 1 - (1 << (row_bits // 3))
+        mask = (1 << row_bits) - 1
+
+        def run() -> None:  # the dp's own loop: shift-or, mask only past the cap
+            r = row
+            for w in (3, 977, 12345, 77)[:shifts]:
+                r |= r << w
+                if r.bit_length() > row_bits:
+                    r &= mask
+
+        return _time(run) / (shifts * row_bits / 8)
+
+    dp_small = per_byte(1 << 21, 4)  # 256 KiB: in cache
+    dp_large = per_byte(1 << 25, 2)  # 4 MiB: memory-bound, like real tables
+    small = [rng.randint(1, 10**12) for _ in range(14)]
+    large = [rng.randint(1, 10**12) for _ in range(19)]
+    t_small = _time(lambda: _sorted_sums(small)) / (1 << 14)
+    t_large = _time(lambda: _sorted_sums(large), repeats=2) / (1 << 19)
+    alpha = min(0.6, max(0.0, math.log(max(t_large, 1e-12) / max(t_small, 1e-12)) / math.log(32)))
+    left, right = _sorted_sums(small), _sorted_sums(small[::-1])
+    query = _time(lambda: np.searchsorted(right, 10**13 - left)) / (1 << 14)
+    return CostModel(dp_small, dp_large, t_small, alpha, query)
+
+
+_lock = threading.Lock()
+_model: CostModel | None = None
+
+
+def cost_model() -> CostModel:
+    """The process's model, measured on first use."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                _model = measure()
+    return _model
+
+
+def set_cost_model(model: CostModel | None) -> None:
+    """Install a model (tests, or a calibration loaded from disk); None re-measures."""
+    global _model
+    with _lock:
+        _model = model

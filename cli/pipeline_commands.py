@@ -155,12 +155,17 @@ def _emit(args: argparse.Namespace, doc: dict[str, Any], human) -> int:
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Failures a command reports as one `error:` line: no traceback is wanted for them (an
-    OSError is an unreadable input or an unwritable data folder: `error:` line, exit 1)."""
+    OSError is an unreadable input or an unwritable data folder: `error:` line, exit 1; a lost
+    connection raised by a task that does not classify it is reported by `_run` as one
+    DatabaseUnavailableError line)."""
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
     from db.errors import DatabaseUnavailableError
     from solvers import InvalidInputError
     from solvers.files import FileFormatError
 
-    return DatabaseUnavailableError, InvalidInputError, FileFormatError, OSError
+    return (DatabaseUnavailableError, InvalidInputError, FileFormatError, OSError,
+            OperationalError, InterfaceError, DisconnectionError)
 
 
 class _WithoutTraceback(logging.Formatter):

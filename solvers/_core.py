@@ -53,7 +53,7 @@ class Core:
         """Positions of ``array`` in ascending cost order (computed once)."""
         if self._order is None:
             assert self.array is not None
-            self._order = np.argsort(self.array, kind="stable")
+            self._order = argsort_costs(self.array)
         return self._order
 
     @property
@@ -92,6 +92,13 @@ class Prepared:
     core: Core | None  # None when everything that fits is taken (nothing left to decide)
 
 
+def argsort_costs(costs: np.ndarray) -> np.ndarray:
+    """Stable ascending order of int64 costs; NumPy radix-sorts 16-bit keys, ~5x faster."""
+    if costs.size and int(costs.max()) < 1 << 16:
+        return np.argsort(costs.astype(np.uint16), kind="stable")
+    return np.argsort(costs, kind="stable")
+
+
 def cardinality_bound(costs: list[int], budget: int) -> int:
     """Sum of the k largest costs, k being the most items whose smallest sum fits."""
     ordered = sorted(costs)
@@ -116,7 +123,7 @@ def _prepare_array(problem: Problem, arr: np.ndarray, limits: Limits,
     g = int(np.gcd.reduce(costs))
     reduced = costs // g if g > 1 else costs
     rbudget = budget // g
-    order = np.argsort(reduced, kind="stable")
+    order = argsort_costs(reduced)
     ordered = reduced[order]
     csum = np.cumsum(ordered)  # prefix sums of the smallest: < n · 2^40 here, no overflow
     k = int(np.searchsorted(csum, rbudget, side="right"))

@@ -38,20 +38,33 @@ class Split:
         return len(self.members[0]) * (c1 + 1) + len(self.members[1]) * (c2 + 1)
 
 
-def split(costs: list[int], budget: int) -> Split | None:
-    """The two-divisor split of ``costs``, or None when it does not pay."""
+def split(costs: list[int], budget: int, array: np.ndarray | None = None) -> Split | None:
+    """The two-divisor split of ``costs``, or None when it does not pay (``array``: the same
+    costs as int64, for a vectorised test)."""
     if len(costs) < 4:
         return None
-    g1 = min(costs)
-    if g1 < 2:
-        return None
-    first = [i for i, c in enumerate(costs) if c % g1 == 0]
-    second = [i for i, c in enumerate(costs) if c % g1]
-    if not second:
-        return None
-    g2 = math.gcd(*(costs[i] for i in second))
-    if g2 < 2:
-        return None
+    if array is not None:
+        g1 = int(array.min())
+        if g1 < 2:
+            return None
+        divisible = array % g1 == 0
+        if divisible.all():
+            return None
+        g2 = int(np.gcd.reduce(array[~divisible]))
+        if g2 < 2:
+            return None
+        first, second = np.flatnonzero(divisible).tolist(), np.flatnonzero(~divisible).tolist()
+    else:
+        g1 = min(costs)
+        if g1 < 2:
+            return None
+        first = [i for i, c in enumerate(costs) if c % g1 == 0]
+        second = [i for i, c in enumerate(costs) if c % g1]
+        if not second:
+            return None
+        g2 = math.gcd(*(costs[i] for i in second))
+        if g2 < 2:
+            return None
     found = Split((g1, g2), (first, second))
     if found.work(budget) * 4 > len(costs) * (budget + 1):
         return None

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import accumulate
 
+import numpy as np
+
 from . import _groups
 from ._core import Answer, Core, TimeUp, make_solver
 from .greedy import greedy_indices
@@ -48,13 +50,16 @@ def row_bytes(budget: int) -> int:
 def group_split(core: Core) -> _groups.Split | None:
     """The divisor split of this core when it makes the tables much smaller (cached)."""
     if "split" not in core.memo:
-        core.memo["split"] = (_groups.split(core.costs, core.budget)
+        core.memo["split"] = (_groups.split(core.costs, core.budget, core.array)
                               if core.budget < 2**62 else None)
     return core.memo["split"]
 
 
-def _forward_bits(costs: list[int], cap: int) -> int:
+def _forward_bits(costs: list[int] | np.ndarray, cap: int) -> int:
     """Bits the forward pass shifts: items small first, row k as wide as min(prefix sum, cap)."""
+    if isinstance(costs, np.ndarray):
+        prefix = np.cumsum(np.sort(costs))  # int64 here (the core's array exists)
+        return int(np.minimum(prefix, cap).sum()) + costs.size
     return sum(min(p, cap) + 1 for p in accumulate(sorted(costs)))
 
 
@@ -63,7 +68,8 @@ def table_bits(core: Core) -> int:
     if "table_bits" not in core.memo:
         found = group_split(core)
         if found is None:
-            bits = _forward_bits(core.costs, core.budget)
+            bits = _forward_bits(core.array if core.array is not None else core.costs,
+                                 core.budget)
         else:
             bits = sum(
                 _forward_bits([core.costs[i] // g for i in members], cap)

@@ -1,0 +1,340 @@
+"""Frontier benchmark: ``auto`` against native subset-sum codes at large n and huge costs.
+
+Usage::
+
+    python benchmarks/bench_frontier.py [--quick] [--timeout 60] [--out docs/benchmarks/frontier.md]
+
+Instances: Frobenius ("somatoth") n = 1,000 and 10,000; P(3) and EVEN/ODD n = 10,000; P(3),
+P(6) and money portfolios n = 100,000; P(6) and portfolios n = 1,000,000; P(12) and P(15)
+n = 1,000; P(12) n = 5,000 (random 10^12 costs); sparse P(12)/P(15) n = 48–56; Avis n = 1,000.
+
+Peers, each built here in a temporary folder (nothing of theirs is committed):
+
+* ``bitset-dp``: a word-RAM bitset dynamic programme in C (the source is written by this script,
+  ~50 lines: 64-bit words, shift-or in place from the top word down, stop once the budget bit is
+  set, a first-reach array for the answer), compiled with ``gcc -O3 -march=native`` and called
+  through ctypes on an int64 array. It needs 4·B bytes: skipped above B = 2.5·10^8.
+* ``mtsl``: Martello & Toth's exact subset-sum code MTSL (Fortran 77, *Knapsack Problems*,
+  Wiley 1990) from the PyPI wheel ``mknapsack``, installed into a temporary venv with
+  ``numpy<2`` (the wheel is built against NumPy 1.x). Fortran INTEGER weights: skipped when a
+  cost or the budget is ≥ 2^31. Timed inside its worker around ``solve_subset_sum`` only.
+* ``ortools-bb``: OR-Tools ``KnapsackSolver`` branch and bound; ``highs``: HiGHS through
+  ``scipy.optimize.milp`` with ``mip_rel_gap=0`` (skipped when the budget exceeds 2^53).
+
+Every call runs in its own forked process (``bench_solvers.run_one``) with the time limit and a
+hard kill; times are wall-clock around the call from a Python list of costs (for ``auto`` the
+list of project dicts), the minimum of three runs below 100 ms. Answers are checked in exact
+integers. ``auto`` / best peer is the ratio of ``auto``'s time to the fastest peer that proved
+the optimum (or the limit when none did).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+from bench_solvers import (  # noqa: E402
+    ROOT,
+    Case,
+    Outcome,
+    Result,
+    Runner,
+    _highs,
+    _ortools,
+    _ours,
+    cell,
+    check,
+    geomean,
+    machine,
+    run_one,
+)
+
+from solvers.instances import generate  # noqa: E402
+
+PEERS = ("bitset-dp", "mtsl", "ortools-bb", "highs")
+PEER_DIR = Path(tempfile.gettempdir()) / "budget-bench-peers"
+
+FULL = [
+    ("somatoth", 1000, {}, (1, 2)), ("somatoth", 10_000, {}, (1, 2)),
+    ("pthree", 10_000, {}, (1,)), ("evenodd", 10_000, {}, (1,)),
+    ("pthree", 100_000, {}, (1,)), ("psix", 100_000, {}, (1,)),
+    ("portfolio", 100_000, {}, (1,)),
+    ("psix", 1_000_000, {}, (1,)), ("portfolio", 1_000_000, {}, (1,)),
+    ("pe", 1000, {"e": 12}, (1, 2)), ("pe", 1000, {"e": 15}, (1, 2)),
+    ("pe", 5000, {"e": 12}, (1,)),
+    ("pe", 48, {"e": 12}, (1,)), ("pe", 50, {"e": 15}, (1,)), ("pe", 56, {"e": 12}, (1,)),
+    ("avis", 1000, {}, (0,)),
+]
+QUICK = [
+    ("somatoth", 10_000, {}, (1,)), ("pthree", 100_000, {}, (1,)),
+    ("psix", 1_000_000, {}, (1,)), ("pe", 1000, {"e": 15}, (1,)),
+]
+
+C_SOURCE = r"""
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+static const int64_t *W;
+static int cmp(const void *a, const void *b) {
+    int64_t x = W[*(const int32_t *)a], y = W[*(const int32_t *)b];
+    return (x > y) - (x < y);
+}
+/* Largest subset sum <= B; take[i] = 1 for the chosen items. Returns -1 if out of memory. */
+int64_t bitset_dp(const int64_t *w, int32_t n, int64_t B, uint8_t *take) {
+    int64_t words = B / 64 + 1, hi = 0, best = 0;
+    uint64_t *reach = calloc(words, 8);
+    int32_t *first = malloc((size_t)(B + 1) * 4), *order = malloc((size_t)n * 4);
+    if (!reach || !first || !order) return -1;
+    for (int32_t i = 0; i < n; i++) order[i] = i;
+    W = w; qsort(order, n, 4, cmp);
+    reach[0] = 1; first[0] = -1;
+    uint64_t lastmask = (B % 64 == 63) ? ~0ULL : ((1ULL << (B % 64 + 1)) - 1);
+    for (int32_t k = 0; k < n; k++) {
+        int64_t wt = w[order[k]];
+        if (wt > B) break;
+        int64_t ws = wt / 64, bs = wt % 64, top = (hi + wt) / 64;
+        if (top >= words) top = words - 1;
+        for (int64_t j = top; j >= ws; j--) {
+            uint64_t v = reach[j - ws] << bs;
+            if (bs && j - ws - 1 >= 0) v |= reach[j - ws - 1] >> (64 - bs);
+            if (j == words - 1) v &= lastmask;
+            uint64_t fresh = v & ~reach[j];
+            if (fresh) {
+                reach[j] |= fresh;
+                while (fresh) {
+                    int b = __builtin_ctzll(fresh);
+                    first[j * 64 + b] = k;
+                    fresh &= fresh - 1;
+                }
+            }
+        }
+        hi = hi + wt > B ? B : hi + wt;
+        if (reach[B / 64] >> (B % 64) & 1) break;
+    }
+    for (int64_t s = B; s >= 0; s--)
+        if (reach[s / 64] >> (s % 64) & 1) { best = s; break; }
+    memset(take, 0, n);
+    for (int64_t s = best; s > 0;) { int32_t k = first[s]; take[order[k]] = 1; s -= w[order[k]]; }
+    free(reach); free(first); free(order);
+    return best;
+}
+"""
+
+MTSL_WORKER = r"""
+import json, sys, time
+import numpy as np
+from mknapsack import solve_subset_sum
+w = np.load(sys.argv[1]).tolist(); cap = int(sys.argv[2])
+best = None
+for _ in range(3):
+    t = time.perf_counter()
+    x = solve_subset_sum(w, cap, method_kwargs={"require_exact": 1, "check_inputs": 0})
+    dt = time.perf_counter() - t
+    best = dt if best is None else min(best, dt)
+    if dt >= 0.1:
+        break
+print(json.dumps({"seconds": best, "chosen": [i for i, v in enumerate(x) if v]}))
+"""
+
+
+def build_bitset_dp() -> ctypes.CDLL | None:
+    """Compile the C peer once into PEER_DIR (None when no C compiler)."""
+    PEER_DIR.mkdir(parents=True, exist_ok=True)
+    src, lib = PEER_DIR / "bitset_dp.c", PEER_DIR / "bitset_dp.so"
+    stale = not src.exists() or src.read_text() != C_SOURCE
+    if stale or not lib.exists():
+        src.write_text(C_SOURCE)
+        cmd = ["gcc", "-O3", "-march=native", "-shared", "-fPIC", str(src), "-o", str(lib)]
+        if subprocess.run(cmd, capture_output=True, check=False).returncode:
+            return None
+    dll = ctypes.CDLL(str(lib))
+    dll.bitset_dp.restype = ctypes.c_int64
+    dll.bitset_dp.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_void_p]
+    return dll
+
+
+def build_mtsl() -> Path | None:
+    """A venv with numpy<2 and mknapsack (MTSL) in PEER_DIR; its python, or None."""
+    venv = PEER_DIR / "mtsl-venv"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        if subprocess.run([sys.executable, "-m", "venv", str(venv)], check=False).returncode:
+            return None
+        pip = [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        if subprocess.run([*pip, "numpy<2", "mknapsack>=1.1"], check=False).returncode:
+            return None
+    (PEER_DIR / "mtsl_worker.py").write_text(MTSL_WORKER)
+    return py
+
+
+def _bitset_runner(dll: ctypes.CDLL) -> Runner:
+    def run(case: Case, limit: float) -> Result:
+        w = np.asarray(list(case.costs), dtype=np.int64)
+        take = np.zeros(len(w), dtype=np.uint8)
+        best = dll.bitset_dp(w.ctypes.data, len(w), case.budget, take.ctypes.data)
+        if best < 0:
+            return [], False, True, "out of memory", {}
+        return np.flatnonzero(take).tolist(), True, False, "", {}
+
+    return run
+
+
+def _mtsl_runner(py: Path) -> Runner:
+    def run(case: Case, limit: float) -> Result:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "w.npy"
+            np.save(path, np.asarray(case.costs, dtype=np.int64))
+            out = subprocess.run(
+                [str(py), str(PEER_DIR / "mtsl_worker.py"), str(path), str(case.budget)],
+                capture_output=True, text=True, timeout=limit + 30, check=False)
+        if out.returncode:
+            return [], False, True, out.stderr.strip().splitlines()[-1][:120], {}
+        data = json.loads(out.stdout)
+        return data["chosen"], True, False, "", {"inner_seconds": data["seconds"]}
+
+    return run
+
+
+def skip(method: str, case: Case) -> str:
+    biggest = max(case.costs)
+    if method == "bitset-dp" and case.budget > 2.5e8:
+        return "needs 4·B bytes"
+    if method == "mtsl" and max(biggest, case.budget) >= 2**31:
+        return "Fortran INTEGER weights (< 2^31)"
+    if method == "highs" and case.budget > 2**53:
+        return "float64 cannot hold the budget"
+    if method in {"mtsl", "ortools-bb", "highs"} and len(case.costs) > 200_000:
+        return "n > 200,000 (input conversion alone exceeds the comparison)"
+    return ""
+
+
+def build_cases(spec: list[tuple[str, int, dict[str, Any], tuple[int, ...]]]) -> list[Case]:
+    cases = []
+    for family, n, params, seeds in spec:
+        for seed in seeds:
+            inst = generate(family, n, seed=seed, **params)
+            scale = 100 if family == "portfolio" else 1
+            costs = tuple(round(c * scale) for c in inst.costs)
+            budget = round(inst.budget * scale)
+            name = f"P({params['e']})" if family == "pe" else family
+            cases.append(Case(f"{name} n={n:,} s={seed}", family if family != "pe" else name,
+                              inst, costs, budget, scale))
+    return cases
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="four instances (smoke test)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="time limit per call, s")
+    parser.add_argument("--out", default=str(ROOT / "docs/benchmarks/frontier.md"))
+    parser.add_argument("--only", default="", help="comma-separated methods (default: all)")
+    args = parser.parse_args(argv)
+    load0 = os.getloadavg()[0]
+    table: dict[str, Runner] = {"auto": _ours("auto")}
+    dll = build_bitset_dp()
+    if dll is not None:
+        table["bitset-dp"] = _bitset_runner(dll)
+    mtsl = build_mtsl()
+    if mtsl is not None:
+        table["mtsl"] = _mtsl_runner(mtsl)
+    table["ortools-bb"] = _ortools("KNAPSACK_MULTIDIMENSION_BRANCH_AND_BOUND_SOLVER")
+    table["highs"] = _highs
+    if args.only:
+        keep = set(args.only.split(","))
+        table = {k: v for k, v in table.items() if k in keep}
+    cases = build_cases(QUICK if args.quick else FULL)
+    results: dict[tuple[str, str], Outcome] = {}
+    for case in cases:
+        for name, runner in table.items():
+            reason = skip(name, case)
+            if reason:
+                out = Outcome("skipped", 0.0, note=reason)
+            else:
+                out = run_one(runner, case, args.timeout)
+                if "inner_seconds" in out.extra:
+                    out.ms = out.extra["inner_seconds"] * 1000
+                check(case, out)
+            results[case.label, name] = out
+            print(f"{case.label:28s} {name:11s} {cell(out):>14s} {out.note[:60]}", flush=True)
+        best = max((o.total for (lab, _), o in results.items()
+                    if lab == case.label and o.total is not None), default=None)
+        for name in table:
+            out = results[case.label, name]
+            out.proven = out.claims_optimal and out.total is not None and out.total == best
+            out.wrong = out.claims_optimal and out.total is not None and out.total != best
+            if out.wrong:
+                print(f"!!! {name} claims optimality below the best total on {case.label}")
+    text = report(cases, list(table), results, args.timeout, load0)
+    Path(args.out).write_text(text)
+    print(f"\nwrote {args.out}")
+    return 1 if any(o.wrong for o in results.values()) else 0
+
+
+def report(cases: list[Case], names: list[str], results: dict[tuple[str, str], Outcome],
+           limit: float, load0: float) -> str:
+    lines = [
+        "# Frontier: `auto` against native subset-sum codes",
+        "",
+        "Generated by `python benchmarks/bench_frontier.py"
+        + (f" --timeout {limit:g}" if limit != 60 else "") + "` (see its docstring for the peers "
+        "and how each is built). Milliseconds, wall-clock per call in a fresh forked process "
+        "(mtsl: inside its worker, around the call only); a plain number is a proven optimum, "
+        "`*` a feasible answer not proven optimal, `T` the limit, `R` refused/failed, `S` "
+        "skipped (reason below the table).",
+        "",
+        f"Machine: {machine(load0)}.",
+        "",
+        "| instance | " + " | ".join(names) + " | auto / best peer |",
+        "|---|" + "---:|" * (len(names) + 1),
+    ]
+    ratios: dict[str, list[tuple[float, str]]] = {}
+    skipped: dict[str, set[str]] = {}
+    for case in cases:
+        row = []
+        for name in names:
+            out = results[case.label, name]
+            row.append(cell(out))
+            if out.kind == "skipped":
+                skipped.setdefault(name, set()).add(out.note)
+        auto = results[case.label, "auto"]
+        peers = [(results[case.label, p].ms, p) for p in names
+                 if p != "auto" and results[case.label, p].proven]
+        peer_ms, peer = min(peers) if peers else (limit * 1000, "none")
+        auto_ms = auto.ms if auto.proven else limit * 1000
+        ratio = auto_ms / peer_ms if peer_ms > 0 else math.nan
+        ratios.setdefault(case.family, []).append((ratio, case.label))
+        lines.append(f"| {case.label} | " + " | ".join(row)
+                     + f" | {ratio:.3g}× (vs {peer}) |")
+    lines += ["", "Skipped: " + "; ".join(
+        f"`{k}`: {', '.join(sorted(v))}" for k, v in sorted(skipped.items())) + ".", "",
+        "## Per family", "",
+        "| family | instances | geometric mean auto / best peer | worst instance (ratio) |",
+        "|---|---:|---:|---|"]
+    for family, vals in ratios.items():
+        worst = max(vals)
+        lines.append(f"| {family} | {len(vals)} | {geomean([v for v, _ in vals]):.3g}× | "
+                     f"{worst[1]} ({worst[0]:.3g}×) |")
+    proven = sum(results[c.label, "auto"].proven for c in cases)
+    wrong = sum(o.wrong for o in results.values())
+    lines += ["", f"`auto` proved {proven} of {len(cases)} optima; false optimality claims by "
+              f"any method: {wrong}. Ratio < 1: `auto` is faster. When no peer proves an "
+              f"instance the ratio is taken against the {limit:g} s limit.",
+              f"Run finished {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,8 +5,10 @@ Starts `prefect server start` on a free port (its own PREFECT_HOME and SQLite), 
 starts the `solve/adhoc` deployment with Quick run, then checks through the Prefect API that
 the flow run completed and through the database that its run row exists, and in the UI that
 the run shows its answer: the `solve-answer` artifact (chosen projects, total, budget, status)
-on the run's Artifacts tab and the answer line in its log. The screenshots are kept at
-data/e2e/prefect-ui-solve.png and prefect-ui-solve-artifact.png. Without Chromium it skips,
+on the run's Artifacts tab and the answer line in its log; the Custom run form lists its fields
+in order without a database URL; a benchmark's summary page renders its embedded plot. The
+screenshots are kept under data/e2e/ (prefect-ui-solve.png, prefect-ui-solve-artifact.png,
+prefect-ui-solve-form.png, prefect-ui-benchmark-summary.png). Without Chromium it skips,
 except under CI=true.
 """
 
@@ -94,6 +96,25 @@ def _walk(node):
             yield from _walk(value)
 
 
+def _check_custom_run_form(page, port: int, deployment_id: str) -> None:
+    """The Custom run form of solve/adhoc lists the fields in FORM_ORDER (the source first,
+    the output folder last) and has no database URL field."""
+    page.goto(f"http://127.0.0.1:{port}/deployments/deployment/{deployment_id}/run",
+              wait_until="networkidle")
+    try:
+        page.get_by_text("Data Dir (Optional)").first.wait_for(timeout=15_000)
+    except Exception:
+        page.screenshot(path=str(SHOT.with_name("prefect-ui-form-failure.png")), full_page=True)
+        raise
+    text = page.inner_text("body")
+    labels = ["Path", "Projects", "Dataset Id", "Budget", "Algorithm", "Time Limit",
+              "Model Version", "Data Dir"]
+    where = [text.find(f"{label} (Optional)") for label in labels]  # every field has a default
+    assert -1 not in where and where == sorted(where), list(zip(labels, where, strict=True))
+    assert "Database Url" not in text and "database_url" not in text
+    page.screenshot(path=str(SHOT.with_name("prefect-ui-solve-form.png")), full_page=True)
+
+
 def _check_benchmark_summary(api: str, port: int, env: dict[str, str]) -> None:
     """Run a small benchmark on the server; its summary page shows the plot and the winners."""
     from playwright.sync_api import sync_playwright
@@ -173,7 +194,7 @@ def test_quick_run_of_solve_from_the_ui_completes_and_is_recorded(tmp_path) -> N
                 raise
             flow_run = _wait(lambda: httpx.post(
                 f"{api}/flow_runs/filter", timeout=5,
-                json={"deployments": {"id": {"any_": [deployment["id"]]}}}).json(), 20,
+                json={"deployments": {"id": {"any_": [deployment["id"]]}}}).json(), 45,
                 "the flow run the click created")[0]
             final = _wait(lambda: (s := httpx.get(f"{api}/flow_runs/{flow_run['id']}",
                                                   timeout=5).json()["state"]["type"])
@@ -196,6 +217,7 @@ def test_quick_run_of_solve_from_the_ui_completes_and_is_recorded(tmp_path) -> N
             page.get_by_text("solve-answer").first.click()  # the artifact's own page
             page.get_by_text(chosen[0]["name"], exact=True).first.wait_for(timeout=15_000)
             page.screenshot(path=str(ARTIFACT_SHOT), full_page=True)
+            _check_custom_run_form(page, port, deployment["id"])
             browser.close()
         assert answer["type"] == "table" and "exact" in answer["description"]
         assert "1500000.00" in answer["description"]  # the budget, exact

@@ -44,6 +44,8 @@ MIN_N = 48  # below this the plain heuristics and exact methods are cheap
 MIN_CORE = 16
 MAX_CORE = 44  # 2^22 sums a side: ~130 MiB of arrays
 MAX_TARGETS = 48
+SMALL_N = 96  # up to here the targets are every subset sum of the items outside the core
+REST_MAX = 20  # 2^20 subset sums of the items outside the core, at most
 _TARGET_HITS = 8.0
 _SEED = 20241202
 
@@ -151,12 +153,95 @@ def _moves(s: np.ndarray, in_pos: np.ndarray, out_pos: np.ndarray, need: int, li
     return moves[:limit]
 
 
+def _hits(items: np.ndarray) -> float:
+    """Expected exact hits at the centre of the items' subset-sum distribution."""
+    sigma = max(math.sqrt(float((items.astype(np.float64) ** 2).sum())) / 2, 1.0)
+    return 2.0**items.size / (2.5 * sigma)
+
+
+def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
+    """For few items (n ≤ SMALL_N): the core is either the K closest pairs' gaps or the K
+    smallest costs, whichever promises more hits per target, and the targets are *all* subset
+    sums of the remaining ≤ REST_MAX items, tried from the one that centres the core outward."""
+    a = core.array
+    assert a is not None
+    asc = core.sorted_order()
+    s = a[asc]
+    n = s.size
+    kmax = min(_max_core(core), 40)
+    plans = []
+    lows = _pairs(s, kmax)
+    if lows.size >= MIN_CORE and n - 2 * lows.size <= REST_MAX:
+        plans.append(("pairs", lows))
+    k_raw = min(kmax, n - min(REST_MAX, n - MIN_CORE))
+    if k_raw >= MIN_CORE and n - k_raw <= REST_MAX:
+        plans.append(("raw", np.arange(k_raw)))
+    if not plans:
+        return None
+
+    def items_of(plan: tuple[str, np.ndarray]) -> np.ndarray:
+        kind, pos = plan
+        return s[pos + 1] - s[pos] if kind == "pairs" else s[pos]
+
+    kind, pos = max(plans, key=lambda plan: _hits(items_of(plan)))
+    items = items_of((kind, pos))
+    k = items.size
+    if time.perf_counter() + _build_seconds(k) > stop:
+        return None
+    used = np.zeros(n, dtype=bool)
+    used[pos] = True
+    if kind == "pairs":
+        used[pos + 1] = True
+    base = int(s[pos].sum()) if kind == "pairs" else 0
+    rest_pos = np.flatnonzero(~used)
+    rest_items = s[rest_pos].tolist()
+    rest_sums = _sorted_sums(rest_items)
+    span = int(items.sum())
+    want = core.upper_bound - base - span // 2
+    halves = _Halves(items)
+    p = int(np.searchsorted(rest_sums, want))
+    lo, hi = p - 1, p
+    while lo >= 0 or hi < rest_sums.size:
+        if time.perf_counter() + _query_seconds(k) > stop:
+            return None
+        take_hi = hi < rest_sums.size and (lo < 0 or rest_sums[hi] - want <= want - rest_sums[lo])
+        if take_hi:
+            rs, hi = int(rest_sums[hi]), hi + 1
+        else:
+            rs, lo = int(rest_sums[lo]), lo - 1
+        t = core.upper_bound - base - rs
+        if t < 0:
+            if take_hi:
+                hi = rest_sums.size  # larger rest sums only overshoot more
+            continue
+        if t > span:
+            if not take_hi:
+                lo = -1
+            continue
+        picked = halves.hit(t)
+        if picked is None:
+            continue
+        chosen = np.zeros(n, dtype=bool)
+        chosen[rest_pos[subset_with_sum(rest_items, rs)]] = True
+        if kind == "pairs":
+            swap = np.zeros(k, dtype=bool)
+            swap[picked] = True
+            chosen[pos[~swap]] = True
+            chosen[pos[swap] + 1] = True
+        else:
+            chosen[pos[picked]] = True
+        return asc[chosen].tolist()
+    return None
+
+
 def core_hit(core: Core, seconds: float) -> list[int] | None:
     """A selection (positions into ``core.costs``) summing to ``core.upper_bound``, or None."""
     a = core.array
     if a is None or a.size < MIN_N:
         return None
     stop = time.perf_counter() + min(seconds, core.time_left())
+    if a.size <= SMALL_N:
+        return _enumerated_hit(core, stop)
     target_total = core.upper_bound
     asc = core.sorted_order()
     s = a[asc]

@@ -31,6 +31,9 @@ from ._measure import measure
 __all__ = ["Answer", "Core", "TimeUp", "make_solver", "parse_call", "prepare", "run_core"]
 
 
+ARRAY_MIN_N = 32  # from here preprocessing runs vectorised when the costs came as an array
+
+
 class TimeUp(Exception):
     """Raised inside an algorithm when its deadline passes; carries nothing."""
 
@@ -135,7 +138,7 @@ def _prepare_array(problem: Problem, arr: np.ndarray, limits: Limits,
 
 def prepare(problem: Problem, limits: Limits, deadline: float | None) -> Prepared:
     arr = problem.array
-    if arr is not None and arr.size and int(arr.max()) <= 2**40:
+    if arr is not None and arr.size >= ARRAY_MIN_N and int(arr.max()) <= 2**40:
         return _prepare_array(problem, arr, limits, deadline)
     budget = problem.budget
     forced = [i for i, c in enumerate(problem.costs) if c == 0]

@@ -115,7 +115,7 @@ def parse_problem(projects: Any, budget: Any, limits: Limits) -> Problem:
     return Problem(tuple(int(a * 100) for a in amounts), int(budget_amount * 100), 100)
 
 
-_FAST_MIN_N = 2048  # below this the per-item path is as fast
+_FAST_MIN_N = 32  # below this the per-item path is as fast
 _FLOAT_EXACT = 2.0**53 / 1000  # money as floats below this has its cents in the float exactly
 
 

@@ -71,8 +71,10 @@ def table_bits(core: Core) -> int:
             bits = _forward_bits(core.array if core.array is not None else core.costs,
                                  core.budget)
         else:
+            arr = core.array
             bits = sum(
-                _forward_bits([core.costs[i] // g for i in members], cap)
+                _forward_bits(arr[members] // g if arr is not None
+                              else [core.costs[i] // g for i in members], cap)
                 for g, cap, members in zip(found.divisors, found.caps(core.budget),
                                            found.members, strict=True))
         core.memo["table_bits"] = bits
@@ -132,8 +134,10 @@ def reconstruct(idx: list[int], costs: list[int], target: int, core: Core) -> li
             if k % every == every - 1:
                 core.check_time()
             rows.append((rows[-1] | rows[-1] << costs[i]) & mask)
+            if rows[-1] >> target:  # the first k+1 items already reach the target
+                break
         chosen, t = [], target
-        for k in range(len(idx) - 1, -1, -1):
+        for k in range(len(rows) - 2, -1, -1):
             if not rows[k] >> t & 1:  # t unreachable without item k: it is in the subset
                 chosen.append(idx[k])
                 t -= costs[idx[k]]

@@ -33,6 +33,7 @@ CORE_SIZES = (24, 32)  # free projects per core: 2^12 then 2^16 sums a side
 ROUNDS_PER_SIZE = 16
 HEURISTIC_SECONDS = 2.0  # core-search budget when no exact method is cheap
 SWAP_ROUNDS = 64
+_HEURISTIC_SECONDS_PER_ITEM = 2e-6  # greedy + swaps, measured ~1-2 µs an item in Python
 LARGE_N = 20_000  # above this the per-item Python heuristics are skipped (NumPy core only)
 _SEED = 20240229
 
@@ -116,6 +117,13 @@ def _solve_core(core: Core) -> Answer:
     estimates = estimated_seconds(core)
     cheapest = min(estimates.values(), default=float("inf"))
     large = core.n > LARGE_N
+    if cheapest < core.n * _HEURISTIC_SECONDS_PER_ITEM:  # exact is cheaper than guessing
+        method = min(estimates, key=estimates.__getitem__)
+        module = meet_in_the_middle if method == "meet_in_the_middle" else dp
+        answer = module._solve_core(core)
+        if not answer.failed:
+            answer.extra = {**answer.extra, "stage": method}
+            return answer
     if not large:
         chosen = greedy_indices(core.costs, core.budget)
         chosen = improve_swaps(core.costs, core.budget, chosen, core.upper_bound)

@@ -52,6 +52,7 @@ from ortools.algorithms.python import knapsack_solver as ks  # noqa: E402
 from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: E402
 
 import solvers  # noqa: E402
+from solvers._costmodel import cost_model  # noqa: E402
 from solvers.instances import GeneratedInstance, generate  # noqa: E402
 
 PEERS = ("ortools-bb", "ortools-dp", "highs")
@@ -511,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     if "auto" not in names:
         names.insert(0, "auto")
     cases = build_suite(args.quick)
+    cost_model()  # the solvers' one-time calibration, done before the children fork
     results: dict[tuple[int, str], Outcome] = {}
     # (method, family, n) -> every instance so far ran out of time without a proof
     hopeless: dict[tuple[str, str, int], bool] = {}

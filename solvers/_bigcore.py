@@ -45,7 +45,7 @@ MIN_CORE = 16
 MAX_CORE = 44  # 2^22 sums a side: ~130 MiB of arrays
 MAX_TARGETS = 48
 SMALL_N = 96  # up to here the targets are every subset sum of the items outside the core
-REST_MAX = 20  # 2^20 subset sums of the items outside the core, at most
+REST_MAX = 22  # 2^22 subset sums of the items outside the core, at most
 _TARGET_HITS = 8.0
 _SEED = 20241202
 
@@ -161,30 +161,41 @@ def _hits(items: np.ndarray) -> float:
 
 def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
     """For few items (n ≤ SMALL_N): the core is either the K closest pairs' gaps or the K
-    smallest costs, whichever promises more hits per target, and the targets are *all* subset
-    sums of the remaining ≤ REST_MAX items, tried from the one that centres the core outward."""
+    smallest costs, whichever promises more hits within the time left (hits per target times
+    the targets that land in the core's window and can be afforded), and the targets are
+    *all* subset sums of the remaining ≤ REST_MAX items, tried from the one that centres the
+    core outward."""
     a = core.array
     assert a is not None
     asc = core.sorted_order()
     s = a[asc]
     n = s.size
-    kmax = min(_max_core(core), 40)
-    plans = []
+    kmax = _max_core(core)
+    budget_s = stop - time.perf_counter()
+    plans: list[tuple[float, str, np.ndarray, np.ndarray]] = []
     lows = _pairs(s, kmax)
-    if lows.size >= MIN_CORE and n - 2 * lows.size <= REST_MAX:
-        plans.append(("pairs", lows))
+    k_pairs = min(lows.size, max(MIN_CORE, (n - REST_MAX) // 2))
+    if k_pairs >= MIN_CORE and n - 2 * k_pairs <= REST_MAX:
+        pos = lows[:k_pairs]
+        plans.append((0.0, "pairs", pos, s[pos + 1] - s[pos]))
     k_raw = min(kmax, n - min(REST_MAX, n - MIN_CORE))
     if k_raw >= MIN_CORE and n - k_raw <= REST_MAX:
-        plans.append(("raw", np.arange(k_raw)))
+        pos = np.arange(k_raw)
+        plans.append((0.0, "raw", pos, s[pos]))
     if not plans:
         return None
-
-    def items_of(plan: tuple[str, np.ndarray]) -> np.ndarray:
-        kind, pos = plan
-        return s[pos + 1] - s[pos] if kind == "pairs" else s[pos]
-
-    kind, pos = max(plans, key=lambda plan: _hits(items_of(plan)))
-    items = items_of((kind, pos))
+    scored = []
+    for _, kind, pos, items in plans:  # expected hits within the time budget
+        used = np.zeros(n, dtype=bool)
+        used[pos] = True
+        if kind == "pairs":
+            used[pos + 1] = True
+        rest = s[~used].astype(np.float64)
+        sigma_rest = max(math.sqrt(float((rest**2).sum())) / 2, 1.0)
+        targets = 2.0**rest.size * min(1.0, float(items.sum()) / (2.5 * sigma_rest))
+        affordable = max(0.0, budget_s - _build_seconds(items.size)) / _query_seconds(items.size)
+        scored.append((_hits(items) * min(targets, affordable), kind, pos, items))
+    _, kind, pos, items = max(scored, key=lambda plan: plan[0])
     k = items.size
     if time.perf_counter() + _build_seconds(k) > stop:
         return None

@@ -2,13 +2,13 @@
 
 ``hybrid`` (and the difference core) choose between exact methods by predicted time. The unit
 costs come from micro-benchmarks of the very operations those methods repeat, run once per
-process on first use (about 30 ms):
+process on first use (about 50 ms):
 
 - ``dp``: one ``reach |= reach << w`` over a Python-int row, per byte, on a 256 KiB row (in
   cache) and a 4 MiB one (memory-bound), interpolated by row width;
 - sorted sums (meet in the middle, the core's halves, Schroeppel–Shamir blocks): building
   sorted subset sums by doubling-and-merging, per sum, at two sizes, so the growth from cache
-  misses on large arrays is extrapolated (``(size / 2^14)^alpha``, ``alpha`` from 2^14 and 2^19);
+  misses on large arrays is extrapolated (``(size / 2^14)^alpha``, ``alpha`` from 2^14 and 2^18);
 - queries: a vectorised ``searchsorted`` of every sum against the other half, per sum.
 
 ``CostModel`` is plain data: tests build one with known numbers, and ``set_cost_model``
@@ -115,10 +115,10 @@ def measure() -> CostModel:
     dp_small = per_byte(1 << 21, 4)  # 256 KiB: in cache
     dp_large = per_byte(1 << 25, 2)  # 4 MiB: memory-bound, like real tables
     small = [rng.randint(1, 10**12) for _ in range(14)]
-    large = [rng.randint(1, 10**12) for _ in range(19)]
+    large = [rng.randint(1, 10**12) for _ in range(18)]
     t_small = _time(lambda: _sorted_sums(small)) / (1 << 14)
-    t_large = _time(lambda: _sorted_sums(large), repeats=2) / (1 << 19)
-    alpha = min(0.6, max(0.0, math.log(max(t_large, 1e-12) / max(t_small, 1e-12)) / math.log(32)))
+    t_large = _time(lambda: _sorted_sums(large), repeats=1) / (1 << 18)
+    alpha = min(0.6, max(0.0, math.log(max(t_large, 1e-12) / max(t_small, 1e-12)) / math.log(16)))
     left, right = _sorted_sums(small), _sorted_sums(small[::-1])
     query = _time(lambda: np.searchsorted(right, 10**13 - left)) / (1 << 14)
     return CostModel(dp_small, dp_large, t_small, alpha, query)

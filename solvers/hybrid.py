@@ -130,7 +130,12 @@ def _solve_core(core: Core) -> Answer:
         if sum(core.costs[i] for i in chosen) >= core.upper_bound:
             return Answer(chosen, exact=True, extra={"stage": "heuristic"})
     if core.array is not None:
-        hit = core_hit(core, min(HEURISTIC_SECONDS, cheapest / 2, core.time_left() / 4))
+        # Half the time left when no exact method is predicted to finish in it (then only a
+        # hit can prove anything), else at most HEURISTIC_SECONDS or half the exact estimate.
+        hopeless = cheapest > core.time_left()
+        seconds = core.time_left() / 2 if hopeless else min(
+            HEURISTIC_SECONDS, cheapest / 2, core.time_left() / 4)
+        hit = core_hit(core, seconds)
         if hit is not None:
             return Answer(hit, exact=True, extra={"stage": "core"})
     if large:

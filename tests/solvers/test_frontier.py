@@ -75,6 +75,8 @@ def test_frobenius_optimum_matches_plain_dp() -> None:
     ("pe", 1000, {"e": 12}),
     ("pe", 1000, {"e": 15}),
     ("pe", 5000, {"e": 12}),
+    ("pe", 64, {"e": 12}),  # sparse: the core plus every subset sum of the other 22 items
+    ("pe", 80, {"e": 12}),
     ("psix", 200_000, {}),
     ("portfolio", 200_000, {}),
 ])

@@ -49,7 +49,8 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
     stored = store_datasets(instances, url)
     recorded = [] if params.remeasure else recorded_pairs([s["dataset_id"] for s in stored], url)
     work = plan_benchmark(stored, list(params.algorithms), recorded,
-                          params.batches or max(4, 4 * params.workers))
+                          params.batches or max(4, 4 * params.workers), url,
+                          dict(params.time_limits), params.time_limit)
 
     progress = BatchProgress(len(work["batches"]))
     futures = solve_batch.map(work["batches"], unmapped(dict(params.time_limits)),
@@ -80,7 +81,8 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
         **plan.summarize(results, wall_seconds=time.perf_counter() - started,
                          solver_seconds=solver_seconds, workers=params.workers),
         "skipped": len(work["skipped"]), "already_recorded": work["already_recorded"],
-        "batches": len(work["batches"]), "solver_processes": len(pids), "alerts": len(alerts),
+        "batches": len(work["batches"]), "batch_plan": work["batch_plan"],
+        "solver_processes": len(pids), "alerts": len(alerts),
         "plan_runs": len(everything), "plan_statuses": statuses(everything),
         "snapshot_rows": len(snapshot),
         "export_path": export["runs_path"] if export else None,

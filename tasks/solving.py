@@ -7,6 +7,7 @@ settings here, at the task edge, and handed to the pure helpers of `tasks.plan` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prefect import task
@@ -14,7 +15,9 @@ from prefect.cache_policies import NO_CACHE
 
 import solvers
 from config import get_settings
+from db.errors import DatabaseError
 from tasks import plan
+from tasks._io import db_session
 
 
 def solver_limits() -> solvers.Limits:
@@ -48,13 +51,44 @@ def solve_instance(projects: list[Any], budget: Any, algorithm: str,
     return result
 
 
+RUNTIME_MODEL = "runtime"  # = ml.runtime.RUNTIME_MODEL_NAME (importing ml.runtime loads LightGBM)
+
+
+def runtime_predictor(database_url: str | None) -> Callable[..., float] | None:
+    """`predict_seconds` of the registered runtime model, or None (no model, or an unusable
+    one: the size proxy plans). The registry is asked first, so without a model nothing of
+    the ML stack is imported (about 1.3 s)."""
+    from db.model_registry import get_champion
+
+    try:
+        with db_session(database_url) as session:
+            if get_champion(session=session, name=RUNTIME_MODEL) is None:
+                return None
+    except DatabaseError:  # planning never fails for want of a model
+        return None
+    from ml.serving import runtime_model
+
+    model = runtime_model(database_url)
+    return model.predict_seconds if model is not None else None
+
+
 @task(name="plan-benchmark", cache_policy=NO_CACHE)
 def plan_benchmark(datasets: list[dict[str, Any]], algorithms: list[str],
-                   recorded: list[tuple], n_batches: int) -> dict[str, Any]:
+                   recorded: list[tuple], n_batches: int, database_url: str | None = None,
+                   time_limits: dict[str, float] | None = None,
+                   default_time_limit: float | None = None,
+                   use_runtime_model: bool = True) -> dict[str, Any]:
     """Jobs in balanced batches, the pairs skipped (and why), the pairs already recorded and the
-    solver limits (from settings) they were planned with, for the batches to solve within."""
+    solver limits (from settings) they were planned with, for the batches to solve within.
+
+    Batches are balanced by the runtime model's predicted seconds when one is registered
+    (`batch_plan`: "runtime model"), else by the size proxy ("size proxy"); see
+    `tasks.plan.make_batches`."""
     limits = solver_limits()
     jobs, skipped, already = plan.plan_jobs(datasets, algorithms,
                                             [tuple(r) for r in recorded], limits=limits)
-    return {"batches": plan.make_batches(jobs, n_batches), "skipped": skipped,
-            "already_recorded": already, "limits": limits}
+    predict = runtime_predictor(database_url) if use_runtime_model and jobs else None
+    batches = plan.make_batches(jobs, n_batches, predict, time_limits, default_time_limit)
+    by_model = predict is not None and all("estimated_seconds" in j for b in batches for j in b)
+    return {"batches": batches, "skipped": skipped, "already_recorded": already,
+            "limits": limits, "batch_plan": "runtime model" if by_model else "size proxy"}

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from db.engine import session_scope
 from db.models import AlgorithmRun, ModelVersion
+from flows.benchmark import benchmark
 from flows.demo import demo
-from flows.params import DemoParams, SolveParams
+from flows.params import BenchmarkParams, DemoParams, SolveParams
 from flows.solve import solve
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -33,7 +34,24 @@ def test_demo_runs_every_step_then_solves_with_the_trained_model(sqlite_migrated
     with session_scope(sqlite_migrated_url) as s:
         run = s.get(AlgorithmRun, solved["run_id"])
         assert run.selector == "model:selector@v1"
-        assert s.scalar(select(ModelVersion.version)) == 1
+        assert s.scalar(select(ModelVersion.version).where(
+            ModelVersion.name == "selector")) == 1
+    assert out["benchmark"]["batch_plan"] == "size proxy"  # no runtime model before training
+    # the training registered a runtime model: the next benchmark balances its batches with it
+    assert out["train"]["runtime_model_version"] is not None
+    later = benchmark(BenchmarkParams(database_url=sqlite_migrated_url, data_dir=str(tmp_path),
+                                      sizes=[12, 40], per_size=1, families=["uniform"],
+                                      algorithms=["dp", "greedy"], time_limit=0.5,
+                                      measure_memory=False, export=False, plot=False))
+    assert later["batch_plan"] == "runtime model" and later["runs"] == 4
+
+
+def test_runtime_model_name_matches_the_ml_package() -> None:
+    """The registry name the benchmark looks up before importing the ML stack is ml's own."""
+    from ml.runtime import RUNTIME_MODEL_NAME
+    from tasks.solving import RUNTIME_MODEL
+
+    assert RUNTIME_MODEL == RUNTIME_MODEL_NAME
 
 
 def test_solve_flow_without_a_model_falls_back_to_rules(migrated_db_url, tmp_path) -> None:

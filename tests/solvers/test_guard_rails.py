@@ -152,6 +152,7 @@ def test_dp_reconstruction_memory_stays_bounded() -> None:
 
     rng = random.Random(3)
     costs = [rng.randint(1, 10**7) for _ in range(29)]
-    result = solvers.solve(costs, 150_000_001, algorithm="dp")
+    traced = Limits(memory_pass_max_seconds=60)  # a loaded machine must not switch to RSS
+    result = solvers.solve(costs, 150_000_001, algorithm="dp", limits=traced)
     assert result["status"] == "exact"
     assert result["memory_method"] == "tracemalloc" and result["memory_used"] < 300

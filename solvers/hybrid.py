@@ -1,17 +1,27 @@
-"""Hybrid: fast heuristics first, then an exact fallback chosen by estimated cost.
+"""Hybrid: fast heuristics first, then an exact fallback chosen by predicted cost.
 
-1. Greedy (largest first), then improving 1-for-1 swaps (each round O(n log n)).
-2. Randomised core search (Pisinger's core idea): fix all but ~24 projects at the incumbent's
-   choice and solve the free "core" exactly by meet in the middle for the capacity left; repeat
-   with other cores. On dense instances (many subsets per unit of budget: P(E), money portfolios)
-   this hits the budget or the cardinality/gcd bound in milliseconds, which proves optimality.
-3. If nothing proved the incumbent optimal: the exact method with the smallest estimated time
-   that fits the time left — meet in the middle (n ≤ 46), dp (budget·n small enough), otherwise
-   backtracking from the incumbent, which returns ``"approximate"`` when time runs out.
+0. Every exact method that would run gets a predicted time from the cost model measured on
+   this machine (``solvers._costmodel``): dp by the widths its forward pass will shift (and its
+   divisor split, ``solvers._groups``), meet in the middle / Schroeppel–Shamir by their sums.
+   When the cheapest is predicted to beat the heuristics themselves (~2 µs an item), it runs
+   at once (``stage`` = its name): Frobenius-like instances never pay for guessing.
+1. Greedy (largest first), then improving 1-for-1 swaps (each round O(n log n)); skipped above
+   ``LARGE_N`` items, where only NumPy work is done.
+2. The difference core (``solvers._bigcore``, Pisinger's core idea for subset sum): gaps
+   between adjacent costs (or, for n ≤ 96, the smallest costs) form a small core whose subset
+   sums cover a window densely; the rest is fixed towards the window and every cheap variation
+   of it is a target, checked exactly by meet in the middle. The core size adapts to the
+   magnitude of the costs. A hit reaches the upper bound: a proof (``stage`` = ``"core"``). It
+   gets half the time left when no exact method is predicted to finish, else at most
+   ``HEURISTIC_SECONDS`` or half the cheapest prediction.
+3. Randomised core search over the raw costs (cores of 24–32 items, n ≤ ``LARGE_N``).
+4. If nothing proved the incumbent optimal: the exact method with the smallest predicted time
+   that fits the time left — meet in the middle (n ≤ 46; Schroeppel–Shamir to 64), dp,
+   otherwise backtracking from the incumbent, which returns ``"approximate"`` when time runs out.
 
-Complexity: heuristics O(n log n + rounds · 2^12); the fallback costs what its method costs.
-Limits: those of the fallback methods; never unbounded (time limit). The result's ``stage`` says
-which step produced the answer.
+Complexity: O(n log n) NumPy work plus the core's O(2^(K/2)) per target; the fallback costs
+what its method costs. Limits: those of the fallback methods; never unbounded (time limit). The
+result's ``stage`` says which step produced the answer.
 """
 
 from __future__ import annotations

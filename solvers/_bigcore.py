@@ -44,7 +44,7 @@ MIN_N = 48  # below this the plain heuristics and exact methods are cheap
 MIN_CORE = 16
 MAX_CORE = 44  # 2^22 sums a side: ~130 MiB of arrays
 MAX_TARGETS = 48
-SMALL_N = 96  # up to here the targets are every subset sum of the items outside the core
+SMALL_N = 128  # up to here the targets are every subset sum of the items outside the core
 REST_MAX = 22  # 2^22 subset sums of the items outside the core, at most
 _TARGET_HITS = 8.0
 _SEED = 20241202
@@ -252,7 +252,9 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
         return None
     stop = time.perf_counter() + min(seconds, core.time_left())
     if a.size <= SMALL_N:
-        return _enumerated_hit(core, stop)
+        found = _enumerated_hit(core, stop)
+        if found is not None or time.perf_counter() >= stop:
+            return found  # else: no enumerable plan; the greedy-and-moves targets below
     target_total = core.upper_bound
     asc = core.sorted_order()
     s = a[asc]

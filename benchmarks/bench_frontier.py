@@ -6,7 +6,7 @@ Usage::
 
 Instances: Frobenius ("somatoth") n = 1,000 and 10,000; P(3) and EVEN/ODD n = 10,000; P(3),
 P(6) and money portfolios n = 100,000; P(6) and portfolios n = 1,000,000; P(12) and P(15)
-n = 1,000; P(12) n = 5,000 (random 10^12 costs); sparse P(12)/P(15) n = 48–56; Avis n = 1,000.
+n = 1,000; P(12) n = 5,000 (random 10^12 costs); sparse P(12)/P(15) n = 48–100; Avis n = 1,000.
 
 Peers, each built here in a temporary folder (nothing of theirs is committed):
 
@@ -78,6 +78,7 @@ FULL = [
     ("pe", 1000, {"e": 12}, (1, 2)), ("pe", 1000, {"e": 15}, (1, 2)),
     ("pe", 5000, {"e": 12}, (1,)),
     ("pe", 48, {"e": 12}, (1,)), ("pe", 50, {"e": 15}, (1,)), ("pe", 56, {"e": 12}, (1,)),
+    ("pe", 64, {"e": 12}, (1,)), ("pe", 100, {"e": 15}, (1,)),
     ("avis", 1000, {}, (0,)),
 ]
 QUICK = [

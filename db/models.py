@@ -112,6 +112,7 @@ class AlgorithmRun(Base):
     total_cost: Mapped[Decimal] = mapped_column(Money)
     execution_time: Mapped[float] = mapped_column(Float)
     memory_used: Mapped[float | None] = mapped_column(Float)
+    memory_method: Mapped[str | None] = mapped_column(String(16))  # tracemalloc | rss | none
     match_type: Mapped[str] = mapped_column(String(16))
     upper_bound: Mapped[Decimal | None] = mapped_column(Money)
     reason: Mapped[str | None] = mapped_column(Text)
@@ -129,6 +130,7 @@ class AlgorithmRun(Base):
             "total_cost": self.total_cost,
             "execution_time": self.execution_time,
             "memory_used": self.memory_used,
+            "memory_method": self.memory_method,
             "status": self.match_type,
             "algorithm": self.algorithm_name,
             "requested_algorithm": self.requested_algorithm,

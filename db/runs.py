@@ -31,6 +31,7 @@ _COLUMNS = (
     "total_cost",
     "execution_time",
     "memory_used",
+    "memory_method",
     "match_type",
     "upper_bound",
     "reason",
@@ -39,7 +40,8 @@ _COLUMNS = (
     "created_at",
 )
 _TEXT_COLUMNS = frozenset(
-    {"algorithm_name", "requested_algorithm", "reason", "selector", "flow_run_id"}
+    {"algorithm_name", "requested_algorithm", "memory_method", "reason", "selector",
+     "flow_run_id"}
 )
 _COPY_SQL = f"COPY algorithm_runs ({', '.join(_COLUMNS)}) FROM STDIN"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -162,16 +164,24 @@ def _columns(row: Mapping[str, Any], n: int, now: datetime) -> dict[str, Any]:
             required=False,
         ),
         "selected_projects": v.positions("selected_indices", selected, n=n),
-        "total_cost": v.money("total_cost", row.get("total_cost")),
+        # The solver's exact decimal strings when present: the floats lose cents above ~9e13.
+        "total_cost": v.money("total_cost", _exact(row, "total_cost")),
         "execution_time": v.seconds("execution_time", row.get("execution_time")),
         "memory_used": v.seconds("memory_used", row.get("memory_used"), required=False),
+        "memory_method": v.text("memory_method", row.get("memory_method"), max_length=16,
+                                required=False),
         "match_type": v.choice("status", row.get("status"), MATCH_TYPES),
-        "upper_bound": v.money("upper_bound", row.get("upper_bound"), required=False),
+        "upper_bound": v.money("upper_bound", _exact(row, "upper_bound"), required=False),
         "reason": v.text("reason", row.get("reason"), max_length=10_000, required=False),
         "selector": v.text("selector", row.get("selector"), max_length=64, required=False),
         "flow_run_id": v.text("flow_run_id", row.get("flow_run_id"), max_length=64, required=False),
         "created_at": _timestamp("created_at", row.get("created_at"), now),
     }
+
+
+def _exact(row: Mapping[str, Any], key: str) -> Any:
+    exact = row.get(f"{key}_exact")
+    return exact if exact is not None else row.get(key)
 
 
 def _timestamp(field: str, value: Any, default: datetime) -> datetime:

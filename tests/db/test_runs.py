@@ -177,3 +177,36 @@ def test_unknown_run_is_not_found(session):
     """get_run on a missing id raises NotFoundError."""
     with pytest.raises(NotFoundError, match="algorithm run 42 does not exist"):
         get_run(session=session, run_id=42)
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_runs_store_exact_money_and_memory_method(session, solver_result, bulk):
+    """Money past float precision is stored from the solver's exact strings, with its cents
+    (PostgreSQL's NUMERIC; SQLite keeps NUMERIC as a double, exact to ~9e13 with cents), and
+    the run keeps how its memory was measured."""
+    import solvers
+
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    big, budget = ("12345678901.23", "12345678902.25") if sqlite else (
+        "12345678901234567.89", "12345678901234569.00")
+    projects = [{"name": "big", "cost": big}, {"name": "s", "cost": "1.01"}]
+    ps, _ = create_project_set(session=session, name="big money", projects=projects,
+                               budgets=[budget])
+    session.commit()
+    result = solvers.solve(projects, budget, algorithm="meet_in_the_middle")
+    want = Decimal(big) + Decimal("1.01")
+    assert Decimal(result["total_cost_exact"]) == want
+    if not sqlite:
+        assert result["total_cost"] != want  # the float alone would lose the cents
+    ids = {"project_set_id": ps.id, "budget_id": ps.budgets[0].id}
+    if bulk:
+        record_runs(session=session, runs=[{**result, **ids}])
+        run_id = session.scalar(select(func.max(AlgorithmRun.id)))
+    else:
+        run_id = record_run(session=session, **ids, result=result).id
+    session.commit()
+    session.expunge_all()
+    back = get_run(session=session, run_id=run_id).to_dict()
+    assert back["total_cost"] == want
+    assert back["upper_bound"] == want
+    assert back["memory_method"] == result["memory_method"] == "tracemalloc"

@@ -200,9 +200,12 @@ def _mtsl_runner(py: Path) -> Runner:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "w.npy"
             np.save(path, np.asarray(case.costs, dtype=np.int64))
-            out = subprocess.run(
-                [str(py), str(PEER_DIR / "mtsl_worker.py"), str(path), str(case.budget)],
-                capture_output=True, text=True, timeout=limit + 30, check=False)
+            try:  # killed at the limit (before run_one's hard kill could orphan it)
+                out = subprocess.run(
+                    [str(py), str(PEER_DIR / "mtsl_worker.py"), str(path), str(case.budget)],
+                    capture_output=True, text=True, timeout=limit + 1, check=False)
+            except subprocess.TimeoutExpired:
+                return [], False, True, f"no answer within {limit:g} s (killed)", {}
         if out.returncode:
             return [], False, True, out.stderr.strip().splitlines()[-1][:120], {}
         data = json.loads(out.stdout)

@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     )
 
     # --- solver guard rails (passed to solvers.Limits at the edges) -------------------------
-    max_projects: int = Field(default=200_000, ge=1, description="Most projects in one instance.")
+    max_projects: int = Field(
+        default=2_000_000, ge=1,
+        description="Most projects in one instance (the CLI, the flows and the solvers; the "
+        "solvers' own default limit is the same). 1,000,000 are solved in about a second.")
     dp_memory_cap_mb: int = Field(
         default=1024, ge=1, description="dp/meet-in-the-middle refuse plans above this (MiB)."
     )

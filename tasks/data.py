@@ -98,8 +98,9 @@ def load_dataset(dataset_id: int, database_url: str | None) -> dict[str, Any]:
 
 @task(name="load-projects-file", cache_policy=NO_CACHE, **IO_RETRIES)
 def load_projects_file(path: str) -> tuple[list[Any], Any]:
-    """Projects (and the file's budget, if it has one) from a CSV, JSON or Parquet file."""
-    return load_projects(path)
+    """Projects (and the file's budget, if it has one) from a CSV, JSON or Parquet file; a file
+    over MAX_PROJECTS is refused while it is read, not after."""
+    return load_projects(path, max_projects=get_settings().max_projects)
 
 
 @task(name="build-instance", cache_policy=NO_CACHE)

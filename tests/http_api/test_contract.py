@@ -214,12 +214,15 @@ def test_money_schema_forbids_what_the_server_refuses(client: TestClient) -> Non
 
 
 def test_project_cap_defaults_to_the_solvers_scale() -> None:
-    """API_MAX_PROJECTS defaults to MAX_PROJECTS (200,000, the cap the CLI passes to the
-    solvers), and the default body limit holds that many 41-byte project objects."""
+    """API_MAX_PROJECTS defaults to 200,000 within MAX_PROJECTS (2,000,000, the solvers' own
+    limit that the CLI passes on), and the default body limit holds that many 41-byte
+    project objects."""
+    import solvers
     from config.settings import Settings
 
     settings = Settings(_env_file=None)
-    assert settings.api_max_projects == settings.max_projects == 200_000
+    assert settings.api_max_projects == settings.api_projects_cap == 200_000
+    assert settings.max_projects == solvers.DEFAULT_LIMITS.max_n == 2_000_000
     assert settings.api_max_body_bytes >= 200_000 * 41
     assert Settings(_env_file=None, api_max_projects=10**6, max_projects=1000).api_projects_cap \
         == 1000

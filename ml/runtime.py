@@ -7,6 +7,21 @@ versioned in the model registry under its own name (``RUNTIME_MODEL_NAME``, ``pa
 "runtime"``) and served by ``ml.serving.runtime_model`` as ``predict_seconds(features,
 algorithm)``; ``tasks.plan.make_batches`` balances benchmark batches with it.
 
+Besides the selector's O(1) features, the model sees a **greedy probe** (``probe``: one greedy
+solve, O(n log n)): whether greedy already hits the budget and how far it stays below. What
+makes a family slow for the exact methods (avis, somatoth: no subset reaches the budget, so
+nothing ends the search early) is invisible in the cost statistics but shows in that gap, and
+it generalises across families. A mapping without the probe keys predicts with them missing
+(LightGBM's own missing-value branch), so ``predict_seconds(solvers.features(...), a)`` works.
+
+**Worst-case envelope.** A family whose instances never end early (nothing reaches the budget)
+is slow for reasons no other family shows, so a model trained without it predicts the early
+exits it has seen. When the probe says greedy misses the budget (no early proof), planners use
+max(model, envelope): brute force ``c · 2^n_fit``, meet in the middle ``c · 2^(n_fit/2) ·
+n_fit``, dp ``c · n_fit · (budget_reduced + 1)`` (each ``c`` the 90th percentile of seconds per
+unit of work in the history), backtracking its time limit (it has no better bound); each
+capped at the time limit.
+
 Held-out quality is measured leave-one-family-out: the median absolute log10 error and the
 share of runs predicted within 3× of their measured time, on families the model never saw.
 """
@@ -29,10 +44,12 @@ from .train import library_versions, save_booster
 __all__ = [
     "ALGORITHM_FEATURE",
     "FLOOR_SECONDS",
+    "PROBE_NAMES",
     "RUNTIME_KIND",
     "RUNTIME_MODEL_NAME",
     "RUNTIME_ROUNDS",
     "fit_runtime",
+    "probe",
     "runtime_rows",
     "train_runtime",
 ]
@@ -42,6 +59,58 @@ RUNTIME_KIND = "runtime"
 ALGORITHM_FEATURE = "algorithm"
 FLOOR_SECONDS = 1e-5  # below the resolution that matters for planning
 RUNTIME_ROUNDS = 150
+PROBE_NAMES = ("greedy_hit", "log2_greedy_gap", "greedy_gap_over_min")
+RUNTIME_FEATURES: tuple[str, ...] = (*ml_features.FEATURE_NAMES, *PROBE_NAMES)
+
+
+def probe(projects: Any, budget: Any, feats: Mapping[str, float] | None = None
+          ) -> dict[str, float]:
+    """The greedy probe: 1.0 when greedy's total equals the budget, log2(1 + budget − total),
+    and that gap over the cheapest project (O(n log n))."""
+    result = solvers.solve(projects, budget, algorithm="greedy", measure_memory=False)
+    total = float(result.get("total_cost_exact") or result["total_cost"])
+    cap = float(result.get("budget_exact") or result.get("budget") or budget)
+    gap = max(cap - total, 0.0)
+    base = feats or solvers.features(projects, budget)
+    low = float(base["cost_min"]) or 1.0
+    return {"greedy_hit": float(gap == 0), "log2_greedy_gap": float(np.log2(1.0 + gap)),
+            "greedy_gap_over_min": gap / low}
+
+
+def work(algorithm: str, feats: Mapping[str, float]) -> float | None:
+    """The analytic worst-case work of ``algorithm`` (None: no bound but the time limit)."""
+    n_fit = float(feats["n_fit"])
+    if algorithm == "brute_force":
+        return 2.0 ** n_fit
+    if algorithm == "meet_in_the_middle":
+        return 2.0 ** (n_fit / 2) * max(n_fit, 1.0)
+    if algorithm == "dp":
+        return n_fit * (float(feats["budget_reduced"]) + 1.0)
+    return None
+
+
+ENVELOPE_ALGORITHMS = ("brute_force", "meet_in_the_middle", "dp")
+UNBOUNDED = ("backtracking",)  # worst case: the time limit
+
+
+def envelope(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Seconds per unit of work (90th percentile over runs above 1 ms) per bounded algorithm."""
+    ratios: dict[str, list[float]] = {a: [] for a in ENVELOPE_ALGORITHMS}
+    for rec in records:
+        feats = solvers.features(rec["projects"], rec["budget"])
+        for run in rec["runs"]:
+            a = run["algorithm"]
+            seconds = float(run["execution_time"] or 0.0)
+            if a in ratios and seconds > 1e-3:
+                ratios[a].append(seconds / max(work(a, feats) or 1.0, 1.0))
+    return {a: float(np.quantile(v, 0.9)) for a, v in ratios.items() if v}
+
+
+def runtime_vector(feats: Mapping[str, float]) -> np.ndarray:
+    """Selector features then probe features (NaN where the mapping has no probe)."""
+    full = feats if "fit_ratio" in feats else ml_features.extend(feats)
+    return np.array([*(full[f] for f in ml_features.FEATURE_NAMES),
+                     *(feats.get(p, np.nan) for p in PROBE_NAMES)], dtype=np.float64)
 
 
 def runtime_rows(records: Sequence[Mapping[str, Any]], time_limit: float | None = None
@@ -54,7 +123,8 @@ def runtime_rows(records: Sequence[Mapping[str, Any]], time_limit: float | None 
     index = {a: i for i, a in enumerate(algorithms)}
     rows, ys, fams = [], [], []
     for rec in records:
-        feats = ml_features.vector(solvers.features(rec["projects"], rec["budget"]))
+        base = solvers.features(rec["projects"], rec["budget"])
+        feats = runtime_vector({**base, **probe(rec["projects"], rec["budget"], base)})
         for run in rec["runs"]:
             if run["algorithm"] not in index:
                 continue
@@ -64,7 +134,7 @@ def runtime_rows(records: Sequence[Mapping[str, Any]], time_limit: float | None 
             rows.append(np.append(feats, index[run["algorithm"]]))
             ys.append(np.log10(max(seconds, FLOOR_SECONDS)))
             fams.append(rec.get("family", "custom"))
-    width = len(ml_features.FEATURE_NAMES) + 1
+    width = len(RUNTIME_FEATURES) + 1
     return (np.array(rows, dtype=np.float64).reshape(-1, width), np.array(ys, dtype=np.float64),
             fams, algorithms)
 
@@ -73,7 +143,7 @@ def fit_runtime(X: np.ndarray, y: np.ndarray, rounds: int = RUNTIME_ROUNDS) -> l
     """The regressor (deterministic, one thread), algorithm column categorical."""
     params = {**LGBM_BASE_PARAMS, "objective": "regression"}
     data = lgb.Dataset(X, label=y, free_raw_data=False,
-                       feature_name=[*ml_features.FEATURE_NAMES, ALGORITHM_FEATURE],
+                       feature_name=[*RUNTIME_FEATURES, ALGORITHM_FEATURE],
                        categorical_feature=[X.shape[1] - 1], params={"verbosity": -1})
     return lgb.train(params, data, num_boost_round=rounds)
 
@@ -113,12 +183,14 @@ def train_runtime(records: Sequence[Mapping[str, Any]], time_limit: float,
         metrics["lofo"] = lofo_errors(X, y, families, rounds)
     booster = fit_runtime(X, y, rounds)
     metrics["train"] = _errors(booster.predict(X, num_threads=1), y)
+    metrics["envelope"] = envelope(records)
     path, sha = save_booster(booster, model_dir, "runtime")
     return {
         "kind": RUNTIME_KIND, "path": str(path), "sha256": sha,
         "params": {"kind": RUNTIME_KIND, "num_boost_round": rounds, "time_limit": time_limit,
                    "floor_seconds": FLOOR_SECONDS, "rows": len(y),
+                   "envelope": metrics["envelope"],
                    "target": "log10 CPU seconds"},
-        "feature_names": list(ml_features.FEATURE_NAMES), "class_order": algorithms,
+        "feature_names": list(RUNTIME_FEATURES), "class_order": algorithms,
         "library_versions": library_versions(), "metrics": metrics,
     }

@@ -238,8 +238,9 @@ class RuntimeModel:
     """
 
     def __init__(self, booster: lgb.Booster, algorithms: list[str], name: str,
-                 version: int | None) -> None:
+                 version: int | None, envelope: Mapping[str, float] | None = None) -> None:
         self.booster = booster
+        self.envelope = dict(envelope or {})  # seconds per unit of work (ml.runtime.work)
         self.algorithms = list(algorithms)
         self.name = name
         self.version = version
@@ -250,12 +251,28 @@ class RuntimeModel:
         return f"RuntimeModel({self.name!r}, {len(self.algorithms)} algorithms)"
 
     def _values(self, feats: Mapping[str, float]) -> np.ndarray:
-        full = feats if "fit_ratio" in feats else extend(feats)
-        return np.fromiter((full[f] for f in FEATURE_NAMES), dtype=np.float64,
-                           count=len(FEATURE_NAMES))
+        from .runtime import runtime_vector
 
-    def predict_many(self, feats: Mapping[str, float], algorithms: list[str]) -> list[float]:
-        """Predicted seconds of each of ``algorithms`` on one instance (one predict call)."""
+        return runtime_vector(feats)
+
+    def features_of(self, projects: Any, budget: Any) -> dict[str, float]:
+        """Everything the model uses: ``solvers.features`` plus the greedy probe (O(n log n)).
+        Planners call this once per instance when they have it."""
+        from .runtime import probe
+
+        base = solvers.features(projects, budget)
+        return {**base, **probe(projects, budget, base)}
+
+    def predict_many(self, feats: Mapping[str, float], algorithms: list[str],
+                     time_limits: list[float | None] | None = None) -> list[float]:
+        """Predicted seconds of each of ``algorithms`` on one instance (one predict call).
+
+        With the probe in ``feats`` showing greedy misses the budget, each prediction is
+        raised to the algorithm's worst-case envelope (``ml.runtime``); ``time_limits`` (one
+        per algorithm) cap the result and are the envelope of backtracking.
+        """
+        from .runtime import UNBOUNDED, work
+
         values = self._values(feats)
         rows = np.zeros((len(self.algorithms), len(values) + 1), dtype=np.float64)
         rows[:, : len(values)] = values
@@ -263,12 +280,25 @@ class RuntimeModel:
         with self._lock:
             pred = 10.0 ** self.booster.predict(rows, num_threads=1)
         slowest = float(pred.max())
-        return [float(pred[self._index[a]]) if a in self._index else slowest
-                for a in algorithms]
+        limits = time_limits or [None] * len(algorithms)
+        hard = feats.get("greedy_hit") == 0.0  # probed, and no early proof by the budget
+        out = []
+        for a, limit in zip(algorithms, limits, strict=True):
+            seconds = float(pred[self._index[a]]) if a in self._index else slowest
+            if hard:
+                units = work(a, feats)
+                if units is not None and a in self.envelope:
+                    seconds = max(seconds, self.envelope[a] * units)
+                elif a in UNBOUNDED and limit is not None:
+                    seconds = limit
+            out.append(min(seconds, limit) if limit is not None else seconds)
+        return out
 
-    def predict_seconds(self, features: Mapping[str, float], algorithm: str) -> float:
-        """Predicted CPU seconds of ``algorithm`` on the instance with ``features``."""
-        return self.predict_many(features, [algorithm])[0]
+    def predict_seconds(self, features: Mapping[str, float], algorithm: str,
+                        time_limit: float | None = None) -> float:
+        """Predicted CPU seconds of ``algorithm`` on the instance with ``features`` (capped at
+        ``time_limit`` when given)."""
+        return self.predict_many(features, [algorithm], [time_limit])[0]
 
     __call__ = predict_seconds
 
@@ -285,7 +315,9 @@ def load_runtime(info: Mapping[str, Any]) -> RuntimeModel | None:
         log.warning("%s refused: sha256 of %s differs from the registry's (tampered?); "
                     "planning uses the size proxy", label, path)
         return None
-    if tuple(info.get("feature_names") or ()) != FEATURE_NAMES:
+    from .runtime import RUNTIME_FEATURES
+
+    if tuple(info.get("feature_names") or ()) != RUNTIME_FEATURES:
         log.warning("%s refused: its features do not match this code's; planning uses the "
                     "size proxy", label)
         return None
@@ -298,7 +330,8 @@ def load_runtime(info: Mapping[str, Any]) -> RuntimeModel | None:
     if not algorithms:
         log.warning("%s refused: no algorithms recorded", label)
         return None
-    return RuntimeModel(booster, algorithms, label, info.get("version"))
+    envelope = (info.get("params") or {}).get("envelope") or {}
+    return RuntimeModel(booster, algorithms, label, info.get("version"), envelope)
 
 
 def runtime_model(database_url: str | None = None, *, name: str | None = None

@@ -149,16 +149,18 @@ def job_seconds(job: Mapping[str, Any], predict_seconds: PredictSeconds,
                 default_time_limit: float | None = None) -> float:
     """Predicted seconds of a job: each algorithm's predicted time, capped at its time limit
     (a solve stops there)."""
-    feats = solvers.features(job["costs"], job["budget"])
-    algorithms = list(job["algorithms"])
     owner = getattr(predict_seconds, "__self__", predict_seconds)
+    features_of = getattr(owner, "features_of", None)  # the model's own (richer) features
+    feats = (features_of(job["costs"], job["budget"]) if features_of is not None
+             else solvers.features(job["costs"], job["budget"]))
+    algorithms = list(job["algorithms"])
+    limits = [(time_limits or {}).get(a, default_time_limit) for a in algorithms]
     many = getattr(owner, "predict_many", None)  # one model call for all algorithms
-    predicted = (many(feats, algorithms) if many is not None
+    predicted = (many(feats, algorithms, limits) if many is not None
                  else [predict_seconds(feats, a) for a in algorithms])
     total = 0.0
-    for algorithm, seconds in zip(algorithms, predicted, strict=True):
+    for seconds, limit in zip(predicted, limits, strict=True):
         seconds = float(seconds)
-        limit = (time_limits or {}).get(algorithm, default_time_limit)
         total += min(seconds, limit) if limit is not None else seconds
     return total
 
@@ -181,7 +183,7 @@ def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
     (`ml.serving.runtime_model(url)`; each algorithm capped at its time limit), else the size
     proxy (n + 10) × algorithms. A job the model cannot estimate (it raises) falls back to
     the proxy for the whole plan, so the two units never mix. Each job carries its estimate
-    in `estimated_seconds` when the model planned it.
+    in `estimated_seconds` when the model planned it. Batches come heaviest first.
     """
     if n_batches < 1:
         raise ValueError(f"n_batches must be >= 1, got {n_batches}")
@@ -202,7 +204,9 @@ def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
             job["estimated_seconds"] = estimates[k]
         batches[i].append(job)
         loads[i] += costs[k]
-    return [b for b in batches if b]
+    # heaviest first: a task runner with fewer workers than batches takes them in this order
+    order = sorted(range(len(batches)), key=lambda i: -loads[i])
+    return [batches[i] for i in order if batches[i]]
 
 
 def solve_batch(

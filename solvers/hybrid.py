@@ -31,7 +31,7 @@ import time
 from bisect import bisect_right
 
 from . import backtracking, dp, meet_in_the_middle
-from ._bigcore import core_hit, greedy_fast
+from ._bigcore import SMALL_N, core_hit, greedy_fast
 from ._core import Answer, Core, make_solver
 from ._costmodel import cost_model
 from ._mitm import best_pair
@@ -42,6 +42,7 @@ NAME = "hybrid"
 CORE_SIZES = (24, 32)  # free projects per core: 2^12 then 2^16 sums a side
 ROUNDS_PER_SIZE = 16
 HEURISTIC_SECONDS = 2.0  # core-search budget when no exact method is cheap
+QUICK_CORE_SECONDS = 0.05  # randomised core search before the (costlier) small-n core
 SWAP_ROUNDS = 64
 _HEURISTIC_SECONDS_PER_ITEM = 2e-6  # greedy + swaps, measured ~1-2 µs an item in Python
 LARGE_N = 20_000  # above this the per-item Python heuristics are skipped (NumPy core only)
@@ -139,6 +140,11 @@ def _solve_core(core: Core) -> Answer:
         chosen = improve_swaps(core.costs, core.budget, chosen, core.upper_bound)
         if sum(core.costs[i] for i in chosen) >= core.upper_bound:
             return Answer(chosen, exact=True, extra={"stage": "heuristic"})
+        if core.n <= SMALL_N:  # dense small instances: random cores hit in about a millisecond
+            chosen = core_search(core, chosen, min(QUICK_CORE_SECONDS, cheapest / 2,
+                                                   core.time_left() / 8))
+            if sum(core.costs[i] for i in chosen) >= core.upper_bound:
+                return Answer(chosen, exact=True, extra={"stage": "heuristic"})
     if core.array is not None:
         # Half the time left when no exact method is predicted to finish in it (then only a
         # hit can prove anything), else at most HEURISTIC_SECONDS or half the exact estimate.

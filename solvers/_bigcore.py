@@ -29,14 +29,8 @@ import numpy as np
 
 from ._core import Core
 from ._costmodel import cost_model
+from ._mitm import sorted_sums as _sorted_sums
 from ._mitm import subset_with_sum
-
-
-def _sorted_sums(items: list[int]) -> np.ndarray:
-    sums = np.zeros(1, dtype=np.int64)
-    for w in sorted(items):
-        sums = np.sort(np.concatenate((sums, sums + w)), kind="stable")
-    return sums
 
 __all__ = ["core_hit"]
 

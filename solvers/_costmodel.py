@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._mitm import sorted_sums as _sorted_sums
+
 __all__ = ["CostModel", "cost_model", "measure", "set_cost_model"]
 
 
@@ -87,13 +89,6 @@ def _time(fn, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]
         fn()
         best = min(best, time.perf_counter() - t)
     return best
-
-
-def _sorted_sums(items: list[int]) -> np.ndarray:
-    sums = np.zeros(1, dtype=np.int64)
-    for w in items:
-        sums = np.sort(np.concatenate((sums, sums + w)), kind="stable")
-    return sums
 
 
 def measure() -> CostModel:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["best_pair", "fits_int64", "mitm_bytes", "subset_with_sum"]
+__all__ = ["best_pair", "fits_int64", "mitm_bytes", "sorted_sums", "subset_with_sum"]
 
 _INT64_SAFE = 1 << 62
 _CHUNK = 1 << 16  # queries per vectorised search step (a few ms)
@@ -59,6 +59,15 @@ class _Pacer:
 
 class _Late(Exception):
     """The next step would end after the deadline (converted to the caller's TimeUp)."""
+
+
+def sorted_sums(items: list[int]) -> np.ndarray:
+    """Every subset sum of ``items`` (int64, ascending), built by doubling and merging; the
+    unpaced twin of ``_sorted_sums_np`` for callers that bound the size themselves."""
+    sums = np.zeros(1, dtype=np.int64)
+    for w in sorted(items):
+        sums = np.sort(np.concatenate((sums, sums + w)), kind="stable")
+    return sums
 
 
 def _sorted_sums_np(items: list[int], pace: _Pacer) -> np.ndarray:

@@ -20,18 +20,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._mitm import sorted_sums as _sorted_sums
 from ._mitm import subset_with_sum
 
 __all__ = ["schroeppel_shamir"]
 
 BLOCK = 1 << 20  # left sums per block (8 MiB)
-
-
-def _sorted_sums(items: list[int]) -> np.ndarray:
-    sums = np.zeros(1, dtype=np.int64)
-    for w in sorted(items):
-        sums = np.sort(np.concatenate((sums, sums + w)), kind="stable")
-    return sums
 
 
 def _pairs_in(a: np.ndarray, b: np.ndarray, lo: int, hi: int) -> np.ndarray:

@@ -2,30 +2,39 @@
 
 Usage::
 
-    python benchmarks/bench_plan.py [--url DATABASE_URL] [--held-out pthree,somatoth,...]
-        [--plans 5] [--instances 32] [--workers 4] [--time-limit 1.0] [--train 240]
+    python benchmarks/bench_plan.py [--url DATABASE_URL] [--held-out pthree,somatoth,avis,evenodd]
+        [--plans 8] [--instances 32] [--workers 4] [--time-limit 1.0] [--train 150]
+        [--dask] [--dask-workers 4,2]
 
 1. A runtime model: the one registered at ``--url`` (``budget train`` registers it), or, without
    one, a fresh model trained on a covering history of every family **except** the held-out
    ones (``--train`` instances, CPU time, one timing each).
-2. ``--plans`` random plans of ``--instances`` instances drawn from the held-out families (sizes
-   as the benchmark flow uses them, 10 to 2,000), each job = every algorithm that does not refuse
-   the instance, each algorithm within ``--time-limit``. Every (instance, algorithm) is timed
-   once (CPU seconds): the "true" durations of the simulation.
-3. Each plan is split by ``tasks.plan.make_batches`` (LPT) into ``--workers`` batches, once with
-   the proxy (n + 10) × algorithms and once with the model's predicted seconds, and the makespan
-   (longest batch, one batch per worker) is divided by its lower bound
-   max(total / workers, longest job). The same with 4 batches per worker dispatched greedily in
-   plan order (what the benchmark flow's task runner does with ``max(4, 4 × workers)``
-   batches).
+2. **Simulation.** ``--plans`` random plans of ``--instances`` instances drawn from the held-out
+   families (sizes 10 to 2,000), each job = every algorithm that does not refuse the instance,
+   each within ``--time-limit``. Every job is timed once (CPU seconds): the "true" durations.
+   Each plan is split by ``tasks.plan.make_batches`` (LPT) once by the proxy (n + 10) ×
+   algorithms and once by the model's predicted seconds (with its verification probes), into
+   one batch per worker and into 4 batches per worker handed to the first free worker in plan
+   order (``tasks.plan.dispatch_makespan``: what the benchmark flow's ``max(4, 4 × workers)``
+   batches get from Dask's queue). Makespans are divided by two lower bounds on **any**
+   schedule of the true durations: the simple max(total / workers, longest job) and
+   ``tasks.plan.makespan_lower_bound`` (adds the pigeonhole terms: 5 one-second jobs on 4
+   workers take 2 s). Planning seconds (features, model, probes) are reported apart.
+3. **Real Dask run** (``--dask``): the ``benchmark`` flow itself on a LocalCluster of N
+   single-threaded worker processes, for each N in ``--dask-workers``, on the held-out
+   families (``--instances`` instances: sizes × per_size), twice on fresh SQLite databases:
+   one where the fresh runtime model is registered (batches planned by it) and one without
+   (size proxy). The flow's own summary gives the solving makespan (first batch start to last
+   batch end, wall) over the lower bound of the jobs' measured wall seconds.
 
-Prints one row per plan and the mean/worst ratios (target: ≤ 1.3× with the model).
+Prints markdown tables and the mean/worst ratios (target: ≤ 1.3× with the model).
 """
 
 from __future__ import annotations
 
 import argparse
-import heapq
+import importlib
+import os
 import random
 import statistics
 import sys
@@ -33,6 +42,10 @@ import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bench-prefect-home-"))
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -44,7 +57,7 @@ from solvers.instances import FAMILIES, generate  # noqa: E402
 from tasks import plan  # noqa: E402
 
 ALGORITHMS = ("brute_force", "dp", "backtracking", "greedy", "meet_in_the_middle", "hybrid")
-DEFAULT_HELD_OUT = ("pthree", "somatoth", "avis")
+DEFAULT_HELD_OUT = ("pthree", "somatoth", "avis", "evenodd")
 
 
 def _fresh_model(held_out: tuple[str, ...], count: int, time_limit: float, tmp: Path):
@@ -56,7 +69,7 @@ def _fresh_model(held_out: tuple[str, ...], count: int, time_limit: float, tmp: 
     model = load_runtime({"name": "fresh-runtime", "version": 0, **art})
     print(f"runtime model: fresh, trained on {len(records)} instances of {', '.join(families)} "
           f"({art['params']['rows']} runs, {time.perf_counter() - started:.0f} s)")
-    return model
+    return model, art
 
 
 def _plan_instances(held_out: tuple[str, ...], count: int, seed: int) -> list[dict]:
@@ -87,13 +100,114 @@ def _true_seconds(jobs: list[dict], time_limit: float) -> dict[int, float]:
     return out
 
 
-def _dispatch(batches: list[list[dict]], seconds, workers: int) -> float:
-    """Greedy dispatch in plan order: each free worker takes the next batch."""
-    free = [0.0] * workers
-    for batch in batches:
-        start = heapq.heappop(free)
-        heapq.heappush(free, start + sum(seconds(j) for j in batch))
-    return max(free)
+def simulate(model, args, held_out: tuple[str, ...]) -> None:
+    limits = solvers.DEFAULT_LIMITS
+    w = args.workers
+    print(f"\n{args.plans} plans of {args.instances} instances of {', '.join(held_out)} "
+          f"(held out), {w} workers, {args.time_limit:g} s per solve; makespan / lower bound "
+          "(simple: max(total / workers, longest job); tight: tasks.plan.makespan_lower_bound):"
+          "\n")
+    cols = [("p1", "proxy, 1 batch/worker"), ("m1", "model, 1 batch/worker"),
+            ("p4", "proxy, 4 batches/worker"), ("m4", "model, 4 batches/worker")]
+    print("| plan | total CPU s | simple bound s | tight bound s | planning s | "
+          + " | ".join(f"{name} (tight)" for _, name in cols)
+          + " | model, 4/worker, planning included (tight) | model, 4/worker (simple) |")
+    print("|---:" * (7 + len(cols)) + "|")
+    ratios: dict[str, list[float]] = {k: [] for k, _ in cols}
+    ratios["m4p"], ratios["m4s"] = [], []
+    for p in range(args.plans):
+        datasets = _plan_instances(held_out, args.instances, seed=100 + p)
+        jobs = []
+        for ds in datasets:
+            n_fit = int(solvers.features(ds["costs"], ds["budget"])["n_fit"])
+            algos = [a for a in ALGORITHMS if not refusal(a, n_fit, limits)]
+            jobs.append({**ds, "algorithms": algos})
+        true = _true_seconds(jobs, args.time_limit)
+        seconds = lambda job, true=true: true[job["dataset_id"]]  # noqa: E731
+        total = sum(true.values())
+        simple = max(total / w, max(true.values()))
+        tight = plan.makespan_lower_bound(true.values(), w)
+        row = {}
+        for key, n_batches in (("1", w), ("4", 4 * w)):
+            by_proxy = plan.make_batches(jobs, n_batches)
+            started = time.perf_counter()
+            by_model = plan.make_batches(jobs, n_batches, predict_seconds=model,
+                                         default_time_limit=args.time_limit)
+            planning = time.perf_counter() - started
+            for tag, batches in (("p", by_proxy), ("m", by_model)):
+                span = plan.dispatch_makespan([sum(seconds(j) for j in b) for b in batches], w)
+                row[tag + key] = span / tight
+                if tag + key == "m4":
+                    row["m4s"] = span / simple
+                    row["m4p"] = (span + planning) / tight
+        for k, v in row.items():
+            ratios[k].append(v)
+        print(f"| {p + 1} | {total:.2f} | {simple:.2f} | {tight:.2f} | {planning:.2f} | "
+              + " | ".join(f"{row[k]:.2f}×" for k, _ in cols)
+              + f" | {row['m4p']:.2f}× | {row['m4s']:.2f}× |")
+    for label, fn in (("mean", statistics.mean), ("worst", max)):
+        print(f"| {label} | | | | | " + " | ".join(f"{fn(ratios[k]):.2f}×" for k, _ in cols)
+              + f" | {fn(ratios['m4p']):.2f}× | {fn(ratios['m4s']):.2f}× |")
+
+
+def _register(url: str, art: dict) -> None:
+    from db import model_registry as registry
+    from db.engine import session_scope
+    from ml.runtime import RUNTIME_MODEL_NAME
+
+    with session_scope(url) as session:
+        row = registry.register_version(
+            session=session, name=RUNTIME_MODEL_NAME, sha256=art["sha256"], path=art["path"],
+            params=art["params"], metrics=art["metrics"], feature_names=art["feature_names"],
+            class_order=art["class_order"], library_versions=art["library_versions"])
+        registry.promote(session=session, name=RUNTIME_MODEL_NAME, version=row.version)
+
+
+def dask_runs(art: dict, args, held_out: tuple[str, ...], folder: Path) -> None:
+    """The benchmark flow on a LocalCluster, planned by the runtime model and by the proxy."""
+    from distributed import Client, LocalCluster
+    from prefect_dask import DaskTaskRunner
+
+    from db.engine import dispose_engines
+    from db.migrate import upgrade
+    from flows._runtime import share_api_with_subprocesses
+    from flows.benchmark import benchmark
+    from flows.params import BenchmarkParams
+
+    per_size = 2
+    sizes = [20, 200, 1000, 2000][: max(1, args.instances // (per_size * len(held_out)))]
+    share_api_with_subprocesses()
+    print(f"\nReal Dask runs of the benchmark flow: {', '.join(held_out)} × sizes {sizes} × "
+          f"{per_size} = {len(held_out) * len(sizes) * per_size} instances, "
+          f"{args.time_limit:g} s per solve, 4 batches per worker, no memory pass; solving "
+          "makespan (wall, first batch start to last batch end) / tight lower bound of the "
+          "jobs' measured wall seconds:\n")
+    print("| workers | plan | batches planned by | makespan s | lower bound s | ratio | "
+          "busiest process s | solver s | flow wall s |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    for workers in args.dask_workers:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster:
+            with Client(cluster) as client:  # import the task modules once, outside the timing
+                client.run(importlib.import_module, "tasks.solving")
+            flow = benchmark.with_options(task_runner=DaskTaskRunner(
+                address=cluster.scheduler_address))
+            for label in ("model", "proxy"):
+                url = f"sqlite:///{folder / f'plan-{label}-{workers}.db'}"
+                upgrade(url, "head")
+                if label == "model":
+                    _register(url, art)
+                out = flow(BenchmarkParams(
+                    database_url=url, data_dir=str(folder), workers=workers, seed=4242,
+                    families=list(held_out), sizes=sizes, per_size=per_size,
+                    algorithms=list(ALGORITHMS), time_limit=args.time_limit,
+                    measure_memory=False, export=False, plot=False))
+                dispose_engines(url)
+                print(f"| {workers} | {label} | {out['batch_plan']} | "
+                      f"{out['makespan_seconds']:.2f} | {out['makespan_lower_bound']:.2f} | "
+                      f"{out['makespan_ratio']:.2f}× | {out['busiest_process_seconds']:.2f} | "
+                      f"{out['solver_seconds']:.2f} | "
+                      f"{out['wall_seconds']:.2f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,60 +215,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default=None,
                         help="use the runtime model registered here (default: train a fresh one)")
     parser.add_argument("--held-out", default=",".join(DEFAULT_HELD_OUT))
-    parser.add_argument("--plans", type=int, default=5)
+    parser.add_argument("--plans", type=int, default=8)
     parser.add_argument("--instances", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--time-limit", type=float, default=1.0)
-    parser.add_argument("--train", type=int, default=240)
+    parser.add_argument("--train", type=int, default=150)
+    parser.add_argument("--dask", action="store_true", help="also run the benchmark flow on Dask")
+    parser.add_argument("--dask-workers", default="4,2",
+                        type=lambda v: [int(x) for x in v.split(",") if x.strip()])
     args = parser.parse_args(argv)
     held_out = tuple(f.strip() for f in args.held_out.split(",") if f.strip())
+    print(f"machine: {os.cpu_count()} CPUs, load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
     with tempfile.TemporaryDirectory() as tmp:
-        model = runtime_model(args.url) if args.url else None
+        model, art = (runtime_model(args.url), None) if args.url else (None, None)
         if model is None:
-            model = _fresh_model(held_out, args.train, args.time_limit, Path(tmp))
+            model, art = _fresh_model(held_out, args.train, args.time_limit, Path(tmp))
         else:
             print(f"runtime model: {model.name} from the registry")
-        limits = solvers.DEFAULT_LIMITS
-        print(f"\n{args.plans} plans of {args.instances} instances of {', '.join(held_out)} "
-              f"(held out), {args.workers} workers, {args.time_limit:g} s per solve; makespan "
-              "/ lower bound max(total / workers, longest job):\n")
-        print("| plan | total CPU s | lower bound s | proxy, 1 batch/worker "
-              "| model, 1 batch/worker | proxy, 4 batches/worker | model, 4 batches/worker |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        ratios: dict[str, list[float]] = {k: [] for k in ("p1", "m1", "p4", "m4")}
-        for p in range(args.plans):
-            datasets = _plan_instances(held_out, args.instances, seed=100 + p)
-            jobs = []
-            for ds in datasets:
-                n_fit = int(solvers.features(ds["costs"], ds["budget"])["n_fit"])
-                algos = [a for a in ALGORITHMS if not refusal(a, n_fit, limits)]
-                jobs.append({**ds, "algorithms": algos})
-            true = _true_seconds(jobs, args.time_limit)
-            seconds = lambda job, true=true: true[job["dataset_id"]]  # noqa: E731
-            total = sum(true.values())
-            bound = max(total / args.workers, max(true.values()))
-            row = {}
-            for key, n_batches in (("1", args.workers), ("4", 4 * args.workers)):
-                by_proxy = plan.make_batches(jobs, n_batches)
-                by_model = plan.make_batches(jobs, n_batches, predict_seconds=model,
-                                             default_time_limit=args.time_limit)
-                if key == "1":
-                    row["p1"] = plan.makespan(by_proxy, seconds) / bound
-                    row["m1"] = plan.makespan(by_model, seconds) / bound
-                else:
-                    row["p4"] = _dispatch(by_proxy, seconds, args.workers) / bound
-                    row["m4"] = _dispatch(by_model, seconds, args.workers) / bound
-            for k, v in row.items():
-                ratios[k].append(v)
-            print(f"| {p + 1} | {total:.2f} | {bound:.2f} | {row['p1']:.2f}× | {row['m1']:.2f}× "
-                  f"| {row['p4']:.2f}× | {row['m4']:.2f}× |")
-        mean = {k: statistics.mean(v) for k, v in ratios.items()}
-        worst = {k: max(v) for k, v in ratios.items()}
-        print(f"| mean | | | {mean['p1']:.2f}× | {mean['m1']:.2f}× | {mean['p4']:.2f}× | "
-              f"{mean['m4']:.2f}× |")
-        print(f"| worst | | | {worst['p1']:.2f}× | {worst['m1']:.2f}× | {worst['p4']:.2f}× | "
-              f"{worst['m4']:.2f}× |")
+        if args.plans:
+            simulate(model, args, held_out)
+        if args.dask:
+            if art is None:
+                print("--dask needs a fresh model (omit --url)")
+                return 2
+            dask_runs(art, args, held_out, Path(tmp))
     return 0
 
 

@@ -387,6 +387,12 @@ def _print_benchmark(d: dict[str, Any]) -> None:
         f"{d['runs']} new, {d['already_recorded']} already recorded; {d['skipped']} pairs "
         f"skipped; wall {d['wall_seconds']:.2f} s, solver {d['solver_seconds']:.2f} s, "
         f"orchestration overhead {d['orchestration_overhead']:.1%}", highlight=False)
+    if d.get("makespan_ratio") is not None:
+        console.print(
+            f"{d['batches']} batches planned by {d['batch_plan']}; solving took "
+            f"{d['makespan_seconds']:.2f} s on {d.get('solver_processes', 1)} process(es), "
+            f"{d['makespan_ratio']:.2f}x the lower bound {d['makespan_lower_bound']:.2f} s "
+            "of any schedule", highlight=False)
     console.print(f"export: {d['export_path']}\nplot:   {d['plot_path']}", highlight=False)
 
 

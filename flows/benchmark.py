@@ -57,12 +57,15 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
                               params.time_limit, params.measure_memory,
                               unmapped(work["limits"]))
     results, solver_seconds, pids = [], 0.0, set()
+    spans, job_seconds = [], []
     for future in as_completed(futures):
         out = future.result()
         record_results(out["results"], run_id, url, data_dir)
         results += out["results"]
         solver_seconds += out["solver_seconds"]
         pids.add(out["pid"])
+        spans.append((out["pid"], out["started_at"], out["finished_at"]))
+        job_seconds += out["job_seconds"]
         progress.advance()
 
     alerts = raise_alerts(results, run_id, url, data_dir)
@@ -82,7 +85,8 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
                          solver_seconds=solver_seconds, workers=params.workers),
         "skipped": len(work["skipped"]), "already_recorded": work["already_recorded"],
         "batches": len(work["batches"]), "batch_plan": work["batch_plan"],
-        "solver_processes": len(pids), "alerts": len(alerts),
+        "solver_processes": len(pids), **_makespan(spans, job_seconds, params.workers),
+        "alerts": len(alerts),
         "plan_runs": len(everything), "plan_statuses": statuses(everything),
         "snapshot_rows": len(snapshot),
         "export_path": export["runs_path"] if export else None,
@@ -91,3 +95,22 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
     }
     publish_benchmark_artifacts(snapshot, summary, work["skipped"], sizes)
     return summary
+
+
+def _makespan(spans: list[tuple[int, float, float]], job_seconds: list[float], workers: int
+              ) -> dict[str, float | None]:
+    """Wall seconds from the first batch's start to the last one's end, over the lower bound
+    of any schedule of the measured jobs on `workers` (`tasks.plan.makespan_lower_bound`), and
+    the busiest solver process's seconds inside batches (the rest of the makespan is waiting
+    for work: orchestration between batches, or an unbalanced plan)."""
+    if not spans:
+        return {"makespan_seconds": None, "makespan_lower_bound": None, "makespan_ratio": None,
+                "busiest_process_seconds": None}
+    wall = max(end for _, _, end in spans) - min(start for _, start, _ in spans)
+    bound = plan.makespan_lower_bound(job_seconds, workers)
+    busy: dict[int, float] = {}
+    for pid, start, end in spans:
+        busy[pid] = busy.get(pid, 0.0) + end - start
+    return {"makespan_seconds": round(wall, 4), "makespan_lower_bound": round(bound, 4),
+            "makespan_ratio": round(wall / bound, 3) if bound > 0 else None,
+            "busiest_process_seconds": round(max(busy.values()), 4)}

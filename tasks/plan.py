@@ -7,6 +7,7 @@ tested directly and runs unchanged on a Dask worker.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import time
@@ -21,11 +22,13 @@ __all__ = [
     "accuracy_by_run",
     "alerts_for",
     "derive_seed",
+    "dispatch_makespan",
     "generate_instances",
     "instance_specs",
     "job_seconds",
     "make_batches",
     "makespan",
+    "makespan_lower_bound",
     "plan_jobs",
     "proxy_cost",
     "run_rows",
@@ -144,24 +147,62 @@ def proxy_cost(job: Mapping[str, Any]) -> float:
     return float((job["n"] + 10) * len(job["algorithms"]))
 
 
+PROBE_SECONDS = 0.002
+"""Time limit of the verification probe (`job_seconds`)."""
+PROBED = ("backtracking", "hybrid")
+"""Algorithms whose time is probed: the searches with no analytic bound (brute force, meet in
+the middle and dp cost what their size says, and their clock checks are too coarse for a
+2 ms probe)."""
+PROBE_SHARE = 0.5
+"""Only predictions of at least this share of their time limit are probed (predicted to run
+into the limit: where an over-estimate costs a plan the most)."""
+
+
+def _probe(job: Mapping[str, Any], algorithm: str, seconds: float,
+           limits: solvers.Limits | None) -> float | None:
+    """Run `algorithm` for at most `seconds`: its CPU seconds if it finished (proved, refused,
+    or returned) before the time limit stopped it, else None."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = solvers.solve(job["costs"], job["budget"], algorithm=algorithm, time_limit=seconds,
+                           measure_memory=False, limits=limits or solvers.DEFAULT_LIMITS)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if "time limit" in str(result.get("reason") or "") or wall >= 0.9 * seconds:
+        return None
+    return cpu
+
+
 def job_seconds(job: Mapping[str, Any], predict_seconds: PredictSeconds,
                 time_limits: Mapping[str, float] | None = None,
-                default_time_limit: float | None = None) -> float:
+                default_time_limit: float | None = None,
+                probe_seconds: float = PROBE_SECONDS,
+                limits: solvers.Limits | None = None) -> float:
     """Predicted seconds of a job: each algorithm's predicted time, capped at its time limit
-    (a solve stops there)."""
+    (a solve stops there).
+
+    **Verification probe.** A prediction for a search (`PROBED`) above 4 × `probe_seconds`
+    and at least half its time limit is checked by running it for `probe_seconds`: if it
+    finishes, its measured CPU time replaces the prediction. The model errs on the safe side on families it never saw (backtracking is
+    predicted at its time limit whenever greedy misses the budget, and it often proves in a
+    millisecond); each probe costs at most `probe_seconds` (0 disables them)."""
     owner = getattr(predict_seconds, "__self__", predict_seconds)
     features_of = getattr(owner, "features_of", None)  # the model's own (richer) features
     feats = (features_of(job["costs"], job["budget"]) if features_of is not None
              else solvers.features(job["costs"], job["budget"]))
     algorithms = list(job["algorithms"])
-    limits = [(time_limits or {}).get(a, default_time_limit) for a in algorithms]
+    caps = [(time_limits or {}).get(a, default_time_limit) for a in algorithms]
     many = getattr(owner, "predict_many", None)  # one model call for all algorithms
-    predicted = (many(feats, algorithms, limits) if many is not None
+    predicted = (many(feats, algorithms, caps) if many is not None
                  else [predict_seconds(feats, a) for a in algorithms])
     total = 0.0
-    for seconds, limit in zip(predicted, limits, strict=True):
+    for algorithm, seconds, cap in zip(algorithms, predicted, caps, strict=True):
         seconds = float(seconds)
-        total += min(seconds, limit) if limit is not None else seconds
+        seconds = min(seconds, cap) if cap is not None else seconds
+        if (algorithm in PROBED and probe_seconds > 0
+                and seconds > max(4 * probe_seconds, PROBE_SHARE * (cap or 0))):
+            measured = _probe(job, algorithm, probe_seconds, limits)
+            if measured is not None:
+                seconds = measured
+        total += seconds
     return total
 
 
@@ -171,10 +212,50 @@ def makespan(batches: Sequence[Sequence[Mapping[str, Any]]],
     return max((sum(seconds(j) for j in b) for b in batches), default=0.0)
 
 
+def makespan_lower_bound(durations: Iterable[float], workers: int) -> float:
+    """A lower bound on the makespan of *any* schedule of these jobs on ``workers`` workers
+    (jobs are not split): the largest of
+
+    * total / workers (perfect balance);
+    * for every k ≥ 0, the k + 1 shortest of the k × workers + 1 longest jobs: by pigeonhole
+      one worker runs k + 1 of those (k = 0 is the longest job; k = 1 the workers-th and
+      (workers + 1)-th longest, Martello and Toth's L2 for P||Cmax).
+
+    With many jobs stopped at the same time limit the first two terms alone cannot be reached
+    by any schedule (5 one-second jobs on 4 workers take 2 s); this bound can.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    ds = sorted((float(d) for d in durations), reverse=True)
+    if not ds:
+        return 0.0
+    bound = sum(ds) / workers
+    k = 0
+    while k * workers < len(ds):
+        top = ds[: k * workers + 1]
+        bound = max(bound, sum(top[-(k + 1):]))
+        k += 1
+    return bound
+
+
+def dispatch_makespan(batch_seconds: Iterable[float], workers: int) -> float:
+    """The makespan when each free worker takes the next batch in plan order (how Dask's
+    scheduler queue and the thread runner hand out mapped tasks)."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    free = [0.0] * workers
+    for seconds in batch_seconds:
+        start = heapq.heappop(free)
+        heapq.heappush(free, start + float(seconds))
+    return max(free)
+
+
 def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
                  predict_seconds: PredictSeconds | None = None,
                  time_limits: Mapping[str, float] | None = None,
-                 default_time_limit: float | None = None) -> list[list[dict[str, Any]]]:
+                 default_time_limit: float | None = None,
+                 probe_seconds: float = PROBE_SECONDS,
+                 limits: solvers.Limits | None = None) -> list[list[dict[str, Any]]]:
     """Split jobs into at most `n_batches` batches of similar estimated cost: longest
     processing time first, each job to the lightest batch (LPT, within 4/3 of the optimal
     makespan for the estimates).
@@ -182,7 +263,8 @@ def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
     The estimate is the runtime model's predicted seconds when `predict_seconds` is given
     (`ml.serving.runtime_model(url)`; each algorithm capped at its time limit), else the size
     proxy (n + 10) × algorithms. A job the model cannot estimate (it raises) falls back to
-    the proxy for the whole plan, so the two units never mix. Each job carries its estimate
+    the proxy for the whole plan, so the two units never mix. Long predictions are checked by
+    a `probe_seconds` run (`job_seconds`; `limits` are the solvers'). Each job carries its estimate
     in `estimated_seconds` when the model planned it. Batches come heaviest first.
     """
     if n_batches < 1:
@@ -190,8 +272,8 @@ def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
     estimates: list[float] | None = None
     if predict_seconds is not None:
         try:
-            estimates = [job_seconds(j, predict_seconds, time_limits, default_time_limit)
-                         for j in jobs]
+            estimates = [job_seconds(j, predict_seconds, time_limits, default_time_limit,
+                                     probe_seconds, limits) for j in jobs]
         except Exception:  # an unusable model must not stop a benchmark: plan by size
             estimates = None
     costs = estimates if estimates is not None else [proxy_cost(j) for j in jobs]
@@ -217,15 +299,19 @@ def solve_batch(
     *,
     limits: solvers.Limits,
 ) -> dict[str, Any]:
-    """Solve every (instance, algorithm) of a batch; results plus the seconds spent solving.
+    """Solve every (instance, algorithm) of a batch; results plus the seconds spent solving,
+    each job's seconds (``job_seconds``) and the batch's wall-clock start and end
+    (``started_at``/``finished_at``, epoch seconds: comparable across worker processes).
 
     `solvers.solve` times an untraced pass and, when `measure_memory`, measures memory in a
     second tracemalloc pass; `solver_seconds` counts both (it is solver work, not overhead).
     `limits` are the solvers' guard rails (the caller resolves them from settings).
     """
-    results = []
+    results, job_seconds_measured = [], []
+    started_at = time.time()
     start = time.perf_counter()
     for job in batch:
+        job_start = time.perf_counter()
         for algorithm in job["algorithms"]:
             limit = time_limits.get(algorithm, default_time_limit)
             result = solvers.solve(job["costs"], job["budget"], algorithm=algorithm,
@@ -234,8 +320,10 @@ def solve_batch(
             results.append({**result, "dataset_id": job["dataset_id"],
                             "budget_id": job["budget_id"], "family": job["family"],
                             "n": job["n"], "requested_algorithm": algorithm})
+        job_seconds_measured.append(time.perf_counter() - job_start)
     return {"results": results, "solver_seconds": time.perf_counter() - start,
-            "pid": os.getpid()}
+            "pid": os.getpid(), "started_at": started_at, "finished_at": time.time(),
+            "job_seconds": job_seconds_measured}
 
 
 def run_rows(results: Iterable[Mapping[str, Any]], flow_run_id: str | None) -> list[dict]:

@@ -109,6 +109,10 @@ def summary_markdown(summary: Mapping[str, Any], skipped: Sequence[Mapping[str, 
         ("wall seconds", summary.get("wall_seconds")),
         ("solver seconds", summary.get("solver_seconds")),
         ("orchestration overhead", summary.get("orchestration_overhead")),
+        ("batches (planned by)", f"{summary.get('batches')} ({summary.get('batch_plan')})"),
+        ("solving makespan s", summary.get("makespan_seconds")),
+        ("… lower bound of any schedule s", summary.get("makespan_lower_bound")),
+        ("… makespan / lower bound", summary.get("makespan_ratio")),
         ("snapshot rows", summary.get("snapshot_rows")),
     ])
     plan_statuses = summary.get("plan_statuses") or {}

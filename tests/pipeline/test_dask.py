@@ -50,6 +50,10 @@ def test_dask_cluster_records_the_same_results_as_the_thread_runner(tmp_path,
             BenchmarkParams(database_url=dask_url, data_dir=str(tmp_path), workers=2,
                             batches=4, **PARAMS))
     assert local["solver_processes"] == 1 and remote["solver_processes"] == 2
+    # the real schedule is one schedule of the measured jobs: never below the lower bound
+    for out in (local, remote):
+        assert out["makespan_ratio"] >= 0.99 and out["makespan_lower_bound"] > 0
+        assert out["busiest_process_seconds"] <= out["makespan_seconds"] + 1e-6
     assert remote["runs"] == local["runs"] > 0
     assert remote["skipped"] == local["skipped"]
     assert _recorded(dask_url) == _recorded(threads_url)

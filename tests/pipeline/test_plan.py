@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 import solvers
 from flows.params import BenchmarkParams, ExportParams, GenerateParams, SolveParams
+from solvers.instances import generate
 from tasks import jsonlog, plan
 
 LIMITS = solvers.DEFAULT_LIMITS
@@ -86,12 +87,27 @@ def test_batches_by_predicted_seconds_beat_the_size_proxy() -> None:
     predict = _seconds_by_dataset({12: 9.0, 300: 3.0, 200: 3.0, 100: 2.0})
     true = {0: 9.0, 1: 3.0, 2: 3.0, 3: 2.0}
     by_proxy = plan.make_batches(jobs, 2)
-    by_model = plan.make_batches(jobs, 2, predict_seconds=predict)
+    by_model = plan.make_batches(jobs, 2, predict_seconds=predict, probe_seconds=0)
     seconds = lambda job: true[job["dataset_id"]]  # noqa: E731
     assert plan.makespan(by_model, seconds) == 9.0 < plan.makespan(by_proxy, seconds)
     assert sorted(j["estimated_seconds"] for b in by_model for j in b) == [2.0, 3.0, 3.0, 9.0]
-    capped = plan.make_batches(jobs, 2, predict_seconds=predict, time_limits={"dp": 2.5})
+    capped = plan.make_batches(jobs, 2, predict_seconds=predict, time_limits={"dp": 2.5},
+                               probe_seconds=0)
     assert max(j["estimated_seconds"] for b in capped for j in b) == 2.5
+
+
+def test_the_probe_replaces_a_long_prediction_only_when_the_solve_finishes() -> None:
+    """A 10 s prediction for backtracking on n=12 (microseconds really) becomes the measured
+    time; a search that runs out of its probe keeps the prediction; dp is never probed."""
+    quick = {**_ds(0, 12), "algorithms": ["backtracking"]}
+    hard = generate("somatoth", 200, 1)  # no subset reaches the budget: a long search
+    slow = {"dataset_id": 1, "budget_id": 1, "family": "somatoth", "n": 200,
+            "algorithms": ["backtracking"], "costs": hard.projects(), "budget": hard.budget}
+    ten = lambda feats, algorithm: 10.0  # noqa: E731
+    assert plan.job_seconds(quick, ten) < 0.004
+    assert plan.job_seconds(quick, ten, probe_seconds=0) == 10.0
+    assert plan.job_seconds(slow, ten, probe_seconds=0.002) == 10.0
+    assert plan.job_seconds({**quick, "algorithms": ["dp"]}, ten) == 10.0
 
 
 def test_a_failing_predictor_falls_back_to_the_size_proxy() -> None:
@@ -112,6 +128,44 @@ def test_solve_batch_returns_one_result_per_pair_with_solver_seconds() -> None:
     assert [r["requested_algorithm"] for r in out["results"]] == ["dp", "greedy"]
     assert out["results"][0]["status"] == "exact"
     assert out["solver_seconds"] >= sum(r["execution_time"] for r in out["results"])
+
+
+def test_solve_batch_reports_each_jobs_seconds_and_its_wall_clock_span() -> None:
+    """`job_seconds` has one entry per job (all its algorithms) and the span brackets them."""
+    batch = [{**_ds(1, 12), "algorithms": ["dp", "greedy"]}, {**_ds(2, 20), "algorithms": ["dp"]}]
+    out = plan.solve_batch(batch, {}, 1.0, measure_memory=False, limits=LIMITS)
+    assert len(out["job_seconds"]) == 2 and all(s > 0 for s in out["job_seconds"])
+    assert out["finished_at"] - out["started_at"] >= sum(out["job_seconds"]) * 0.99
+    assert sum(out["job_seconds"]) <= out["solver_seconds"]
+
+
+def test_makespan_lower_bound_is_valid_and_tight_on_time_limited_jobs() -> None:
+    """Five 1 s jobs on 4 workers: any schedule takes 2 s (pigeonhole), not total/4 = 1.25 s;
+    nine take 3 s. Every bound is at most the optimum found by trying all assignments."""
+    assert plan.makespan_lower_bound([1.0] * 5, 4) == 2.0
+    assert plan.makespan_lower_bound([1.0] * 9, 4) == 3.0
+    assert plan.makespan_lower_bound([4.0, 1.0, 1.0], 2) == 4.0  # the longest job
+    assert plan.makespan_lower_bound([1.0] * 8, 4) == 2.0  # total / workers
+    assert plan.makespan_lower_bound([], 3) == 0.0
+    import itertools
+    import random
+
+    rng = random.Random(5)
+    for _ in range(40):
+        jobs = [rng.choice([0.1, 0.5, 1.0, rng.random()]) for _ in range(rng.randint(1, 7))]
+        optimum = min(max(sum(j for j, w in zip(jobs, a, strict=True) if w == k)
+                          for k in range(3))
+                      for a in itertools.product(range(3), repeat=len(jobs)))
+        assert plan.makespan_lower_bound(jobs, 3) <= optimum + 1e-12
+    with pytest.raises(ValueError, match="workers"):
+        plan.makespan_lower_bound([1.0], 0)
+
+
+def test_dispatch_makespan_hands_batches_to_the_first_free_worker() -> None:
+    """Batches in plan order, each to the worker that frees first."""
+    assert plan.dispatch_makespan([3.0, 1.0, 1.0, 1.0], 2) == 3.0
+    assert plan.dispatch_makespan([1.0, 1.0, 1.0, 3.0], 2) == 4.0
+    assert plan.dispatch_makespan([], 4) == 0.0
 
 
 def test_accuracy_is_against_the_best_proven_total() -> None:

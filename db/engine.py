@@ -120,6 +120,17 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(url.database)
 
 
+def sqlite_file_missing(url: str | URL | None = None) -> bool:
+    """True when `url` (default: settings) is a SQLite file that does not exist yet: nothing is
+    stored there, and opening it would create it (a read-only look-up can skip it)."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(resolve_url(url))
+    except (ArgumentError, ValueError, TypeError):
+        return False
+    path = _sqlite_file(parsed)
+    return path is not None and not path.exists()
+
+
 def _describe_target(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
         return f"SQLite database {url.database or ':memory:'}"

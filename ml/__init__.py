@@ -9,4 +9,8 @@ Submodules are imported on demand: ``import ml`` stays cheap.
 DEFAULT_MODEL_NAME = "selector"
 """Registry name of the selector model (``ModelVersion.name``)."""
 
-__all__ = ["DEFAULT_MODEL_NAME"]
+RUNTIME_MODEL_NAME = "runtime"
+"""Registry name of the runtime model (``ml.runtime``); here so a registry check needs no
+LightGBM."""
+
+__all__ = ["DEFAULT_MODEL_NAME", "RUNTIME_MODEL_NAME"]

@@ -37,6 +37,7 @@ import numpy as np
 
 import solvers
 
+from . import RUNTIME_MODEL_NAME
 from . import features as ml_features
 from .models import LGBM_BASE_PARAMS
 from .train import library_versions, save_booster
@@ -54,7 +55,6 @@ __all__ = [
     "train_runtime",
 ]
 
-RUNTIME_MODEL_NAME = "runtime"
 RUNTIME_KIND = "runtime"
 ALGORITHM_FEATURE = "algorithm"
 FLOOR_SECONDS = 1e-5  # below the resolution that matters for planning

@@ -1,4 +1,5 @@
-"""Load the champion selector for ``solvers.solve(..., algorithm="auto", selector=...)``.
+"""Load the champion selector for ``solvers.solve(..., algorithm="auto", selector=...)``, and
+the runtime model that forecasts a solve (``forecast``: predicted seconds, expected proven).
 
 ``champion_selector(database_url)`` looks up the ``champion`` alias in the model registry and
 returns a callable (feature mapping → algorithm name) with ``.name`` (``"model:selector@v3"``)
@@ -9,6 +10,7 @@ secret) and the caller keeps the rule-based choice. Load it once (at start-up); 
 ``Booster.predict`` on one numpy row with ``num_threads=1``.
 
 This is the one ``ml`` module that reads the database (through ``db.model_registry``).
+Importing it is cheap: LightGBM (and scikit-learn) load only when a model file is loaded.
 """
 
 from __future__ import annotations
@@ -18,24 +20,30 @@ import logging
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 
 import solvers
 
 from . import DEFAULT_MODEL_NAME
 from .features import FEATURE_NAMES, extend, is_trivial
-from .models import CANDIDATE_FEATURE, LightGBMCostRegressor
+
+if TYPE_CHECKING:  # LightGBM (and scikit-learn through ml.models) load only with a model
+    import lightgbm as lgb
 
 __all__ = [
     "ModelSelector",
     "RuntimeModel",
     "champion_selector",
+    "describe_actual",
+    "describe_forecast",
+    "forecast",
+    "forecast_fields",
     "load_runtime",
     "load_selector",
     "runtime_model",
+    "runtime_model_with_note",
     "version_selector",
 ]
 
@@ -88,6 +96,8 @@ class ModelSelector:
         """Choices for many feature rows at once (columns in ``feature_names`` order)."""
         with self._lock:
             if self.kind == "lgbm_regression":
+                from .models import LightGBMCostRegressor
+
                 rows = LightGBMCostRegressor.expand(X, self._k)
                 pred = self.booster.predict(rows, num_threads=1)
                 idx = np.argmin(pred.reshape(-1, self._k), axis=1)
@@ -131,6 +141,10 @@ def load_selector(info: Mapping[str, Any]) -> ModelSelector | None:
         log.warning("%s refused: unknown algorithms in its classes %s; rules used", label, bad)
         return None
     kind = str((info.get("params") or {}).get("kind", "lgbm_classifier"))
+    import lightgbm as lgb
+
+    from .models import CANDIDATE_FEATURE
+
     try:
         booster = lgb.Booster(model_file=str(path))
     except lgb.basic.LightGBMError as exc:
@@ -321,6 +335,8 @@ def load_runtime(info: Mapping[str, Any]) -> RuntimeModel | None:
         log.warning("%s refused: its features do not match this code's; planning uses the "
                     "size proxy", label)
         return None
+    import lightgbm as lgb
+
     try:
         booster = lgb.Booster(model_file=str(path))
     except lgb.basic.LightGBMError as exc:
@@ -357,3 +373,142 @@ def runtime_model(database_url: str | None = None, *, name: str | None = None
         log.info("no runtime model yet; planning uses the size proxy")
         return None
     return load_runtime(info)
+
+
+# ------------------------------------------------------------------ the forecast
+
+NO_RUNTIME_MODEL = "no runtime model registered; budget train registers one"
+"""Why there is no forecast when the registry has no runtime model."""
+
+
+def runtime_model_with_note(database_url: str | None = None
+                            ) -> tuple[RuntimeModel | None, str | None]:
+    """(model, None), or (None, why there is no forecast: one short phrase). Never raises.
+
+    The registry is asked first (one query; a SQLite file that does not exist is not even
+    opened, so nothing is created), and only a registered model is loaded: without one, neither
+    LightGBM nor scikit-learn is imported (about 1.3 s)."""
+    from db.engine import session_scope, sqlite_file_missing
+    from db.model_registry import get_champion
+
+    from . import RUNTIME_MODEL_NAME
+
+    if sqlite_file_missing(database_url):
+        return None, NO_RUNTIME_MODEL
+    try:
+        with session_scope(database_url) as session:
+            record = get_champion(session=session, name=RUNTIME_MODEL_NAME)
+            label = None if record is None else f"model:{record.name}@v{record.version}"
+    except Exception as exc:  # unreachable or unmigrated database: no forecast, say why
+        log.info("runtime model registry unreadable (%s): no forecast", type(exc).__name__)
+        return None, f"model registry unreadable ({type(exc).__name__})"
+    if label is None:
+        return None, NO_RUNTIME_MODEL
+    model: RuntimeModel | None = None
+    try:
+        model = runtime_model(database_url)
+    except Exception as exc:  # a broken model file must not stop a solve
+        log.warning("runtime %s failed to load (%s): no forecast", label, type(exc).__name__)
+    if model is None:
+        return None, f"runtime {label} could not be loaded (see log)"
+    return model, None
+
+
+def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "auto",
+             time_limit: float | None = None, selector: Any = None,
+             limits: solvers.Limits | None = None) -> dict[str, Any]:
+    """What the runtime model expects of ``solvers.solve(projects, budget, algorithm,
+    time_limit, selector=selector, limits=limits)`` before it runs (pure; O(n log n) features
+    and probe, one model call).
+
+    ``predicted_algorithm``: what will run (for ``auto``, what ``solvers.auto.choose`` picks
+    with ``selector``, else the default selector or the rules). ``time_limit``: the limit the
+    solve gets (the given one, else ``limits.default_time_limit``). ``expected_proven``: the
+    instance is trivial (everything fits, or nothing does: preprocessing proves it whatever
+    runs), or greedy runs and the probe shows it hits the budget exactly, or the predicted
+    algorithm is exact, does not refuse the size, and is predicted to finish before the limit.
+    Predictions are the planner's (``RuntimeModel.predict_many``: the worst-case envelope when
+    greedy misses the budget, so backtracking is then predicted at its limit); ``basis`` says
+    which rule decided. ``predicted_seconds`` is capped at the limit (the solve stops there).
+    Raises ``solvers.InvalidInputError`` on bad input, like the solve would.
+    """
+    from solvers.auto import choose, get_default_selector
+
+    from .runtime import UNBOUNDED
+
+    lim = limits or solvers.DEFAULT_LIMITS
+    limit = time_limit if time_limit is not None else lim.default_time_limit
+    feats = model.features_of(projects, budget)
+    if algorithm == "auto":
+        chosen = selector if selector is not None else get_default_selector()
+        predicted = choose(feats, chosen, solvers.ALGORITHMS)[0]
+    else:
+        predicted = algorithm
+    seconds = model.predict_many(feats, [predicted], [limit])[0]
+    if bool(feats["all_fit"]) or feats["n_fit"] == 0:
+        proven, why = True, "trivial instance: preprocessing proves it"
+    elif predicted not in solvers.EXACT_ALGORITHMS:
+        hit = feats.get("greedy_hit") == 1.0  # the probe: greedy's total is the budget
+        proven = hit and predicted == "greedy"
+        why = ("greedy hits the budget exactly (probe): proven" if proven else
+               f"{predicted} is a heuristic and the probe shows no exact hit: not proven")
+    elif predicted == "brute_force" and feats["n_fit"] > lim.brute_force_max_n:
+        proven, why = False, f"brute_force refuses more than {lim.brute_force_max_n} items"
+    elif limit is not None and seconds >= limit:
+        proven = False
+        why = (f"{predicted} has no bound but the time limit here (greedy misses the budget)"
+               if predicted in UNBOUNDED else "predicted to reach the time limit")
+    else:
+        proven, why = True, f"{predicted} is exact and predicted to finish" + (
+            " within the limit" if limit is not None else "")
+    return {"predicted_seconds": seconds, "time_limit": limit, "expected_proven": proven,
+            "predicted_algorithm": predicted, "runtime_model": model.name,
+            "runtime_model_version": model.version, "basis": why}
+
+
+def forecast_fields(model: RuntimeModel | None, note: str | None, projects: Any, budget: Any,
+                    algorithm: str = "auto", time_limit: float | None = None,
+                    selector: Any = None, limits: solvers.Limits | None = None
+                    ) -> dict[str, Any]:
+    """``{"forecast": forecast(...) or None, "forecast_note": None or why not}``: what the
+    solve flow, the API and the CLI report. Never raises but for bad input
+    (``solvers.InvalidInputError``, as the solve itself would)."""
+    if model is None:
+        return {"forecast": None, "forecast_note": note or NO_RUNTIME_MODEL}
+    try:
+        return {"forecast": forecast(model, projects, budget, algorithm, time_limit, selector,
+                                     limits), "forecast_note": None}
+    except solvers.InvalidInputError:
+        raise
+    except Exception as exc:  # a forecast never stops a solve
+        log.warning("%s: forecast failed (%s)", model.name, type(exc).__name__)
+        return {"forecast": None,
+                "forecast_note": f"forecast failed ({type(exc).__name__}; see log)"}
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3g} s" if value >= 1.0 else f"{value * 1e3:.3g} ms"
+
+
+def describe_forecast(fc: Mapping[str, Any] | None, note: str | None = None,
+                      result: Mapping[str, Any] | None = None) -> str:
+    """One line: "predicted 12.3 ms with dp (runtime model v3), expected proven within the 10 s
+    limit: yes", then the actual time and status when ``result`` (the solve's) is given."""
+    if fc is None:
+        text = f"no forecast: {note or NO_RUNTIME_MODEL}"
+    else:
+        limit = fc.get("time_limit")
+        within = f"within the {limit:g} s limit" if limit is not None else "(no time limit)"
+        version = fc.get("runtime_model_version")
+        text = (f"predicted {_seconds(fc['predicted_seconds'])} with "
+                f"{fc['predicted_algorithm']} (runtime model v{version}), expected proven "
+                f"{within}: {'yes' if fc['expected_proven'] else 'no'}")
+    if result is not None and result.get("execution_time") is not None:
+        text += f"; actual {describe_actual(result)}"
+    return text
+
+
+def describe_actual(result: Mapping[str, Any]) -> str:
+    """What a solve did, in the forecast's terms: "4.1 ms with dp: exact"."""
+    return (f"{_seconds(float(result.get('execution_time') or 0.0))} with "
+            f"{result.get('algorithm')}: {result.get('status')}")

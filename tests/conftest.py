@@ -175,3 +175,32 @@ def session(migrated_db_url: str) -> Iterator[Session]:
     with get_sessionmaker(migrated_db_url)() as session:
         yield session
         session.rollback()
+
+
+@pytest.fixture(scope="session")
+def runtime_artifact(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A real runtime model (``ml.runtime.train_runtime``) trained once per session on a small
+    history (30 instances, n ≤ 30, 50 ms cutoff; about 2 s): the registry record's fields."""
+    from ml.history import plan_instances, run_history
+    from ml.runtime import train_runtime
+
+    history = list(run_history(plan_instances(30, seed=11, max_n=30), 0.05))
+    art = train_runtime(history, 0.05, tmp_path_factory.mktemp("runtime-model"), rounds=40,
+                        evaluate=False)
+    assert art is not None
+    return art
+
+
+def register_runtime(url: str, art: dict) -> int:
+    """Register ``art`` as the runtime model at ``url`` (its champion); returns the version."""
+    from db import model_registry as reg
+    from db.engine import session_scope
+    from ml import RUNTIME_MODEL_NAME
+
+    with session_scope(url) as s:
+        row = reg.register_version(session=s, name=RUNTIME_MODEL_NAME, sha256=art["sha256"],
+                                   path=art["path"], params=art["params"],
+                                   metrics=art["metrics"], feature_names=art["feature_names"],
+                                   class_order=art["class_order"])
+        reg.promote(session=s, name=RUNTIME_MODEL_NAME, version=row.version)
+        return row.version

@@ -4,6 +4,9 @@
 
 At start-up (lifespan) the database schema is brought to head if needed, and the champion
 selector is loaded once (`ml.serving.champion_selector`); without one, `auto` uses the rules.
+The runtime model is loaded once too (`ml.serving.runtime_model_with_note`): each solve's
+response carries its `forecast` (predicted seconds, expected proven within the limit), or
+`forecast: null` and a `forecast_note` saying why (no runtime model registered).
 When the registry names a champion that cannot be loaded (tampered or missing file, database
 error), each `auto` result's `reason` says so and /health reports `"source": "fallback"`.
 
@@ -166,10 +169,22 @@ def load_champion_with_note(database_url: str) -> tuple[Selector | None, str | N
     return champion_with_note(database_url)
 
 
+def load_runtime_with_note(database_url: str) -> tuple[Any, str | None]:
+    """(runtime model, note) from `ml.serving.runtime_model_with_note`: the registry is asked
+    first, so without a runtime model LightGBM is not imported; (None, why) without one."""
+    try:
+        from ml.serving import runtime_model_with_note
+    except ImportError as exc:
+        log.info("no ml.serving (%s): no forecasts", exc)
+        return None, "no runtime model: the ML package is not installed"
+    return runtime_model_with_note(database_url)
+
+
 def create_app(settings: Settings | None = None, *, database_url: str | None = None,
-               selector: Any = _LOAD, migrate: bool = True) -> FastAPI:
+               selector: Any = _LOAD, migrate: bool = True, runtime: Any = _LOAD) -> FastAPI:
     """A new app. `database_url` overrides the settings'; `selector` skips loading the champion
-    (None: the rules); `migrate=False` skips the schema check at start-up."""
+    (None: the rules); `migrate=False` skips the schema check at start-up; `runtime` skips
+    loading the runtime model (None: no forecasts)."""
     settings = settings or get_settings()
     url = database_url or settings.database_url
     metrics = ApiMetrics()
@@ -191,7 +206,13 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         st.selector_name = str(getattr(chosen, "name", "custom")) if chosen else "rules"
         st.selector_version = getattr(chosen, "version", None) if chosen else None
         metrics.set_model(st.selector_name, st.selector_version)
-        log.info("API on %s, selector %s", mask_url(url), st.selector_name)
+        if runtime is _LOAD:
+            model, runtime_note = await anyio.to_thread.run_sync(load_runtime_with_note, url)
+        else:  # given by the caller (tests); None: forecasts off
+            model, runtime_note = runtime, (None if runtime else "forecasts are off here")
+        st.runtime_model, st.runtime_note = model, runtime_note
+        log.info("API on %s, selector %s, forecasts %s", mask_url(url), st.selector_name,
+                 getattr(model, "name", None) or f"off ({st.runtime_note})")
         yield
 
     app = FastAPI(

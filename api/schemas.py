@@ -298,6 +298,16 @@ class Stats(BaseModel):
     n: int | None = Field(default=None, description="Projects in the instance.")
 
 
+class Forecast(BaseModel):
+    predicted_seconds: float = Field(description="Predicted CPU seconds (capped at the limit).")
+    time_limit: float | None = Field(description="The limit the solve got (null: none).")
+    expected_proven: bool = Field(description="Expected to be proven optimal within the limit.")
+    predicted_algorithm: str = Field(description="What was expected to run (auto's choice).")
+    runtime_model: str = Field(description="The runtime model, e.g. `model:runtime@v3`.")
+    runtime_model_version: int | None = None
+    basis: str = Field(description="Which rule decided `expected_proven`.")
+
+
 class RunResult(BaseModel):
     run_id: int
     dataset_id: int
@@ -318,6 +328,12 @@ class RunResult(BaseModel):
     flow_run_id: str | None = None
     created_at: datetime | None = None
     stats: Stats
+    forecast: Forecast | None = Field(
+        default=None, description="The runtime model's forecast for this solve; null without "
+                                  "a registered runtime model (see `forecast_note`) and on "
+                                  "stored runs (GET /results).")
+    forecast_note: str | None = Field(default=None,
+                                      description="Why there is no forecast, else null.")
 
 
 class BudgetOut(BaseModel):

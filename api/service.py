@@ -54,6 +54,10 @@ class ApiState:
     selector_version: Any = None
     selector_note: str | None = None
     """Why a champion in the registry is not used (then the rules choose), else None."""
+    runtime_model: Any = None
+    """The runtime model that forecasts each solve (`ml.serving.RuntimeModel`), or None."""
+    runtime_note: str | None = None
+    """Why there is no forecast (no runtime model registered, or not usable), else None."""
     solve_limiter: anyio.CapacityLimiter | None = None
     ops_limiter: anyio.CapacityLimiter | None = None
 
@@ -99,7 +103,25 @@ def run_solver(state: ApiState, projects: Sequence[Any], budget: Any, algorithm:
     if not measure_memory:
         result = {**result, "memory_used": None}  # not measured: null, never a fake 0
     state.metrics.observe_solve(result)
-    return result
+    return {**result, **forecast_of(state, projects, budget, algorithm, time_limit)}
+
+
+def forecast_of(state: ApiState, projects: Sequence[Any], budget: Any, algorithm: str,
+                time_limit: float | None) -> dict[str, Any]:
+    """`{"forecast", "forecast_note"}` of the runtime model loaded at start-up, for the solve
+    just made (same selector, time limit and limits), or no forecast and why."""
+    if state.runtime_model is None:
+        return {"forecast": None, "forecast_note": state.runtime_note}
+    from ml.serving import forecast_fields
+
+    selector = state.selector if algorithm == "auto" else None
+    return forecast_fields(state.runtime_model, state.runtime_note, projects, budget,
+                           algorithm, time_limit_for(time_limit, state.settings), selector,
+                           _limits(state.settings))
+
+
+def _forecast_out(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {"forecast": result.get("forecast"), "forecast_note": result.get("forecast_note")}
 
 
 # ------------------------------------------------------------------------------ results
@@ -199,7 +221,7 @@ def solve_new(state: ApiState, req: SolveRequest) -> dict[str, Any]:
         run = _record(state, session, project_set.id, budget.id, result, req.algorithm)
         payload = run_payload(run, req.budget, _selected(run.selected_projects, projects),
                               result.get("memory_method"), result.get("n"))
-    return payload
+    return {**payload, **_forecast_out(result)}
 
 
 def _budget_out(budget: Any) -> dict[str, Any]:
@@ -260,8 +282,9 @@ def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest) -> dic
     with session_scope(state.database_url) as session:
         budget = q.budget_for_amount(session=session, set_id=set_id, amount=amount)
         run = _record(state, session, set_id, budget.id, result, req.algorithm)
-        return run_payload(run, amount, _selected(run.selected_projects, projects),
-                           result.get("memory_method"), result.get("n"))
+        payload = run_payload(run, amount, _selected(run.selected_projects, projects),
+                              result.get("memory_method"), result.get("n"))
+    return {**payload, **_forecast_out(result)}
 
 
 def result(state: ApiState, run_id: int) -> dict[str, Any]:

@@ -42,6 +42,11 @@ exit status: 0 an answer (exact or approximate); 1 the file could not be read (O
 (status "failed", e.g. brute_force refusing more than 24 projects: one 'error:' line with the
 reason, and with --json the result object on stdout).
 
+forecast: with a runtime model registered (budget train registers one in DATABASE_URL), a
+'forecast:' line before solving: the predicted time, the algorithm expected to run and whether
+the instance is expected to be proven within the time limit; without one, a last line saying
+why there is none. --json carries it as 'forecast' (null, with 'forecast_note' saying why).
+
 --json: one object; every amount (total_cost, budget, upper_bound and each selected project's
 cost) is a string holding the exact decimal ("1200.50", or "1650" when all input is integer),
 never a float. Each selected project carries its metadata (the file's other columns).
@@ -64,6 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     solve.add_argument("--time-limit", type=float, default=None, metavar="S",
                        help="seconds; time-limited methods then answer approximately")
     solve.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    solve.add_argument("--no-forecast", action="store_true",
+                       help="skip the runtime model's forecast (no database look-up)")
     solve.set_defaults(handler=handle_solve)
 
     prof = subparsers.add_parser(
@@ -222,6 +229,30 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _forecast(args: argparse.Namespace, projects: Any, budget: Any,
+              limits: solvers.Limits) -> dict[str, Any] | None:
+    """`{"forecast", "forecast_note"}` of the registered runtime model, or None with
+    --no-forecast. The registry is asked first (a missing SQLite file is not even opened):
+    without a runtime model nothing of the ML stack is imported."""
+    if args.no_forecast:
+        return None
+    from ml.serving import forecast_fields, runtime_model_with_note
+
+    model, note = runtime_model_with_note(get_settings().database_url)
+    return forecast_fields(model, note, projects, budget, args.algorithm, args.time_limit,
+                           None, limits)
+
+
+def describe(fields: dict[str, Any]) -> str:
+    """The forecast line: "forecast: predicted 1.2 ms with dp (runtime model v3), expected
+    proven within the 60 s limit: yes", or "forecast: none (why)"."""
+    from ml.serving import describe_forecast
+
+    if fields["forecast"] is None:
+        return f"forecast: none ({fields['forecast_note']})"
+    return f"forecast: {describe_forecast(fields['forecast'])}"
+
+
 def handle_solve(args: argparse.Namespace) -> int:
     limits = get_settings().solver_limits()
     loaded = read_projects(args.file, max_projects=limits.max_n)
@@ -230,6 +261,9 @@ def handle_solve(args: argparse.Namespace) -> int:
         print("error: --budget is required (the file does not carry a budget)", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        forecast = _forecast(args, loaded.projects, budget, limits)
+        if forecast is not None and forecast["forecast"] is not None and not args.json:
+            print(describe(forecast), flush=True)  # before solving: a long solve is expected
         result = solvers.solve(loaded.projects, budget, algorithm=args.algorithm,
                                time_limit=args.time_limit, limits=limits)
     except InvalidInputError as exc:
@@ -240,8 +274,10 @@ def handle_solve(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     chosen = _selected_projects(loaded.projects, result)
     if args.json:
-        print(json.dumps(_jsonable(json_result(result, chosen, loaded.source)), default=str,
-                         allow_nan=False))
+        out = json_result(result, chosen, loaded.source)
+        if forecast is not None:
+            out.update(forecast)
+        print(json.dumps(_jsonable(out), default=str, allow_nan=False))
     if result["status"] == "failed":
         hint = "" if args.algorithm == "auto" else "; try --algorithm auto"
         print(f"error: no answer from {result['algorithm']}: {result['reason']}{hint}",
@@ -249,6 +285,8 @@ def handle_solve(args: argparse.Namespace) -> int:
         return EXIT_NO_ANSWER
     if not args.json:
         print(render(result, chosen, loaded.columns))
+        if forecast is not None and forecast["forecast"] is None:
+            print(describe(forecast))  # why there was no forecast line, after the answer
     return EXIT_OK
 
 

@@ -3,7 +3,8 @@
 The flow users start by hand from the UI; its default parameters solve the bundled example
 portfolio, so a Quick run works as is. The answer is shown where a UI user looks: a table
 artifact `solve-answer` (the chosen projects; total, budget, status, upper bound and algorithm
-above it) and one INFO line in the run's log.
+above it, and the runtime model's forecast — predicted seconds, expected proven within the
+limit — next to the actual time) and one INFO line in the run's log.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tasks.data import (
 )
 from tasks.ml_tasks import load_selector
 from tasks.records import raise_alerts, record_solve
-from tasks.solving import solve_instance
+from tasks.solving import forecast_solve, solve_instance
 
 EXAMPLE = SolveParams(path=str(REPO_ROOT / "data" / "examples" / "portfolio.csv"),
                       budget="1500000.00")
@@ -49,8 +50,11 @@ def solve(params: SolveParams = EXAMPLE) -> dict:
     stored = store_datasets([instance], url)[0]
     selector, note = (load_selector(url, params.model_version) if params.algorithm == "auto"
                       else (None, None))
+    forecast = forecast_solve(instance["projects"], instance["budget"], params.algorithm,
+                              params.time_limit, selector, url)
     result = solve_instance(instance["projects"], instance["budget"], params.algorithm,
                             params.time_limit, selector, note)
+    result = {**result, **forecast}
     run = record_solve(result, stored, run_id, url, params.data_dir)
     raise_alerts([{**result, "dataset_id": stored["dataset_id"], "n": stored["n"]}], run_id,
                  url, params.data_dir)

@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 import solvers
 from config import get_settings
 from db.errors import DatabaseError
+from ml import RUNTIME_MODEL_NAME
 from tasks import plan
 from tasks._io import db_session
 
@@ -51,7 +52,21 @@ def solve_instance(projects: list[Any], budget: Any, algorithm: str,
     return result
 
 
-RUNTIME_MODEL = "runtime"  # = ml.runtime.RUNTIME_MODEL_NAME (importing ml.runtime loads LightGBM)
+@task(name="forecast-solve", cache_policy=NO_CACHE, retries=0)
+def forecast_solve(projects: list[Any], budget: Any, algorithm: str, time_limit: float,
+                   selector: Any = None, database_url: str | None = None) -> dict[str, Any]:
+    """`{"forecast": ..., "forecast_note": ...}` of the registered runtime model for this solve
+    (`ml.serving.forecast`: predicted seconds, the algorithm that will run, expected proven
+    within the limit), or no forecast and why. The registry is asked first: without a runtime
+    model the ML stack is not loaded. Never fails the flow for want of a model."""
+    from ml.serving import forecast_fields, runtime_model_with_note
+
+    model, note = runtime_model_with_note(database_url)
+    return forecast_fields(model, note, projects, budget, algorithm, time_limit, selector,
+                           solver_limits())
+
+
+RUNTIME_MODEL = RUNTIME_MODEL_NAME  # from ml/__init__.py: no LightGBM import
 
 
 def runtime_predictor(database_url: str | None) -> Callable[..., float] | None:

@@ -14,6 +14,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ml.serving import describe_actual, describe_forecast
 from tasks import plan
 
 MAX_EMBED_BYTES = 1_500_000  # larger plots are named, not embedded
@@ -170,11 +171,15 @@ def solve_answer(result: Mapping[str, Any], projects: Sequence[Mapping[str, Any]
             + (f", run {run_id}" if run_id is not None else ""))
     if result.get("reason"):
         line += f"; {result['reason']}"
+    rows = [("total", total), ("budget", budget), ("upper bound", bound),
+            ("status", result["status"]), ("algorithm", how), ("run id", run_id)]
+    if "forecast" in result or "forecast_note" in result:
+        predicted = describe_forecast(result.get("forecast"), result.get("forecast_note"))
+        rows += [("forecast", predicted), ("actual", describe_actual(result))]
+        line += f"; {predicted}; actual {describe_actual(result)}"
     markdown = "\n".join([
         f"**{result['status']}**: {len(chosen)} of {len(projects)} projects chosen", "",
-        *_table(["answer", "value"], [("total", total), ("budget", budget), ("upper bound", bound),
-                           ("status", result["status"]), ("algorithm", how),
-                           ("run id", run_id)]),
+        *_table(["answer", "value"], rows),
         *(["", f"Note: {result['reason']}"] if result.get("reason") else []),
     ])
     return {"rows": chosen, "markdown": markdown, "line": line}

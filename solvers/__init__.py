@@ -11,6 +11,10 @@ pass), ``memory_used`` (peak MiB, separate pass), ``status`` ("exact" | "approxi
 ``reason`` (why not exact, or None), plus ``budget``, ``n`` and ``memory_method``; ``auto`` adds
 ``selector``. Amounts come back in the caller's units (money as floats rounded to cents).
 
+``algorithm`` may also name a configuration of ``CONFIGURATIONS`` (``"hybrid[exact-first]"``:
+an algorithm with other settings); the result's ``algorithm`` is then the base algorithm that
+ran and ``configuration`` the name. Configurations are not in ``ALGORITHMS``.
+
 This package imports nothing of the project and no framework: it can be lifted out as is.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._configs import CONFIGURATIONS, Configuration
 from ._errors import InvalidInputError, UnknownAlgorithmError
 from ._limits import DEFAULT_LIMITS, Limits
 from ._registry import ALGORITHMS, EXACT_ALGORITHMS, get
@@ -26,9 +31,11 @@ from .features import FEATURE_NAMES, features
 
 __all__ = [
     "ALGORITHMS",
+    "CONFIGURATIONS",
     "DEFAULT_LIMITS",
     "EXACT_ALGORITHMS",
     "FEATURE_NAMES",
+    "Configuration",
     "InvalidInputError",
     "Limits",
     "Selector",
@@ -51,7 +58,8 @@ def solve(
 
     ``projects``: a list of mappings with a ``"cost"`` (other keys are ignored here), or of
     plain numbers. Costs and budget: non-negative integers or money with at most two decimals.
-    ``algorithm``: a name from ``ALGORITHMS`` (unknown names raise UnknownAlgorithmError).
+    ``algorithm``: a name from ``ALGORITHMS`` or ``CONFIGURATIONS`` (unknown names raise
+    UnknownAlgorithmError listing both).
     ``time_limit``: seconds; time-limited methods then return their best-so-far as
     "approximate". ``options``: ``limits=Limits(...)``, ``measure_memory=False`` and, for
     ``auto``, ``selector=callable``.

@@ -12,9 +12,12 @@ The default selector is :func:`rules`, documented rules from the algorithms' cos
 5. otherwise → ``hybrid``: its heuristics prove dense instances optimal in milliseconds, and it
    falls back to the cheapest exact method (meet in the middle, dp, backtracking) by estimate.
 
-A selector is any callable from the feature dict to an algorithm name (the ML layer plugs in a
-trained model). It may carry a ``name`` attribute (e.g. ``"model:v3"``) recorded in the result's
-``selector``. If it raises or names an unknown algorithm, the rules decide and ``reason`` says so.
+A selector is any callable from the feature dict to an algorithm name or a configuration name
+(``solvers.CONFIGURATIONS``, e.g. ``"hybrid[exact-first]"``; the ML layer plugs in a trained
+model). It may carry a ``name`` attribute (e.g. ``"model:v3"``) recorded in the result's
+``selector``; the result's ``algorithm`` is the base algorithm that ran and, when the choice was a
+configuration, ``configuration`` its name. If the selector raises or names anything else, the
+rules decide and ``reason`` says so.
 Complexity and limits: those of the chosen algorithm, plus O(n) for the features.
 """
 
@@ -24,7 +27,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._core import Answer, Core, parse_call, run_core
+from ._configs import CONFIGURATIONS
+from ._core import parse_call, run_core
 from ._limits import Limits
 from ._measure import measure
 from .features import problem_features
@@ -66,7 +70,8 @@ def get_default_selector() -> Selector | None:
 
 def choose(feats: Mapping[str, float], selector: Selector | None, registry: Mapping[str, Any]
            ) -> tuple[str, str, str | None]:
-    """(algorithm, selector name, note) — falls back to the rules on any selector failure."""
+    """(algorithm or configuration name, selector name, note) — falls back to the rules on any
+    selector failure, or a choice that is neither in ``registry`` nor a configuration."""
     if selector is None or selector is rules:
         return rules(feats), "rules", None
     label = str(getattr(selector, "name", getattr(selector, "__name__", "custom")))
@@ -74,8 +79,10 @@ def choose(feats: Mapping[str, float], selector: Selector | None, registry: Mapp
         name = selector(feats)
     except Exception as exc:  # any selector failure falls back to the rules
         return rules(feats), "rules", f"selector {label} failed ({exc!r}); rules used"
-    if name not in registry or name == NAME:
-        note = f"selector {label} chose {name!r}, not a base algorithm; rules used"
+    known = isinstance(name, str) and (name in registry or name in CONFIGURATIONS)
+    if not known or name == NAME:
+        note = (f"selector {label} chose {name!r}, not a base algorithm or configuration; "
+                "rules used")
         return rules(feats), "rules", note
     return name, label, None
 
@@ -96,8 +103,12 @@ def solve(
     chosen_selector = selector if selector is not None else _default_selector
     feats = problem_features(problem)
     name, label, note = choose(feats, chosen_selector, _registry.CORES)
-    core_fn: Callable[[Core], Answer] = _registry.CORES[name]
-    result = measure(lambda: run_core(name, core_fn, problem, lim, tl), measure_memory, lim)
+    found = _registry.core_of(name)
+    assert found is not None  # choose only returns names core_of knows
+    base, core_fn, configuration = found
+    result = measure(lambda: run_core(base, core_fn, problem, lim, tl), measure_memory, lim)
+    if configuration is not None:
+        result["configuration"] = configuration
     result["selector"] = label
     result["requested_algorithm"] = NAME
     if note:

@@ -22,6 +22,12 @@
 Complexity: O(n log n) NumPy work plus the core's O(2^(K/2)) per target; the fallback costs
 what its method costs. Limits: those of the fallback methods; never unbounded (time limit). The
 result's ``stage`` says which step produced the answer.
+
+**Configurations.** The knobs above (the random cores' sizes, the heuristics' share of the
+cheapest exact prediction, when to go exact first, the quick core search) are one frozen
+``HybridConfig``; ``DEFAULT_CONFIG`` is the behaviour described here, and
+``solvers.CONFIGURATIONS`` names a few others (``"hybrid[exact-first]"``, ...) that a selector
+may pick.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from __future__ import annotations
 import random
 import time
 from bisect import bisect_right
+from dataclasses import dataclass
 
 from . import backtracking, dp, meet_in_the_middle
 from ._bigcore import SMALL_N, core_hit, greedy_fast
@@ -47,6 +54,34 @@ SWAP_ROUNDS = 64
 _HEURISTIC_SECONDS_PER_ITEM = 2e-6  # greedy + swaps, measured ~1-2 µs an item in Python
 LARGE_N = 20_000  # above this the per-item Python heuristics are skipped (NumPy core only)
 _SEED = 20240229
+
+
+@dataclass(frozen=True)
+class HybridConfig:
+    """hybrid's knobs; the defaults are the behaviour the module docstring describes."""
+
+    core_sizes: tuple[int, ...] = CORE_SIZES
+    """Free projects per random core, one size per ``ROUNDS_PER_SIZE`` rounds, then the last."""
+    heuristic_share: float = 0.5
+    """Share of the cheapest exact method's predicted time the core searches may use."""
+    heuristic_seconds: float = HEURISTIC_SECONDS
+    """Cap on each core search when an exact method is predicted to finish."""
+    exact_first: float = 0.0
+    """Seconds: run the cheapest exact method at once when it is predicted under this (and
+    under the time left); 0: only when it beats the heuristics themselves (~2 µs an item)."""
+    quick_core_seconds: float = QUICK_CORE_SECONDS
+    """Randomised core search before the small-n difference core (n ≤ 128)."""
+
+    def __post_init__(self) -> None:
+        if not self.core_sizes or any(k < 2 for k in self.core_sizes):
+            raise ValueError(f"core_sizes must be sizes >= 2, got {self.core_sizes!r}")
+        if not 0 < self.heuristic_share <= 1:
+            raise ValueError(f"heuristic_share must be in (0, 1], got {self.heuristic_share}")
+        if min(self.heuristic_seconds, self.exact_first, self.quick_core_seconds) < 0:
+            raise ValueError("heuristic_seconds, exact_first, quick_core_seconds must be >= 0")
+
+
+DEFAULT_CONFIG = HybridConfig()
 
 
 def improve_swaps(costs: list[int], budget: int, chosen: list[int], target: int) -> list[int]:
@@ -79,8 +114,10 @@ def improve_swaps(costs: list[int], budget: int, chosen: list[int], target: int)
     return sorted(inside)
 
 
-def core_search(core: Core, chosen: list[int], seconds: float) -> list[int]:
-    """Re-optimise random small cores exactly for about ``seconds`` (or until proven)."""
+def core_search(core: Core, chosen: list[int], seconds: float,
+                sizes: tuple[int, ...] = CORE_SIZES) -> list[int]:
+    """Re-optimise random small cores (``sizes``) exactly for about ``seconds`` (or until
+    proven)."""
     rng = random.Random(_SEED)
     n, costs = core.n, core.costs
     inside = set(chosen)
@@ -88,7 +125,7 @@ def core_search(core: Core, chosen: list[int], seconds: float) -> list[int]:
     stop = time.perf_counter() + min(seconds, core.time_left())
     rounds = 0
     while total < core.upper_bound and time.perf_counter() < stop:
-        size = min(n, CORE_SIZES[min(rounds // ROUNDS_PER_SIZE, len(CORE_SIZES) - 1)])
+        size = min(n, sizes[min(rounds // ROUNDS_PER_SIZE, len(sizes) - 1)])
         rounds += 1
         ins, outs = list(inside), [j for j in range(n) if j not in inside]
         k_in = min(len(ins), size // 2)
@@ -114,21 +151,35 @@ def estimated_seconds(core: Core) -> dict[str, float]:
     return est
 
 
-def heuristics(core: Core, exact_estimate: float) -> list[int]:
-    """Greedy, swaps, then core search for at most half the cheapest exact method's time."""
+def heuristics(core: Core, exact_estimate: float, config: HybridConfig = DEFAULT_CONFIG
+               ) -> list[int]:
+    """Greedy, swaps, then core search for at most half (``heuristic_share``) the cheapest
+    exact method's time."""
     chosen = greedy_indices(core.costs, core.budget)
     chosen = improve_swaps(core.costs, core.budget, chosen, core.upper_bound)
     if sum(core.costs[i] for i in chosen) < core.upper_bound:
-        budget = min(HEURISTIC_SECONDS, exact_estimate / 2, core.time_left() / 4)
-        chosen = core_search(core, chosen, budget)
+        chosen = core_search(core, chosen, _search_seconds(core, exact_estimate, config),
+                             config.core_sizes)
     return chosen
 
 
-def _solve_core(core: Core) -> Answer:
+def _search_seconds(core: Core, cheapest: float, config: HybridConfig) -> float:
+    return min(config.heuristic_seconds, cheapest * config.heuristic_share,
+               core.time_left() / 4)
+
+
+def _exact_first(core: Core, cheapest: float, config: HybridConfig) -> bool:
+    """Is the cheapest exact method to run before any heuristic?"""
+    if cheapest < core.n * _HEURISTIC_SECONDS_PER_ITEM:  # exact is cheaper than guessing
+        return True
+    return cheapest < config.exact_first and cheapest <= core.time_left()
+
+
+def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
     estimates = estimated_seconds(core)
     cheapest = min(estimates.values(), default=float("inf"))
     large = core.n > LARGE_N
-    if cheapest < core.n * _HEURISTIC_SECONDS_PER_ITEM:  # exact is cheaper than guessing
+    if _exact_first(core, cheapest, config):
         method = min(estimates, key=estimates.__getitem__)
         module = meet_in_the_middle if method == "meet_in_the_middle" else dp
         answer = module._solve_core(core)
@@ -141,16 +192,16 @@ def _solve_core(core: Core) -> Answer:
         if sum(core.costs[i] for i in chosen) >= core.upper_bound:
             return Answer(chosen, exact=True, extra={"stage": "heuristic"})
         if core.n <= SMALL_N:  # dense small instances: random cores hit in about a millisecond
-            chosen = core_search(core, chosen, min(QUICK_CORE_SECONDS, cheapest / 2,
-                                                   core.time_left() / 8))
+            chosen = core_search(core, chosen, min(config.quick_core_seconds,
+                                                   cheapest * config.heuristic_share,
+                                                   core.time_left() / 8), config.core_sizes)
             if sum(core.costs[i] for i in chosen) >= core.upper_bound:
                 return Answer(chosen, exact=True, extra={"stage": "heuristic"})
     if core.array is not None:
         # Half the time left when no exact method is predicted to finish in it (then only a
         # hit can prove anything), else at most HEURISTIC_SECONDS or half the exact estimate.
         hopeless = cheapest > core.time_left()
-        seconds = core.time_left() / 2 if hopeless else min(
-            HEURISTIC_SECONDS, cheapest / 2, core.time_left() / 4)
+        seconds = core.time_left() / 2 if hopeless else _search_seconds(core, cheapest, config)
         hit = core_hit(core, seconds)
         if hit is not None:
             return Answer(hit, exact=True, extra={"stage": "core"})
@@ -158,8 +209,8 @@ def _solve_core(core: Core) -> Answer:
         chosen = greedy_fast(core) if core.array is not None else greedy_indices(
             core.costs, core.budget)
     elif sum(core.costs[i] for i in chosen) < core.upper_bound:
-        budget = min(HEURISTIC_SECONDS, cheapest / 2, core.time_left() / 4)
-        chosen = core_search(core, chosen, budget)
+        chosen = core_search(core, chosen, _search_seconds(core, cheapest, config),
+                             config.core_sizes)
     if sum(core.costs[i] for i in chosen) >= core.upper_bound:
         return Answer(chosen, exact=True, extra={"stage": "heuristic"})
     core.incumbent = chosen

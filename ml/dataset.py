@@ -7,7 +7,8 @@ When an algorithm ran twice on the same instance, its fastest solving run counts
 Only instances on which every candidate ran are rows (a candidate the solvers would refuse
 for its size, brute force above 24 fitting projects or meet in the middle above 46, is not
 run and not recorded; it counts as run and costs PAR10, and ``Dataset.refused`` counts such
-pairs). Single solves recorded by the API or the ``solve`` flow, with one
+pairs; a configuration such as ``"hybrid[exact-first]"`` refuses what its algorithm refuses).
+Single solves recorded by the API or the ``solve`` flow, with one
 algorithm each, would otherwise teach that the algorithm that happened to run is the best.
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 import solvers
 
 from . import features as ml_features
-from .history import CANDIDATES
+from .history import CANDIDATES, base_algorithm
 from .labels import PAR_FACTOR, best_proven_total, label, run_cost
 
 __all__ = ["Dataset", "build_dataset"]
@@ -99,6 +100,7 @@ def _costs_of(runs: Sequence[Mapping[str, Any]], best: Any, time_limit: float
 def _refused(algorithm: str, feats: Mapping[str, float]) -> bool:
     limits = solvers.DEFAULT_LIMITS
     n_fit = feats["n_fit"]
+    algorithm = base_algorithm(algorithm)
     return (algorithm == "brute_force" and n_fit > limits.brute_force_max_n) or (
         algorithm == "meet_in_the_middle" and n_fit > limits.mitm_max_n)
 

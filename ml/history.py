@@ -5,7 +5,9 @@
 (brute force, meet in the middle), mid n with large coefficients (meet in the middle vs
 backtracking), large n with small coefficients (dp, greedy), dense money portfolios (hybrid).
 ``run_history(plan, time_limit)`` solves each instance with every algorithm in ``ALGORITHMS``
-(the candidates plus ``hybrid``, its own baseline) and returns plain rows.
+(the candidates plus ``hybrid``, its own baseline) and returns plain rows; ``algorithms=`` may
+add the named configurations of ``solvers.CONFIGURATIONS`` (``PORTFOLIO``: everything), timed
+the same way. A configuration's run row has the configuration's name as its ``algorithm``.
 
 **Timing.** A run's ``execution_time`` is CPU seconds (``time.process_time`` around
 ``solvers.solve``), the median of ``repeats`` runs (default 3): wall time on a shared machine
@@ -15,7 +17,8 @@ used up the cutoff is not repeated (it costs PAR10 whatever the repeats say).
 **Refusals.** Runs an algorithm is known to refuse (brute force with more than
 ``Limits.brute_force_max_n`` projects that fit the budget, meet in the middle with more than
 ``Limits.mitm_max_n``; the solvers count after preprocessing, so projects costlier than the
-budget do not count) are neither executed nor recorded: they are not failures. Each record
+budget do not count; a configuration refuses what its base algorithm refuses) are neither
+executed nor recorded: they are not failures. Each record
 lists them in ``refused`` (the dataset costs a refused candidate PAR10, as it would a failure).
 """
 
@@ -36,7 +39,10 @@ from solvers.instances import FAMILIES, TODD_MAX_N, generate
 __all__ = [
     "ALGORITHMS",
     "CANDIDATES",
+    "CONFIGURATIONS",
     "DEFAULT_REPEATS",
+    "PORTFOLIO",
+    "base_algorithm",
     "instance_key",
     "plan_instances",
     "refusal",
@@ -50,6 +56,9 @@ CANDIDATES: tuple[str, ...] = (
 )
 """Algorithms the selector chooses among (``hybrid`` and ``auto`` are compared, not chosen)."""
 ALGORITHMS: tuple[str, ...] = (*CANDIDATES, "hybrid")
+CONFIGURATIONS: tuple[str, ...] = tuple(solvers.CONFIGURATIONS)
+"""Named configurations (``"hybrid[exact-first]"``, ...): candidates of the portfolio."""
+PORTFOLIO: tuple[str, ...] = (*ALGORITHMS, *CONFIGURATIONS)
 DEFAULT_REPEATS = 3
 
 # n ranges (log-uniform) per family, chosen from where the algorithms' costs cross over
@@ -108,8 +117,17 @@ def instance_key(costs: Sequence[Any], budget: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
+def base_algorithm(name: str) -> str:
+    """The algorithm a configuration runs (``"hybrid[exact-first]"`` → ``"hybrid"``); an
+    algorithm's own name otherwise."""
+    config = solvers.CONFIGURATIONS.get(name)
+    return config.algorithm if config is not None else name
+
+
 def refusal(algorithm: str, n_fit: int, limits: solvers.Limits) -> str | None:
-    """Why ``algorithm`` would refuse an instance with ``n_fit`` projects that fit, or None."""
+    """Why ``algorithm`` (or a configuration of it) would refuse an instance with ``n_fit``
+    projects that fit, or None."""
+    algorithm = base_algorithm(algorithm)
     if algorithm == "brute_force" and n_fit > limits.brute_force_max_n:
         return f"brute_force refuses {n_fit} > {limits.brute_force_max_n} projects"
     if algorithm == "meet_in_the_middle" and n_fit > limits.mitm_max_n:
@@ -129,8 +147,9 @@ def run_instance(projects: list[Any], budget: Any, time_limit: float,
                  algorithms: Sequence[str] = ALGORITHMS,
                  limits: solvers.Limits | None = None,
                  repeats: int = DEFAULT_REPEATS) -> list[dict[str, Any]]:
-    """One run row per algorithm that does not refuse the instance (solver result vocabulary,
-    memory not measured, ``execution_time`` the median CPU seconds of ``repeats`` runs)."""
+    """One run row per algorithm (or configuration) that does not refuse the instance (solver
+    result vocabulary, ``algorithm`` the name asked for, memory not measured,
+    ``execution_time`` the median CPU seconds of ``repeats`` runs)."""
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     lim = limits or solvers.DEFAULT_LIMITS
@@ -144,7 +163,8 @@ def run_instance(projects: list[Any], budget: Any, time_limit: float,
         while len(samples) < repeats and cpu < time_limit:
             samples.append(_cpu_solve(projects, budget, algorithm, time_limit, lim)[1])
         rows.append({
-            "algorithm": result["algorithm"], "status": result["status"],
+            "algorithm": result.get("configuration") or result["algorithm"],
+            "status": result["status"],
             "selected_indices": list(result["selected_indices"]),
             "total_cost": result.get("total_cost_exact", result["total_cost"]),
             "upper_bound": result.get("upper_bound_exact", result["upper_bound"]),

@@ -30,7 +30,7 @@ import numpy as np
 
 from .dataset import Dataset, build_dataset
 from .evaluate import Evaluation, evaluate
-from .history import CANDIDATES, DEFAULT_REPEATS
+from .history import ALGORITHMS, CANDIDATES, DEFAULT_REPEATS, PORTFOLIO
 from .models import MODEL_KINDS
 from .noise import noise_floor, retime, sample_records
 from .report import markdown_table, table_rows
@@ -42,7 +42,10 @@ __all__ = [
     "TrainingOutcome",
     "champion_rows_fn",
     "family_rows",
+    "history_algorithms",
     "measure_noise",
+    "min_algorithms",
+    "oracle_figures",
     "promotion",
     "train_selector",
     "unseen_mask",
@@ -52,7 +55,44 @@ LGBM_KINDS = ("lgbm_classifier", "lgbm_regression")
 CANDIDATE_SETS: dict[str, tuple[str, ...]] = {
     "base": CANDIDATES,
     "base+hybrid": (*CANDIDATES, "hybrid"),
+    "portfolio": PORTFOLIO,  # base + hybrid + the named configurations (solvers.CONFIGURATIONS)
 }
+_REFUSABLE = ("brute_force", "meet_in_the_middle")  # not run above their size limits
+
+
+def _check(candidates: str) -> None:
+    if candidates not in CANDIDATE_SETS:
+        raise ValueError(f"candidates must be one of {', '.join(CANDIDATE_SETS)}, "
+                         f"got {candidates!r}")
+
+
+def history_algorithms(candidates: str = "base") -> tuple[str, ...]:
+    """What the covering history must time for ``candidates``: the set plus ``hybrid`` (its
+    own baseline), in ``ml.history.PORTFOLIO`` order."""
+    _check(candidates)
+    wanted = {*CANDIDATE_SETS[candidates], *ALGORITHMS}
+    return tuple(a for a in PORTFOLIO if a in wanted)
+
+
+def min_algorithms(candidates: str = "base") -> int:
+    """Distinct algorithms an instance needs in the history to count as a training row for
+    ``candidates`` (every one but those that refuse large sizes): 4 for the base sets, 7 for
+    the portfolio, so a history timed without the configurations is topped up."""
+    algorithms = history_algorithms(candidates)
+    return len(algorithms) - sum(a in algorithms for a in _REFUSABLE)
+
+
+def oracle_figures(ds: Dataset) -> dict[str, Any]:
+    """The oracle's view of the dataset: the share of rows each candidate wins (its label),
+    and the VBS mean PAR10 of every candidate set contained in ``ds.candidates``."""
+    n = max(len(ds), 1)
+    wins = {c: float(np.sum(ds.labels == i)) / n for i, c in enumerate(ds.candidates)}
+    vbs = {}
+    for name, names in CANDIDATE_SETS.items():
+        if set(names) <= set(ds.candidates) and len(ds):
+            cols = [ds.candidates.index(c) for c in names]
+            vbs[name] = float(ds.costs[:, cols].min(axis=1).mean())
+    return {"oracle_wins": wins, "vbs_par10_by_candidates": vbs}
 
 
 @dataclass
@@ -218,14 +258,15 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     """Evaluate (CV and LOFO), fit, save; ``champion``: the current champion (a loaded
     ModelSelector).
 
-    ``candidates``: ``"base"`` (hybrid is compared, never chosen) or ``"base+hybrid"``
-    (hybrid may be chosen too; its column then also enters SBS and VBS).
+    ``candidates``: ``"base"`` (hybrid is compared, never chosen), ``"base+hybrid"``
+    (hybrid may be chosen too; its column then also enters SBS and VBS) or ``"portfolio"``
+    (base, hybrid and the named configurations of ``solvers.CONFIGURATIONS``: the model may
+    pick ``"hybrid[exact-first]"``, which ``auto`` runs). The records must hold runs of every
+    candidate (``history_algorithms``); records without them are left out (``left_out``).
     ``noise_sample``: instances timed again for the noise floor (0: margin 0, not measured).
     ``runtime_model``: also fit the per-(instance, algorithm) runtime model (``ml.runtime``).
     """
-    if candidates not in CANDIDATE_SETS:
-        raise ValueError(f"candidates must be one of {', '.join(CANDIDATE_SETS)}, "
-                         f"got {candidates!r}")
+    _check(candidates)
     records = list(records)
     ds = build_dataset(records, time_limit, CANDIDATE_SETS[candidates])
     ev = evaluate(ds, MODEL_KINDS, n_splits=n_splits, seeds=seeds)
@@ -249,6 +290,7 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     metrics["candidates"] = candidates
     metrics["rows"], metrics["left_out"] = len(ds), ds.skipped
     metrics["refused_runs"] = ds.refused  # not run (size refusals), not failures
+    metrics.update(oracle_figures(ds))
     promote, decision = _decide(ds, decisive, kind, metrics, champion, records, margin)
     metrics["decision"] = decision
     runtime = None

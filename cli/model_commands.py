@@ -297,7 +297,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="cap the covering benchmark's sizes (quick trials; default none)")
     train.add_argument("--data-dir", default=None,
                        help="folder for model files, plots and metrics (default: DATA_DIR)")
-    train.add_argument("--candidates", choices=["base", "base+hybrid"], default="base",
+    train.add_argument("--candidates", choices=["base", "base+hybrid", "portfolio"],
+                       default="base",
                        help="algorithms the model may pick: the base ones (default; hybrid "
-                            "is then only a baseline) or the base ones and hybrid")
+                            "is then only a baseline), the base ones and hybrid, or the "
+                            "portfolio (also hybrid's named configurations)")
     train.set_defaults(handler=_guarded(_train))

@@ -211,8 +211,10 @@ class DemoParams(BenchmarkParams):
     train: bool = Field(True, description="End with train → solve-with-model.")
     train_min_instances: int = Field(200, ge=20, le=100_000,
                                      description="Run-history instances the selector trains on.")
-    train_time_limit: PositiveFloat = Field(0.1, le=60,
-                                            description="Seconds per solve in the history.")
+    train_time_limit: PositiveFloat = Field(
+        0.1, le=60, description="Seconds per solve in the demo's training history: 0.1, "
+                                "not the 2 s of a real training (train-selector), so the "
+                                "demo stays quick.")
     train_max_n: int = Field(60, ge=10, le=2000,
                              description="Largest instance in the training history.")
 
@@ -227,7 +229,8 @@ class TrainParams(_Params):
         2000, ge=20, le=1_000_000,
         description="Instances the history must hold; a covering benchmark tops it up first.")
     time_limit: PositiveFloat = Field(
-        0.25, le=60, description="Seconds per solve in the history (the PAR10 cutoff).")
+        2.0, le=60, description="CPU seconds per solve in the history (the PAR10 cutoff; "
+                                "seconds, so PAR10 is not mostly timeout penalty).")
     seed: int = Field(0, ge=0, le=2**31, description="Seed of the history and the folds.")
     n_splits: int = Field(5, ge=2, le=20, description="Cross-validation folds.")
     repeats: int = Field(3, ge=1, le=20, description="Repetitions of the folds.")
@@ -238,7 +241,9 @@ class TrainParams(_Params):
                             description="History instances solved and stored per batch.")
     model_name: str = Field(DEFAULT_MODEL_NAME, min_length=1, max_length=100,
                             description="Registry name of the model.")
-    candidates: Literal["base", "base+hybrid"] = Field(
-        "base", description="Algorithms the selector chooses among.")
+    candidates: Literal["base", "base+hybrid", "portfolio"] = Field(
+        "base", description="Algorithms the selector chooses among: the base ones, plus "
+                            "hybrid, or the portfolio (base, hybrid and hybrid's named "
+                            "configurations, e.g. hybrid[exact-first]).")
     max_n: int | None = Field(None, ge=10, le=100_000,
                               description="Largest instance in the history; empty: no cap.")

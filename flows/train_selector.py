@@ -1,7 +1,8 @@
 """`train-selector`: learn which algorithm to run from the recorded run history.
 
-1. If fewer than `min_instances` instances have runs, run a covering benchmark first
-   (every family, sizes where different algorithms win; batches stored as they finish).
+1. If fewer than `min_instances` instances have runs of the candidates, run a covering
+   benchmark first (every family, sizes where different algorithms win; batches stored as
+   they finish; with `candidates="portfolio"` the named configurations are timed too).
 2. Load the history, evaluate every model and baseline on the same repeated stratified folds
    (and the current champion on those folds), fit and save the better LightGBM variant.
 3. Register the version; promote it to `champion` only if it beats the champion.
@@ -37,7 +38,8 @@ from tasks.ml_tasks import (
 _KEYS = ("remaining_gap", "sbs_par10", "vbs_par10", "selector_par10", "rules_par10",
          "hybrid_par10", "solved_pct", "max_fold_gap", "folds_worse_than_sbs", "folds",
          "kind", "candidates", "rows", "left_out", "new_instances", "champion_par10_new",
-         "selector_par10_new")
+         "selector_par10_new", "evaluation", "cv", "lofo", "lofo_families", "noise_floor",
+         "promotion_margin", "refused_runs", "oracle_wins", "vbs_par10_by_candidates")
 
 
 @flow(name=TRAIN_FLOW, validate_parameters=True)
@@ -46,13 +48,13 @@ def train_selector(params: TrainParams = TrainParams()) -> dict[str, Any]:  # no
     run_id = current_flow_run_id()
     url = params.database_url
     ensure_database(url)
-    have = count_history(url)
+    have = count_history(url, params.candidates)
     generated = 0
     if have < params.min_instances:
         specs = plan_history(params.min_instances - have, params.seed + have, params.max_n)
         for start in range(0, len(specs), params.batch_size):
             batch = run_history_batch(specs[start:start + params.batch_size], params.time_limit,
-                                      params.timing_repeats)
+                                      params.timing_repeats, params.candidates)
             store_history(batch, url, run_id)
             generated += len(batch)
     history = load_history(url)

@@ -16,14 +16,13 @@ from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
 from db import model_registry as registry
-from db.engine import session_scope
 from ml import DEFAULT_MODEL_NAME
 from ml.history import DEFAULT_REPEATS, plan_instances, run_history
 from ml.report import plot_selector_vs_vbs, write_metrics_parquet
 from ml.runtime import RUNTIME_MODEL_NAME
-from ml.selection import TrainingOutcome, train_selector
+from ml.selection import TrainingOutcome, history_algorithms, min_algorithms, train_selector
 from ml.serving import champion_selector, champion_with_note, runtime_model, version_selector
-from tasks._io import IO_RETRIES
+from tasks._io import IO_RETRIES, db_session
 
 
 def resolve_data_dir(data_dir: str | None) -> Path:
@@ -32,12 +31,13 @@ def resolve_data_dir(data_dir: str | None) -> Path:
 
 
 @task(name="count-history", cache_policy=NO_CACHE, **IO_RETRIES)
-def count_history(database_url: str | None, min_algorithms: int = 4) -> int:
-    """How many instances (set, budget pairs) have runs of `min_algorithms` algorithms or
-    more (a lone solve from the API or the solve flow is no training row)."""
-    with session_scope(database_url) as session:
+def count_history(database_url: str | None, candidates: str = "base") -> int:
+    """How many instances (set, budget pairs) have runs of enough distinct algorithms to be
+    training rows for `candidates` (`ml.selection.min_algorithms`: 4 for the base sets, 7 for
+    the portfolio; a lone solve from the API or the solve flow is no training row)."""
+    with db_session(database_url) as session:
         return registry.count_training_instances(session=session,
-                                                 min_algorithms=min_algorithms)
+                                                 min_algorithms=min_algorithms(candidates))
 
 
 @task(name="plan-history", cache_policy=NO_CACHE)
@@ -48,17 +48,20 @@ def plan_history(count: int, seed: int, max_n: int | None = None) -> list[dict[s
 
 @task(name="run-history-batch", cache_policy=NO_CACHE)
 def run_history_batch(specs: list[dict[str, Any]], time_limit: float,
-                      repeats: int = DEFAULT_REPEATS) -> list[dict[str, Any]]:
-    """Solve a batch of instances with every algorithm that does not refuse its size (median
-    CPU time of `repeats` runs; refusals are listed per record, not stored; no retries)."""
-    return list(run_history(specs, time_limit, repeats=repeats))
+                      repeats: int = DEFAULT_REPEATS, candidates: str = "base"
+                      ) -> list[dict[str, Any]]:
+    """Solve a batch of instances with every algorithm (and, for the portfolio, every named
+    configuration) that does not refuse its size (median CPU time of `repeats` runs;
+    refusals are listed per record, not stored; no retries)."""
+    return list(run_history(specs, time_limit, history_algorithms(candidates),
+                            repeats=repeats))
 
 
 @task(name="store-history", cache_policy=NO_CACHE, **IO_RETRIES)
 def store_history(records: list[dict[str, Any]], database_url: str | None,
                   flow_run_id: str | None) -> int:
     """Store the batch's instances and runs in one transaction; returns the run count."""
-    with session_scope(database_url) as session:
+    with db_session(database_url) as session:
         return registry.store_training_history(session=session, records=records,
                                                flow_run_id=flow_run_id)
 
@@ -66,7 +69,7 @@ def store_history(records: list[dict[str, Any]], database_url: str | None,
 @task(name="load-history", cache_policy=NO_CACHE, **IO_RETRIES)
 def load_history(database_url: str | None) -> dict[str, Any]:
     """Every recorded instance with its runs, and the training window."""
-    with session_scope(database_url) as session:
+    with db_session(database_url) as session:
         records, first, last = registry.load_training_history(session=session)
     return {"records": records, "window_start": first, "window_end": last}
 
@@ -116,7 +119,7 @@ def register_model(outcome: TrainingOutcome, history: dict[str, Any], database_u
                    model_name: str = DEFAULT_MODEL_NAME) -> dict[str, Any]:
     """Register the new version; move `champion` to it only if it won."""
     art = outcome.artifact
-    with session_scope(database_url) as session:
+    with db_session(database_url) as session:
         row = registry.register_version(
             session=session, name=model_name, sha256=art["sha256"], path=art["path"],
             params=art["params"], metrics=outcome.metrics, feature_names=art["feature_names"],

@@ -136,7 +136,8 @@ def load_selector(info: Mapping[str, Any]) -> ModelSelector | None:
                     label, len(names), len(FEATURE_NAMES))
         return None
     classes = list(info.get("class_order") or ())
-    bad = [c for c in classes if c not in solvers.ALGORITHMS or c == "auto"]
+    bad = [c for c in classes
+           if (c not in solvers.ALGORITHMS and c not in solvers.CONFIGURATIONS) or c == "auto"]
     if not classes or bad:
         log.warning("%s refused: unknown algorithms in its classes %s; rules used", label, bad)
         return None
@@ -242,13 +243,19 @@ def champion_with_note(database_url: str | None = None) -> tuple[ModelSelector |
 # ------------------------------------------------------------------ the runtime model
 
 
+def _base(name: str) -> str:
+    """The algorithm a configuration name runs (``hybrid[core-large]`` → ``hybrid``)."""
+    config = solvers.CONFIGURATIONS.get(name)
+    return config.algorithm if config is not None else name
+
+
 class RuntimeModel:
     """A loaded runtime model: ``predict_seconds(features, algorithm)`` → predicted CPU seconds.
 
     ``features``: the mapping ``solvers.features`` returns (extended here when needed).
-    An algorithm the model never saw (e.g. a method added after it was trained, or ``auto``)
-    is predicted as the slowest algorithm it knows on that instance: a safe over-estimate for
-    planning.
+    A configuration the model never saw (``hybrid[core-large]``) is predicted as its algorithm;
+    an algorithm it never saw (e.g. a method added after it was trained, or ``auto``) as the
+    slowest algorithm it knows on that instance: a safe over-estimate for planning.
     """
 
     def __init__(self, booster: lgb.Booster, algorithms: list[str], name: str,
@@ -298,7 +305,8 @@ class RuntimeModel:
         hard = feats.get("greedy_hit") == 0.0  # probed, and no early proof by the budget
         out = []
         for a, limit in zip(algorithms, limits, strict=True):
-            seconds = float(pred[self._index[a]]) if a in self._index else slowest
+            known = a if a in self._index else _base(a)  # a configuration: its algorithm's
+            seconds = float(pred[self._index[known]]) if known in self._index else slowest
             if hard:
                 units = work(a, feats)
                 if units is not None and a in self.envelope:

@@ -181,9 +181,10 @@ def job_seconds(job: Mapping[str, Any], predict_seconds: PredictSeconds,
 
     **Verification probe.** A prediction for a search (`PROBED`) above 4 × `probe_seconds`
     and at least half its time limit is checked by running it for `probe_seconds`: if it
-    finishes, its measured CPU time replaces the prediction. The model errs on the safe side on families it never saw (backtracking is
-    predicted at its time limit whenever greedy misses the budget, and it often proves in a
-    millisecond); each probe costs at most `probe_seconds` (0 disables them)."""
+    finishes, its measured CPU time replaces the prediction. The model errs on the safe side
+    on families it never saw (backtracking is predicted at its time limit whenever greedy
+    misses the budget, and it often proves in a millisecond); each probe costs at most
+    `probe_seconds` (0 disables them)."""
     owner = getattr(predict_seconds, "__self__", predict_seconds)
     features_of = getattr(owner, "features_of", None)  # the model's own (richer) features
     feats = (features_of(job["costs"], job["budget"]) if features_of is not None

@@ -99,3 +99,13 @@ def test_no_model_means_no_ml_stack_import(sqlite_migrated_url) -> None:
             "bad = [k for k in ('lightgbm', 'sklearn') if k in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
+
+
+def test_a_configuration_is_predicted_as_its_algorithm(model) -> None:
+    """A runtime model trained without configurations predicts `hybrid[core-large]` as hybrid
+    (not as the slowest algorithm, which is reserved for names it cannot place)."""
+    inst = generate("portfolio", 60, seed=2)
+    feats = model.features_of(inst.projects(), inst.budget)
+    config, base, unknown = model.predict_many(feats, ["hybrid[core-large]", "hybrid", "zzz"])
+    assert config == base
+    assert unknown >= max(model.predict_many(feats, list(model.algorithms)))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 
-import lightgbm as lgb
 import pytest
 
 import solvers
 from ml.history import PORTFOLIO, plan_instances, refusal, run_history
 from ml.selection import CANDIDATE_SETS, history_algorithms, min_algorithms, train_selector
-from ml.serving import ModelSelector
+from ml.serving import ModelSelector, load_selector
 
 from .conftest import SMALL_TIME_LIMIT
 
@@ -65,9 +64,10 @@ def test_portfolio_training_picks_a_configuration_auto_runs(portfolio_history, t
     vbs = m["vbs_par10_by_candidates"]
     assert vbs["portfolio"] <= vbs["base+hybrid"] <= vbs["base"]
 
-    selector = ModelSelector(lgb.Booster(model_file=art["path"]), art["kind"],
-                             art["class_order"], tuple(art["feature_names"]), "model:test",
-                             None)
+    # loaded as a registered champion is (sha256, features and classes checked)
+    selector = load_selector({"name": "test", "version": 1, **art})
+    assert isinstance(selector, ModelSelector)
+    selector.name = "model:test"
     ran = 0
     for rec in portfolio_history:
         feats = solvers.features(rec["projects"], rec["budget"])

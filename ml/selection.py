@@ -146,6 +146,16 @@ def headline(ev: Evaluation, kind: str) -> dict[str, Any]:
     }
 
 
+def _relative(mine: float, rules: float) -> str:
+    """"12.5% faster", "3.0% slower" or "60.0× slower" (a ratio once it is at least 2×)."""
+    if rules <= 0 or mine == rules:
+        return "no faster"
+    if mine < rules:
+        return f"{(rules - mine) / rules:.1%} faster"
+    ratio = mine / rules
+    return f"{ratio:.1f}× slower" if ratio >= 2 else f"{ratio - 1:.1%} slower"
+
+
 def promotion(mine: float, rules: float, champion: str | None,
               challenger_new: float | None = None, champion_new: float | None = None,
               new_instances: int = 0, margin: float = 0.0, basis: str = "held-out folds"
@@ -162,8 +172,8 @@ def promotion(mine: float, rules: float, champion: str | None,
     noise = f"re-timing noise floor {margin:.1%}"
     if not (mine < rules and gain > margin):
         return False, (f"challenger {mine:.4f} s vs the rule-based auto {rules:.4f} s (mean "
-                       f"PAR10 on {basis}): {gain:+.1%}, not above the {noise}; "
-                       "the rules stay")
+                       f"PAR10 on {basis}): {_relative(mine, rules)}, not a gain above the "
+                       f"{noise}; the rules stay")
     if champion is None:
         return True, (f"challenger {mine:.4f} s beats the rule-based auto {rules:.4f} s "
                       f"(mean PAR10 on {basis}) by {gain:.1%} > {noise}, and there is no "

@@ -27,6 +27,9 @@ Usage::
    (size proxy). The flow's own summary gives the solving makespan (first batch start to last
    batch end, wall) over the lower bound of the jobs' measured wall seconds.
 
+4. **Forecasts**: ``ml.serving.forecast`` of ``auto`` on the simulation's instances against the
+   real ``auto`` solve: how often "expected proven" is right, and the time error.
+
 Prints markdown tables and the mean/worst ratios (target: ≤ 1.3× with the model).
 """
 
@@ -150,6 +153,40 @@ def simulate(model, args, held_out: tuple[str, ...]) -> None:
               + f" | {fn(ratios['m4p']):.2f}× | {fn(ratios['m4s']):.2f}× |")
 
 
+def forecasts(model, args, held_out: tuple[str, ...]) -> None:
+    """``ml.serving.forecast`` for ``auto`` against the real ``auto`` solve on held-out
+    instances: is "expected proven" right, and how far is the predicted time off?"""
+    import math
+
+    from ml.serving import forecast
+
+    counts = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
+    errors, same = [], 0
+    for p in range(args.plans):
+        for ds in _plan_instances(held_out, args.instances, seed=100 + p):
+            fc = forecast(model, ds["costs"], ds["budget"], "auto", args.time_limit)
+            start = time.process_time()
+            result = solvers.solve(ds["costs"], ds["budget"], algorithm="auto",
+                                   time_limit=args.time_limit, measure_memory=False)
+            seconds = time.process_time() - start
+            counts[(fc["expected_proven"], result["status"] == "exact")] += 1
+            same += fc["predicted_algorithm"] == result["algorithm"]
+            errors.append(abs(math.log10(max(fc["predicted_seconds"], 1e-5))
+                              - math.log10(max(seconds, 1e-5))))
+    total = sum(counts.values())
+    errors.sort()
+    print(f"\nForecast of auto on the same {total} held-out instances ({args.time_limit:g} s "
+          "limit), against the real solve:\n")
+    print("| forecast \\ actual | proven | not proven |\n|---|---:|---:|")
+    print(f"| expected proven | {counts[(True, True)]} | {counts[(True, False)]} |")
+    print(f"| not expected proven | {counts[(False, True)]} | {counts[(False, False)]} |")
+    right = counts[(True, True)] + counts[(False, False)]
+    print(f"\ncorrect {right}/{total} ({100 * right / total:.1f} %); predicted algorithm = the "
+          f"one that ran {same}/{total}; predicted seconds within 3x of the CPU time "
+          f"{100 * sum(e <= math.log10(3) for e in errors) / total:.1f} %, median error "
+          f"{errors[len(errors) // 2]:.2f} decades")
+
+
 def _register(url: str, art: dict) -> None:
     from db import model_registry as registry
     from db.engine import session_scope
@@ -236,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"runtime model: {model.name} from the registry")
         if args.plans:
             simulate(model, args, held_out)
+            forecasts(model, args, held_out)
         if args.dask:
             if art is None:
                 print("--dask needs a fresh model (omit --url)")

@@ -103,7 +103,8 @@ def plan_benchmark(datasets: list[dict[str, Any]], algorithms: list[str],
     jobs, skipped, already = plan.plan_jobs(datasets, algorithms,
                                             [tuple(r) for r in recorded], limits=limits)
     predict = runtime_predictor(database_url) if use_runtime_model and jobs else None
-    batches = plan.make_batches(jobs, n_batches, predict, time_limits, default_time_limit)
+    batches = plan.make_batches(jobs, n_batches, predict, time_limits, default_time_limit,
+                                limits=limits)
     by_model = predict is not None and all("estimated_seconds" in j for b in batches for j in b)
     return {"batches": batches, "skipped": skipped, "already_recorded": already,
             "limits": limits, "batch_plan": "runtime model" if by_model else "size proxy"}

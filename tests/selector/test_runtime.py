@@ -9,23 +9,12 @@ from pathlib import Path
 import numpy as np
 
 import solvers
-from db import model_registry as reg
-from db.engine import session_scope
-from ml.runtime import RUNTIME_MODEL_NAME, runtime_rows, train_runtime
+from ml.runtime import runtime_rows, train_runtime
 from ml.serving import runtime_model
 from tasks import plan
+from tests.conftest import register_runtime
 
 from .conftest import SMALL_TIME_LIMIT
-
-
-def _register(url: str, art: dict) -> int:
-    with session_scope(url) as s:
-        row = reg.register_version(session=s, name=RUNTIME_MODEL_NAME, sha256=art["sha256"],
-                                   path=art["path"], params=art["params"],
-                                   metrics=art["metrics"], feature_names=art["feature_names"],
-                                   class_order=art["class_order"])
-        reg.promote(session=s, name=RUNTIME_MODEL_NAME, version=row.version)
-        return row.version
 
 
 def test_runtime_model_predicts_seconds_and_plans_batches(sqlite_migrated_url, small_history,
@@ -40,7 +29,7 @@ def test_runtime_model_predicts_seconds_and_plans_batches(sqlite_migrated_url, s
     assert set(lofo["families"]) == set(families)
     assert 0 <= lofo["pooled"]["within_3x_pct"] <= 100
     assert runtime_model(sqlite_migrated_url) is None  # nothing registered: the proxy plans
-    version = _register(sqlite_migrated_url, art)
+    version = register_runtime(sqlite_migrated_url, art)
     model = runtime_model(sqlite_migrated_url)
     assert model is not None and model.version == version
 

@@ -392,7 +392,9 @@ def _print_benchmark(d: dict[str, Any]) -> None:
             f"{d['batches']} batches planned by {d['batch_plan']}; solving took "
             f"{d['makespan_seconds']:.2f} s on {d.get('solver_processes', 1)} process(es), "
             f"{d['makespan_ratio']:.2f}x the lower bound {d['makespan_lower_bound']:.2f} s "
-            "of any schedule", highlight=False)
+            "of any schedule" + ("" if d.get("batch_gap_seconds") is None else
+                                 f"; {d['batch_gap_seconds']:.2f} s between a process's "
+                                 "batches (orchestration)"), highlight=False)
     console.print(f"export: {d['export_path']}\nplot:   {d['plot_path']}", highlight=False)
 
 

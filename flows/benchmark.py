@@ -50,7 +50,8 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
     recorded = [] if params.remeasure else recorded_pairs([s["dataset_id"] for s in stored], url)
     work = plan_benchmark(stored, list(params.algorithms), recorded,
                           params.batches or max(4, 4 * params.workers), url,
-                          dict(params.time_limits), params.time_limit)
+                          dict(params.time_limits), params.time_limit,
+                          workers=params.workers, fixed_batches=params.batches is not None)
 
     progress = BatchProgress(len(work["batches"]))
     futures = solve_batch.map(work["batches"], unmapped(dict(params.time_limits)),
@@ -102,15 +103,23 @@ def _makespan(spans: list[tuple[int, float, float]], job_seconds: list[float], w
     """Wall seconds from the first batch's start to the last one's end, over the lower bound
     of any schedule of the measured jobs on `workers` (`tasks.plan.makespan_lower_bound`), and
     the busiest solver process's seconds inside batches (the rest of the makespan is waiting
-    for work: orchestration between batches, or an unbalanced plan)."""
+    for work: orchestration between batches, or an unbalanced plan), and the mean gap between
+    one process's consecutive batches (`batch_gap_seconds`: the orchestration cost per batch
+    that the settings' `batch_overhead_seconds` should match)."""
     if not spans:
         return {"makespan_seconds": None, "makespan_lower_bound": None, "makespan_ratio": None,
-                "busiest_process_seconds": None}
+                "busiest_process_seconds": None, "batch_gap_seconds": None}
     wall = max(end for _, _, end in spans) - min(start for _, start, _ in spans)
     bound = plan.makespan_lower_bound(job_seconds, workers)
     busy: dict[int, float] = {}
-    for pid, start, end in spans:
+    last: dict[int, float] = {}
+    gaps = []
+    for pid, start, end in sorted(spans, key=lambda span: span[1]):
         busy[pid] = busy.get(pid, 0.0) + end - start
+        if pid in last:
+            gaps.append(max(0.0, start - last[pid]))
+        last[pid] = end
     return {"makespan_seconds": round(wall, 4), "makespan_lower_bound": round(bound, 4),
             "makespan_ratio": round(wall / bound, 3) if bound > 0 else None,
-            "busiest_process_seconds": round(max(busy.values()), 4)}
+            "busiest_process_seconds": round(max(busy.values()), 4),
+            "batch_gap_seconds": round(sum(gaps) / len(gaps), 4) if gaps else None}

@@ -15,12 +15,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 import solvers
 from solvers.instances import FAMILIES, generate
 
 __all__ = [
     "accuracy_by_run",
     "alerts_for",
+    "batch_count",
     "derive_seed",
     "dispatch_makespan",
     "generate_instances",
@@ -251,12 +254,68 @@ def dispatch_makespan(batch_seconds: Iterable[float], workers: int) -> float:
     return max(free)
 
 
+BATCH_ERROR_DECADES = 0.3
+"""Spread (standard deviation, decades) of the runtime model's error that `batch_count`
+plans against: held-out families are predicted within 3x (0.48 decades) 93 % of the time,
+median error 0.17 decades (docs/benchmarks/selector.md)."""
+BATCH_SAMPLES = 32
+"""Draws of that error `batch_count` averages over (seeded: a plan is reproducible)."""
+
+
+def _lpt(costs: Sequence[float], n_batches: int) -> list[list[int]]:
+    """Longest processing time first: job indices in at most `n_batches` batches, each job to
+    the lightest batch; batches heaviest first (a task runner with fewer workers than batches
+    takes them in this order), empty ones dropped."""
+    loads = [0.0] * min(n_batches, max(len(costs), 1))
+    batches: list[list[int]] = [[] for _ in loads]
+    for k in sorted(range(len(costs)), key=lambda k: -costs[k]):
+        i = loads.index(min(loads))
+        batches[i].append(k)
+        loads[i] += costs[k]
+    order = sorted(range(len(batches)), key=lambda i: -loads[i])
+    return [batches[i] for i in order if batches[i]]
+
+
+def batch_count(estimates: Sequence[float], workers: int, overhead_seconds: float,
+                most: int, least: int = 4, error_decades: float = BATCH_ERROR_DECADES,
+                samples: int = BATCH_SAMPLES, seed: int = 0) -> int:
+    """How many batches to split jobs of these predicted seconds into, for `workers`.
+
+    Candidates: 1 to 4 batches per worker (at least `least`, for progress; at most `most`).
+    Each costs `overhead_seconds` of orchestration per batch (a Prefect task run: 0.4 to
+    0.7 s on a 2-core Dask cluster here, docs/benchmarks/selector.md), and more batches
+    absorb mispredictions better: each candidate's LPT plan is scored by its mean dispatch makespan
+    (`dispatch_makespan`) when every job's true time is its estimate times a log-normal error
+    of `error_decades`, over `samples` seeded draws. The smallest score wins; ties go to more
+    batches."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if not estimates:
+        return max(1, min(least, most))
+    costs = [max(float(c), 0.0) for c in estimates]
+    rng = np.random.default_rng(seed)
+    noise = 10.0 ** (error_decades * rng.standard_normal((max(samples, 1), len(costs))))
+    true = noise * np.asarray(costs)
+    candidates = sorted({min(most, max(least, b * workers)) for b in range(1, 5)})
+    best, best_score = candidates[-1], float("inf")
+    for n in reversed(candidates):  # more batches first: they keep a tie
+        plan_ = _lpt(costs, n)
+        score = float(np.mean([
+            dispatch_makespan([row[b].sum() + overhead_seconds for b in plan_], workers)
+            for row in true]))
+        if score < best_score - 1e-9:
+            best, best_score = n, score
+    return best
+
+
 def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
                  predict_seconds: PredictSeconds | None = None,
                  time_limits: Mapping[str, float] | None = None,
                  default_time_limit: float | None = None,
                  probe_seconds: float = PROBE_SECONDS,
-                 limits: solvers.Limits | None = None) -> list[list[dict[str, Any]]]:
+                 limits: solvers.Limits | None = None, *,
+                 workers: int | None = None,
+                 overhead_seconds: float = 0.0) -> list[list[dict[str, Any]]]:
     """Split jobs into at most `n_batches` batches of similar estimated cost: longest
     processing time first, each job to the lightest batch (LPT, within 4/3 of the optimal
     makespan for the estimates).
@@ -267,6 +326,9 @@ def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
     the proxy for the whole plan, so the two units never mix. Long predictions are checked by
     a `probe_seconds` run (`job_seconds`; `limits` are the solvers'). Each job carries its estimate
     in `estimated_seconds` when the model planned it. Batches come heaviest first.
+
+    With `workers`, a model-planned split uses `batch_count` batches (at most `n_batches`):
+    fewer when `overhead_seconds` per batch outweighs the balance more batches buy.
     """
     if n_batches < 1:
         raise ValueError(f"n_batches must be >= 1, got {n_batches}")
@@ -278,18 +340,17 @@ def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
         except Exception:  # an unusable model must not stop a benchmark: plan by size
             estimates = None
     costs = estimates if estimates is not None else [proxy_cost(j) for j in jobs]
-    loads = [0.0] * min(n_batches, max(len(jobs), 1))
-    batches: list[list[dict[str, Any]]] = [[] for _ in loads]
-    for k in sorted(range(len(jobs)), key=lambda k: -costs[k]):
-        i = loads.index(min(loads))
-        job = dict(jobs[k])
+    if estimates is not None and workers is not None:
+        n_batches = batch_count(estimates, workers, overhead_seconds, most=n_batches,
+                                least=min(4, n_batches))
+    out = []
+    for batch in _lpt(costs, n_batches):
+        rows = [dict(jobs[k]) for k in batch]
         if estimates is not None:
-            job["estimated_seconds"] = estimates[k]
-        batches[i].append(job)
-        loads[i] += costs[k]
-    # heaviest first: a task runner with fewer workers than batches takes them in this order
-    order = sorted(range(len(batches)), key=lambda i: -loads[i])
-    return [batches[i] for i in order if batches[i]]
+            for row, k in zip(rows, batch, strict=True):
+                row["estimated_seconds"] = estimates[k]
+        out.append(rows)
+    return out
 
 
 def solve_batch(

@@ -114,6 +114,7 @@ def summary_markdown(summary: Mapping[str, Any], skipped: Sequence[Mapping[str, 
         ("solving makespan s", summary.get("makespan_seconds")),
         ("… lower bound of any schedule s", summary.get("makespan_lower_bound")),
         ("… makespan / lower bound", summary.get("makespan_ratio")),
+        ("… mean gap between one process's batches s", summary.get("batch_gap_seconds")),
         ("snapshot rows", summary.get("snapshot_rows")),
     ])
     plan_statuses = summary.get("plan_statuses") or {}

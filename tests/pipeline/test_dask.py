@@ -54,6 +54,8 @@ def test_dask_cluster_records_the_same_results_as_the_thread_runner(tmp_path,
     for out in (local, remote):
         assert out["makespan_ratio"] >= 0.99 and out["makespan_lower_bound"] > 0
         assert out["busiest_process_seconds"] <= out["makespan_seconds"] + 1e-6
+    # 4 batches on 2 processes: each ran more than one, and the wait between them is a figure
+    assert 0 <= remote["batch_gap_seconds"] < remote["makespan_seconds"]
     assert remote["runs"] == local["runs"] > 0
     assert remote["skipped"] == local["skipped"]
     assert _recorded(dask_url) == _recorded(threads_url)

@@ -96,6 +96,35 @@ def test_batches_by_predicted_seconds_beat_the_size_proxy() -> None:
     assert max(j["estimated_seconds"] for b in capped for j in b) == 2.5
 
 
+def test_batch_count_weighs_orchestration_overhead_against_balance() -> None:
+    """32 one-second jobs and one 4 s job on 4 workers: free batches → 4 per worker (balance
+    under mispredictions); 1 s per batch → 1 per worker; never under `least` or over `most`;
+    the same estimates give the same count (seeded draws)."""
+    estimates = [1.0] * 32 + [4.0]
+    assert plan.batch_count(estimates, 4, 0.0, most=16) == 16
+    assert plan.batch_count(estimates, 4, 1.0, most=16) == 4
+    middle = plan.batch_count(estimates, 4, 0.2, most=16)
+    assert middle in (8, 12, 16) and middle == plan.batch_count(estimates, 4, 0.2, most=16)
+    assert plan.batch_count(estimates, 1, 5.0, most=4) == 4  # one worker: `least` for progress
+    assert plan.batch_count(estimates, 4, 0.0, most=2) == 2
+    assert plan.batch_count([], 4, 0.2, most=16) == 4
+    with pytest.raises(ValueError, match="workers"):
+        plan.batch_count(estimates, 0, 0.2, most=4)
+
+
+def test_make_batches_with_workers_chooses_the_count_only_when_the_model_plans() -> None:
+    """With `workers` and a predictor, a large overhead gives one batch per worker; the size
+    proxy (no seconds to weigh) keeps the `n_batches` it was given."""
+    jobs = [{**_ds(i, 10 + i), "algorithms": ["dp"]} for i in range(24)]
+    predict = lambda feats, algorithm: 0.5  # noqa: E731
+    by_model = plan.make_batches(jobs, 16, predict_seconds=predict, probe_seconds=0,
+                                 workers=4, overhead_seconds=2.0)
+    assert len(by_model) == 4
+    assert sorted(j["dataset_id"] for b in by_model for j in b) == list(range(24))
+    assert len(plan.make_batches(jobs, 16, workers=4, overhead_seconds=2.0)) == 16
+    assert len(plan.make_batches(jobs, 16, predict_seconds=predict, probe_seconds=0)) == 16
+
+
 def test_the_probe_replaces_a_long_prediction_only_when_the_solve_finishes() -> None:
     """A 10 s prediction for backtracking on n=12 (microseconds really) becomes the measured
     time; a search that runs out of its probe keeps the prediction; dp is never probed."""

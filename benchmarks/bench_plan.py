@@ -14,12 +14,14 @@ Usage::
    each within ``--time-limit``. Every job is timed once (CPU seconds): the "true" durations.
    Each plan is split by ``tasks.plan.make_batches`` (LPT) once by the proxy (n + 10) ×
    algorithms and once by the model's predicted seconds (with its verification probes), into
-   one batch per worker and into 4 batches per worker handed to the first free worker in plan
-   order (``tasks.plan.dispatch_makespan``: what the benchmark flow's ``max(4, 4 × workers)``
-   batches get from Dask's queue). Makespans are divided by two lower bounds on **any**
-   schedule of the true durations: the simple max(total / workers, longest job) and
-   ``tasks.plan.makespan_lower_bound`` (adds the pigeonhole terms: 5 one-second jobs on 4
-   workers take 2 s). Planning seconds (features, model, probes) are reported apart.
+   one batch per worker, into 4 batches per worker and (model only) into the count
+   ``tasks.plan.batch_count`` chooses for ``--overhead`` seconds per batch (what the flow
+   does), handed to the first free worker in plan order (``tasks.plan.dispatch_makespan``:
+   how Dask's queue hands out batches); every batch costs ``--overhead`` seconds. Makespans
+   are divided by two lower bounds on **any** schedule of the true durations: the simple
+   max(total / workers, longest job) and ``tasks.plan.makespan_lower_bound`` (adds the
+   pigeonhole terms: 5 one-second jobs on 4 workers take 2 s). Planning seconds (features,
+   model, probes) are reported apart.
 3. **Real Dask run** (``--dask``): the ``benchmark`` flow itself on a LocalCluster of N
    single-threaded worker processes, for each N in ``--dask-workers``, on the held-out
    families (``--instances`` instances: sizes × per_size), twice on fresh SQLite databases:
@@ -110,14 +112,20 @@ def simulate(model, args, held_out: tuple[str, ...]) -> None:
           f"(held out), {w} workers, {args.time_limit:g} s per solve; makespan / lower bound "
           "(simple: max(total / workers, longest job); tight: tasks.plan.makespan_lower_bound):"
           "\n")
+    o = args.overhead
+    print(f"Every batch costs {o:g} s of orchestration on top of its jobs (--overhead; the "
+          "flow's batch_gap_seconds measures it). 'chosen': tasks.plan.batch_count picks 1-4 "
+          "batches per worker for that overhead.\n")
     cols = [("p1", "proxy, 1 batch/worker"), ("m1", "model, 1 batch/worker"),
-            ("p4", "proxy, 4 batches/worker"), ("m4", "model, 4 batches/worker")]
+            ("p4", "proxy, 4 batches/worker"), ("m4", "model, 4 batches/worker"),
+            ("mc", "model, chosen batches/worker")]
     print("| plan | total CPU s | simple bound s | tight bound s | planning s | "
           + " | ".join(f"{name} (tight)" for _, name in cols)
-          + " | model, 4/worker, planning included (tight) | model, 4/worker (simple) |")
-    print("|---:" * (7 + len(cols)) + "|")
+          + " | chosen/worker | model, chosen, planning included (tight) "
+          "| model, chosen (simple) |")
+    print("|---:" * (8 + len(cols)) + "|")
     ratios: dict[str, list[float]] = {k: [] for k, _ in cols}
-    ratios["m4p"], ratios["m4s"] = [], []
+    ratios["mcp"], ratios["mcs"] = [], []
     for p in range(args.plans):
         datasets = _plan_instances(held_out, args.instances, seed=100 + p)
         jobs = []
@@ -130,27 +138,32 @@ def simulate(model, args, held_out: tuple[str, ...]) -> None:
         total = sum(true.values())
         simple = max(total / w, max(true.values()))
         tight = plan.makespan_lower_bound(true.values(), w)
-        row = {}
-        for key, n_batches in (("1", w), ("4", 4 * w)):
-            by_proxy = plan.make_batches(jobs, n_batches)
+        row, chosen = {}, 0
+        for key, n_batches, workers in (("1", w, None), ("4", 4 * w, None), ("c", 4 * w, w)):
+            by_proxy = plan.make_batches(jobs, n_batches) if workers is None else None
             started = time.perf_counter()
             by_model = plan.make_batches(jobs, n_batches, predict_seconds=model,
-                                         default_time_limit=args.time_limit)
+                                         default_time_limit=args.time_limit, workers=workers,
+                                         overhead_seconds=o)
             planning = time.perf_counter() - started
             for tag, batches in (("p", by_proxy), ("m", by_model)):
-                span = plan.dispatch_makespan([sum(seconds(j) for j in b) for b in batches], w)
+                if batches is None:
+                    continue
+                span = plan.dispatch_makespan(
+                    [sum(seconds(j) for j in b) + o for b in batches], w)
                 row[tag + key] = span / tight
-                if tag + key == "m4":
-                    row["m4s"] = span / simple
-                    row["m4p"] = (span + planning) / tight
+                if tag + key == "mc":
+                    chosen = len(batches) / w
+                    row["mcs"] = span / simple
+                    row["mcp"] = (span + planning) / tight
         for k, v in row.items():
             ratios[k].append(v)
         print(f"| {p + 1} | {total:.2f} | {simple:.2f} | {tight:.2f} | {planning:.2f} | "
               + " | ".join(f"{row[k]:.2f}×" for k, _ in cols)
-              + f" | {row['m4p']:.2f}× | {row['m4s']:.2f}× |")
+              + f" | {chosen:g} | {row['mcp']:.2f}× | {row['mcs']:.2f}× |")
     for label, fn in (("mean", statistics.mean), ("worst", max)):
         print(f"| {label} | | | | | " + " | ".join(f"{fn(ratios[k]):.2f}×" for k, _ in cols)
-              + f" | {fn(ratios['m4p']):.2f}× | {fn(ratios['m4s']):.2f}× |")
+              + f" | | {fn(ratios['mcp']):.2f}× | {fn(ratios['mcs']):.2f}× |")
 
 
 def forecasts(model, args, held_out: tuple[str, ...]) -> None:
@@ -216,12 +229,13 @@ def dask_runs(art: dict, args, held_out: tuple[str, ...], folder: Path) -> None:
     share_api_with_subprocesses()
     print(f"\nReal Dask runs of the benchmark flow: {', '.join(held_out)} × sizes {sizes} × "
           f"{per_size} = {len(held_out) * len(sizes) * per_size} instances, "
-          f"{args.time_limit:g} s per solve, 4 batches per worker, no memory pass; solving "
+          f"{args.time_limit:g} s per solve, up to 4 batches per worker (the model's plan "
+          "chooses by the settings' batch_overhead_seconds), no memory pass; solving "
           "makespan (wall, first batch start to last batch end) / tight lower bound of the "
           "jobs' measured wall seconds:\n")
-    print("| workers | plan | batches planned by | makespan s | lower bound s | ratio | "
-          "busiest process s | solver s | flow wall s |")
-    print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| workers | plan | batches | makespan s | lower bound s | ratio | "
+          "busiest process s | gap between batches s | solver s | flow wall s |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for workers in args.dask_workers:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster:
@@ -240,10 +254,11 @@ def dask_runs(art: dict, args, held_out: tuple[str, ...], folder: Path) -> None:
                     algorithms=list(ALGORITHMS), time_limit=args.time_limit,
                     measure_memory=False, export=False, plot=False))
                 dispose_engines(url)
-                print(f"| {workers} | {label} | {out['batch_plan']} | "
+                gap = out["batch_gap_seconds"]
+                print(f"| {workers} | {out['batch_plan']} | {out['batches']} | "
                       f"{out['makespan_seconds']:.2f} | {out['makespan_lower_bound']:.2f} | "
                       f"{out['makespan_ratio']:.2f}× | {out['busiest_process_seconds']:.2f} | "
-                      f"{out['solver_seconds']:.2f} | "
+                      f"{'-' if gap is None else f'{gap:.2f}'} | {out['solver_seconds']:.2f} | "
                       f"{out['wall_seconds']:.2f} |", flush=True)
 
 
@@ -257,11 +272,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--time-limit", type=float, default=1.0)
     parser.add_argument("--train", type=int, default=150)
+    parser.add_argument("--overhead", type=float, default=None,
+                        help="orchestration seconds per batch in the simulation (default: the "
+                             "settings' batch_overhead_seconds)")
     parser.add_argument("--dask", action="store_true", help="also run the benchmark flow on Dask")
     parser.add_argument("--dask-workers", default="4,2",
                         type=lambda v: [int(x) for x in v.split(",") if x.strip()])
     args = parser.parse_args(argv)
     held_out = tuple(f.strip() for f in args.held_out.split(",") if f.strip())
+    if args.overhead is None:
+        from config import get_settings
+
+        args.overhead = get_settings().batch_overhead_seconds
     print(f"machine: {os.cpu_count()} CPUs, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 

@@ -48,10 +48,8 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
                                                    params.per_size, seed))
     stored = store_datasets(instances, url)
     recorded = [] if params.remeasure else recorded_pairs([s["dataset_id"] for s in stored], url)
-    work = plan_benchmark(stored, list(params.algorithms), recorded,
-                          params.batches or max(4, 4 * params.workers), url,
-                          dict(params.time_limits), params.time_limit,
-                          workers=params.workers, fixed_batches=params.batches is not None)
+    work = plan_benchmark(stored, list(params.algorithms), recorded, params.batches, url,
+                          dict(params.time_limits), params.time_limit, workers=params.workers)
 
     progress = BatchProgress(len(work["batches"]))
     futures = solve_batch.map(work["batches"], unmapped(dict(params.time_limits)),

@@ -284,10 +284,10 @@ def batch_count(estimates: Sequence[float], workers: int, overhead_seconds: floa
     Candidates: 1 to 4 batches per worker (at least `least`, for progress; at most `most`).
     Each costs `overhead_seconds` of orchestration per batch (a Prefect task run: 0.4 to
     0.7 s on a 2-core Dask cluster here, docs/benchmarks/selector.md), and more batches
-    absorb mispredictions better: each candidate's LPT plan is scored by its mean dispatch makespan
-    (`dispatch_makespan`) when every job's true time is its estimate times a log-normal error
-    of `error_decades`, over `samples` seeded draws. The smallest score wins; ties go to more
-    batches."""
+    absorb mispredictions better: each candidate's LPT plan is scored by its mean dispatch
+    makespan (`dispatch_makespan`) when every job's true time is its estimate times a
+    log-normal error of `error_decades`, over `samples` seeded draws. The smallest score
+    wins; ties go to more batches."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if not estimates:
@@ -341,8 +341,7 @@ def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,
             estimates = None
     costs = estimates if estimates is not None else [proxy_cost(j) for j in jobs]
     if estimates is not None and workers is not None:
-        n_batches = batch_count(estimates, workers, overhead_seconds, most=n_batches,
-                                least=min(4, n_batches))
+        n_batches = batch_count(estimates, workers, overhead_seconds, most=n_batches)
     out = []
     for batch in _lpt(costs, n_batches):
         rows = [dict(jobs[k]) for k in batch]

@@ -89,27 +89,26 @@ def runtime_predictor(database_url: str | None) -> Callable[..., float] | None:
 
 @task(name="plan-benchmark", cache_policy=NO_CACHE)
 def plan_benchmark(datasets: list[dict[str, Any]], algorithms: list[str],
-                   recorded: list[tuple], n_batches: int, database_url: str | None = None,
+                   recorded: list[tuple], n_batches: int | None, database_url: str | None = None,
                    time_limits: dict[str, float] | None = None,
                    default_time_limit: float | None = None,
-                   use_runtime_model: bool = True, workers: int | None = None,
-                   fixed_batches: bool = False) -> dict[str, Any]:
+                   use_runtime_model: bool = True, workers: int = 1) -> dict[str, Any]:
     """Jobs in balanced batches, the pairs skipped (and why), the pairs already recorded and the
     solver limits (from settings) they were planned with, for the batches to solve within.
 
     Batches are balanced by the runtime model's predicted seconds when one is registered
     (`batch_plan`: "runtime model"), else by the size proxy ("size proxy"); see
-    `tasks.plan.make_batches`. With `workers` and a model, the number of batches (at most
-    `n_batches`) weighs the settings' `batch_overhead_seconds` per batch against balance,
-    unless `fixed_batches` (the caller asked for `n_batches`)."""
-    settings = get_settings()
-    limits = settings.solver_limits()
+    `tasks.plan.make_batches`. `n_batches` None: at most 4 per worker (at least 4), and with
+    a model as many as weigh the settings' `batch_overhead_seconds` per batch against balance
+    (`tasks.plan.batch_count`); a number is used as given."""
+    limits = solver_limits()
     jobs, skipped, already = plan.plan_jobs(datasets, algorithms,
                                             [tuple(r) for r in recorded], limits=limits)
     predict = runtime_predictor(database_url) if use_runtime_model and jobs else None
-    batches = plan.make_batches(jobs, n_batches, predict, time_limits, default_time_limit,
-                                limits=limits, workers=None if fixed_batches else workers,
-                                overhead_seconds=settings.batch_overhead_seconds)
+    batches = plan.make_batches(jobs, n_batches or max(4, 4 * workers), predict, time_limits,
+                                default_time_limit, limits=limits,
+                                workers=workers if n_batches is None else None,
+                                overhead_seconds=get_settings().batch_overhead_seconds)
     by_model = predict is not None and all("estimated_seconds" in j for b in batches for j in b)
     return {"batches": batches, "skipped": skipped, "already_recorded": already,
             "limits": limits, "batch_plan": "runtime model" if by_model else "size proxy"}

@@ -110,13 +110,9 @@ def _makespan(spans: list[tuple[int, float, float]], job_seconds: list[float], w
     wall = max(end for _, _, end in spans) - min(start for _, start, _ in spans)
     bound = plan.makespan_lower_bound(job_seconds, workers)
     busy: dict[int, float] = {}
-    last: dict[int, float] = {}
-    gaps = []
-    for pid, start, end in sorted(spans, key=lambda span: span[1]):
+    for pid, start, end in spans:
         busy[pid] = busy.get(pid, 0.0) + end - start
-        if pid in last:
-            gaps.append(max(0.0, start - last[pid]))
-        last[pid] = end
+    gaps = plan.batch_gaps(spans)
     return {"makespan_seconds": round(wall, 4), "makespan_lower_bound": round(bound, 4),
             "makespan_ratio": round(wall / bound, 3) if bound > 0 else None,
             "busiest_process_seconds": round(max(busy.values()), 4),

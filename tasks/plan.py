@@ -24,6 +24,7 @@ __all__ = [
     "accuracy_by_run",
     "alerts_for",
     "batch_count",
+    "batch_gaps",
     "derive_seed",
     "dispatch_makespan",
     "generate_instances",
@@ -306,6 +307,19 @@ def batch_count(estimates: Sequence[float], workers: int, overhead_seconds: floa
         if score < best_score - 1e-9:
             best, best_score = n, score
     return best
+
+
+def batch_gaps(spans: Iterable[tuple[int, float, float]]) -> list[float]:
+    """Seconds each process waited between consecutive spans ``(pid, start, end)`` (epoch
+    seconds): the orchestration cost per batch (a span starting before the previous one of its
+    process ended counts 0)."""
+    last: dict[int, float] = {}
+    out = []
+    for pid, start, end in sorted(spans, key=lambda span: span[1]):
+        if pid in last:
+            out.append(max(0.0, start - last[pid]))
+        last[pid] = end
+    return out
 
 
 def make_batches(jobs: Sequence[Mapping[str, Any]], n_batches: int,

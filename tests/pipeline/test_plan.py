@@ -112,6 +112,13 @@ def test_batch_count_weighs_orchestration_overhead_against_balance() -> None:
         plan.batch_count(estimates, 0, 0.2, most=4)
 
 
+def test_batch_gaps_are_per_process_waits_between_spans() -> None:
+    """Two processes, spans out of order: each process's waits, never negative."""
+    spans = [(2, 5.0, 6.0), (1, 0.0, 1.0), (1, 1.5, 3.0), (2, 0.2, 4.0), (1, 2.9, 3.5)]
+    assert plan.batch_gaps(spans) == [0.5, 0.0, 1.0]
+    assert plan.batch_gaps([(1, 0.0, 1.0)]) == []
+
+
 def test_make_batches_with_workers_chooses_the_count_only_when_the_model_plans() -> None:
     """With `workers` and a predictor, a large overhead gives one batch per worker; the size
     proxy (no seconds to weigh) keeps the `n_batches` it was given."""

@@ -1,8 +1,9 @@
 """Input validation and exact scaling of money amounts to integers.
 
 Costs and the budget are non-negative integers, or money with at most two decimals given as
-``"1234.56"``, ``Decimal`` or a float such as ``1234.56``. When any amount has cents, every
-amount is scaled by 100 and the algorithms work on exact integers; nothing is summed as floats.
+``"1234.56"``, ``Decimal`` or a float such as ``1234.56`` (the one rule of
+:mod:`solvers.money`). When any amount has cents, every amount is scaled by 100 and the
+algorithms work on exact integers; nothing is summed as floats.
 """
 
 from __future__ import annotations
@@ -11,21 +12,19 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
 from ._errors import InvalidInputError
 from ._limits import Limits
+from .money import MAX_DIGITS, parse_money
 
 __all__ = [
     "MAX_DIGITS", "Problem", "exact_units", "from_units", "parse_problem", "parse_time_limit",
 ]
 
-MAX_DIGITS = 30
-"""Amounts have at most this many integer digits (10^30 is far beyond any budget, and keeps
-floats in features and int conversions bounded: ``1e999999999`` is bad input, not a hang)."""
 
 @dataclass(frozen=True)
 class Problem:
@@ -43,39 +42,8 @@ class Problem:
 
 
 def _amount(value: Any, field: str) -> Decimal | int:
-    """One amount as an exact int or Decimal; raises InvalidInputError naming ``field``."""
-    if isinstance(value, bool):
-        raise InvalidInputError(field, value, "must be a number, not a boolean")
-    if isinstance(value, numbers.Integral):
-        number: Decimal | int = int(value)
-    elif isinstance(value, float | numbers.Real) and not isinstance(value, Decimal):
-        value_f = float(value)
-        if not math.isfinite(value_f):
-            raise InvalidInputError(field, value, "must be a finite number")
-        number = Decimal(repr(value_f))  # shortest repr: 1234.56 -> Decimal('1234.56')
-    elif isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip().replace("_", ""))
-        except InvalidOperation:
-            raise InvalidInputError(field, value, "must be a number") from None
-    else:
-        raise InvalidInputError(field, value, f"must be a number, not {type(value).__name__}")
-    if isinstance(number, Decimal):
-        if not number.is_finite():
-            raise InvalidInputError(field, value, "must be a finite number")
-        if number and number.adjusted() >= MAX_DIGITS:
-            raise InvalidInputError(field, value, f"is too large (at most {MAX_DIGITS} digits)")
-        if number == number.to_integral_value():
-            number = int(number)
-        elif number.normalize().as_tuple().exponent < -2:  # type: ignore[operator]
-            raise InvalidInputError(field, value, "has more decimal places than cents (max 2)")
-    if number < 0:
-        raise InvalidInputError(field, value, "must be non-negative")
-    if isinstance(number, int) and number >= 10**MAX_DIGITS:
-        raise InvalidInputError(field, value, f"is too large (at most {MAX_DIGITS} digits)")
-    return number
+    """One amount as an exact int or Decimal (:func:`solvers.money.parse_money`)."""
+    return parse_money(value, field)
 
 
 def _cost_of(item: Any, index: int) -> Any:

@@ -11,7 +11,9 @@ for all of them:
 5. compute a proven upper bound: ``min(reduced budget, cardinality bound)``, where the
    cardinality bound is the sum of the ``k`` largest costs and ``k`` is the most projects that
    can fit at all (the sum of the ``k`` smallest is within the budget);
-6. run the algorithm, map its answer back, and call it exact when it reached the bound.
+6. run the algorithm, map its answer back, and call it exact when it reached the bound or
+   proved its answer; an exact answer whose own bound differs from its total, or any bound
+   below a feasible total, is a bug: it is reported as approximate with the reason.
 """
 
 from __future__ import annotations
@@ -155,6 +157,31 @@ def prepare(problem: Problem, limits: Limits, deadline: float | None) -> Prepare
     return Prepared(problem, forced, positions, g, core)
 
 
+def _certificate(answer: Answer, total: int, core: Core) -> tuple[bool, int, str | None]:
+    """(exact, proven upper bound, why a self-check failed) for a feasible ``total``.
+
+    Exact when the method proved it or the total reaches the bound. A proof must agree with
+    itself: the bound of an exact answer equals its total, and no bound lies below a feasible
+    total. When that fails the method has a bug: nothing it claims is trusted (not exact, the
+    preprocessing bound, or the budget if even that is below the total), and the reason says
+    so."""
+    problems = []
+    if answer.upper_bound is not None and answer.upper_bound < total:
+        problems.append(f"its upper bound {answer.upper_bound} is below its total {total}")
+    elif answer.exact and answer.upper_bound is not None and answer.upper_bound != total:
+        problems.append(f"it claimed exact with total {total} but upper bound "
+                        f"{answer.upper_bound}")
+    if total > core.upper_bound:
+        problems.append(f"the preprocessing bound {core.upper_bound} is below the total {total}")
+    if problems:
+        bound = core.upper_bound if total <= core.upper_bound else core.budget
+        return False, bound, ("internal check failed, not claimed exact: "
+                              + "; ".join(problems) + " (in reduced units)")
+    bound = (core.upper_bound if answer.upper_bound is None
+             else min(core.upper_bound, answer.upper_bound))
+    return answer.exact or total >= bound, bound, None
+
+
 def _result(
     prep: Prepared, answer: Answer | None, name: str, scale: int
 ) -> dict[str, Any]:
@@ -187,14 +214,12 @@ def _result(
         mapped = [prep.positions[i] for i in chosen]
     if reduced_total > core.budget:
         raise AssertionError(f"{name} returned an infeasible selection")
-    ub_red = core.upper_bound if answer.upper_bound is None else min(core.upper_bound,
-                                                                      answer.upper_bound)
-    exact = answer.exact or reduced_total >= ub_red
+    exact, ub_red, broken = _certificate(answer, reduced_total, core)
     selected = sorted(prep.forced + mapped) if prep.forced else sorted(mapped)
     total = reduced_total * prep.gcd
     status = "exact" if exact else "approximate"
     upper = total if exact else ub_red * prep.gcd
-    reason = None if exact else (answer.reason or "not proven optimal")
+    reason = None if exact else (broken or answer.reason or "not proven optimal")
     return _assemble(selected, total, upper, status, reason, answer.algorithm or name, scale,
                      problem, answer.extra)
 

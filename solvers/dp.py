@@ -13,8 +13,10 @@ reduction), memory O(B/8) bytes per stored row.
 
 Limits: refuses a plan whose rows exceed ``Limits.memory_cap_bytes`` (default 1 GiB, i.e. a
 budget beyond about 10^9 after gcd reduction) with status ``"failed"``. The forward pass stops
-early when the budget becomes reachable. When the time limit hits it returns the greedy answer as
-``"approximate"`` (with the optimum as upper bound if the forward pass had finished).
+early only when that is a proof: the budget is reachable (plain), or one divisor group alone
+reaches the proven upper bound (split); otherwise every item is shifted in. When the time limit
+hits it returns the greedy answer as ``"approximate"`` (with the optimum as upper bound if the
+forward pass had finished).
 """
 
 from __future__ import annotations
@@ -94,8 +96,14 @@ def refusal(core: Core) -> str | None:
     return None
 
 
-def forward(costs: list[int], cap: int, core: Core) -> tuple[int, int]:
-    """Reachable sums ≤ cap as a bitset, and how many items were used (stops once cap is hit)."""
+def forward(costs: list[int], cap: int, core: Core, stop: int | None = None) -> tuple[int, int]:
+    """Reachable sums ≤ cap as a bitset, and how many items were used.
+
+    The pass stops early once sum ``stop`` (default ``cap``) is reachable: the set returned is
+    then only the sums of the first items, complete only up to what those items reach. Stop at
+    a sum only when reaching it proves the caller's answer (the budget, or a proven upper
+    bound); ``stop=-1`` never stops, for callers that combine the whole set with others."""
+    stop = cap if stop is None else min(stop, cap + 1)  # beyond cap: never
     mask = (1 << (cap + 1)) - 1
     reach = 1
     every = _check_every(cap)
@@ -105,8 +113,8 @@ def forward(costs: list[int], cap: int, core: Core) -> tuple[int, int]:
         reach |= reach << w
         if reach.bit_length() > cap + 1:
             reach &= mask
-            if reach >> cap:
-                return reach, k + 1
+        if 0 <= stop < reach.bit_length() and (stop == cap or reach >> stop & 1):
+            return reach, k + 1
     return reach, len(costs)
 
 
@@ -164,17 +172,22 @@ def exact_dp(core: Core) -> Answer:
         incumbent = core.incumbent or greedy_indices(core.costs, core.budget)
         return Answer(incumbent, False, upper_bound=best,
                       reason="time limit reached while reconstructing the optimal subset")
-    return Answer(chosen, exact=True)
+    return Answer(chosen, exact=True, upper_bound=best)  # the shared result checks it
 
 
 def grouped_dp(core: Core, found: _groups.Split) -> Answer:
-    """The dp answer over the two divisor groups, combined exactly; raises TimeUp."""
+    """The dp answer over the two divisor groups, combined exactly; raises TimeUp.
+
+    Each group's pass runs over all its items: ``combine`` may need any share of a group, not
+    only the sums its first items reach. The one early stop is a proof for the whole instance:
+    a group alone reaching ``ceil(upper_bound / g)`` units reaches the proven upper bound."""
     g1, g2 = found.divisors
     cap1, cap2 = found.caps(core.budget)
     sets, orders = [], []
     for g, cap, members in zip((g1, g2), (cap1, cap2), found.members, strict=True):
         order = sorted(members, key=core.costs.__getitem__)
-        reach, _ = forward([core.costs[i] // g for i in order], cap, core)
+        proof = -(-core.upper_bound // g)  # s · g ≥ upper_bound: the optimum, whatever else
+        reach, _ = forward([core.costs[i] // g for i in order], cap, core, stop=proof)
         sets.append(_groups.reachable_values(reach, cap))
         orders.append(order)
     best, share1, share2 = _groups.combine(sets[0], sets[1], g1, g2, core.budget)

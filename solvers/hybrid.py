@@ -190,13 +190,15 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
         chosen = greedy_indices(core.costs, core.budget)
         chosen = improve_swaps(core.costs, core.budget, chosen, core.upper_bound)
         if sum(core.costs[i] for i in chosen) >= core.upper_bound:
-            return Answer(chosen, exact=True, extra={"stage": "heuristic"})
+            return Answer(chosen, exact=True, upper_bound=core.upper_bound,
+                          extra={"stage": "heuristic"})
         if core.n <= SMALL_N:  # dense small instances: random cores hit in about a millisecond
             chosen = core_search(core, chosen, min(config.quick_core_seconds,
                                                    cheapest * config.heuristic_share,
                                                    core.time_left() / 8), config.core_sizes)
             if sum(core.costs[i] for i in chosen) >= core.upper_bound:
-                return Answer(chosen, exact=True, extra={"stage": "heuristic"})
+                return Answer(chosen, exact=True, upper_bound=core.upper_bound,
+                          extra={"stage": "heuristic"})
     if core.array is not None:
         # Half the time left when no exact method is predicted to finish in it (then only a
         # hit can prove anything), else at most HEURISTIC_SECONDS or half the exact estimate.
@@ -204,7 +206,9 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
         seconds = core.time_left() / 2 if hopeless else _search_seconds(core, cheapest, config)
         hit = core_hit(core, seconds)
         if hit is not None:
-            return Answer(hit, exact=True, extra={"stage": "core"})
+            # A hit claims the bound: the shared result checks its total is the bound.
+            return Answer(hit, exact=True, upper_bound=core.upper_bound,
+                          extra={"stage": "core"})
     if large:
         chosen = greedy_fast(core) if core.array is not None else greedy_indices(
             core.costs, core.budget)
@@ -212,7 +216,8 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
         chosen = core_search(core, chosen, _search_seconds(core, cheapest, config),
                              config.core_sizes)
     if sum(core.costs[i] for i in chosen) >= core.upper_bound:
-        return Answer(chosen, exact=True, extra={"stage": "heuristic"})
+        return Answer(chosen, exact=True, upper_bound=core.upper_bound,
+                      extra={"stage": "heuristic"})
     core.incumbent = chosen
     est = {k: v for k, v in estimates.items() if v <= core.time_left()}
     if est:

@@ -64,14 +64,14 @@ def _solve_core(core: Core) -> Answer:
     ss = use_ss(core)
     try:
         if ss:
-            chosen, _ = schroeppel_shamir(core.costs, core.budget, core.check_time)
+            chosen, best = schroeppel_shamir(core.costs, core.budget, core.check_time)
         else:
-            chosen, _ = best_pair(core.costs, core.budget, core.check_time, core.deadline)
+            chosen, best = best_pair(core.costs, core.budget, core.check_time, core.deadline)
     except (TimeUp, TimeoutError):
         incumbent = core.incumbent or greedy_indices(core.costs, core.budget)
         return Answer(incumbent, False, reason="time limit reached while listing subset sums",
                       extra={"method": "schroeppel_shamir" if ss else "horowitz_sahni"})
-    return Answer(chosen, exact=True,
+    return Answer(chosen, exact=True, upper_bound=best,  # the shared result checks it
                   extra={"method": "schroeppel_shamir" if ss else "horowitz_sahni"})
 
 

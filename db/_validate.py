@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from db.errors import DataValidationError
 
+# The one money rule lives in solvers.money (pure, standard library only): the db layer imports
+# that module alone of solvers (a deliberate exception, see tests/test_layering.py).
+# parse_money raises solvers.InvalidInputError, re-exported by solvers.money.
+from solvers.money import STORED_LIMIT, InvalidInputError, parse_money
+
 CENT = Decimal("0.01")
-MONEY_LIMIT = Decimal(10) ** 18  # NUMERIC(20, 2) holds 18 integer digits
+MONEY_LIMIT = Decimal(STORED_LIMIT)  # NUMERIC(20, 2) holds 18 integer digits
 
 
 def _show(value: Any, limit: int = 40) -> str:
@@ -33,29 +38,19 @@ def text(field: str, value: Any, *, max_length: int, required: bool = True) -> s
 
 
 def money(field: str, value: Any, *, required: bool = True) -> Decimal | None:
-    """A non-negative amount with at most two decimals, as `Decimal`.
+    """A non-negative amount with at most two decimals, below `STORED_LIMIT`, as `Decimal`.
 
-    Floats within 1e-6 of a whole cent are rounded to it (binary floats cannot hold 0.1 exactly);
-    strings and Decimals must already have at most two decimals.
+    The one money rule, `solvers.money.parse_money` (see there): ints, Decimals, plain digit
+    strings ("1200.50"), floats below 10**13 read by their repr; "1e3", "1_000" and
+    `0.1 + 0.2` are refused, never rounded. The error names the field and the value.
     """
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise DataValidationError(f"{field} must be a number, got {_show(value)}")
     try:
-        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise DataValidationError(f"{field} must be a number, got {_show(value)}") from None
-    if not amount.is_finite():
-        raise DataValidationError(f"{field} must be finite, got {_show(value)}")
-    cents = amount.quantize(CENT)
-    if cents != amount and not (isinstance(value, float) and abs(cents - amount) < Decimal("1e-6")):
-        raise DataValidationError(f"{field} has more than two decimals: {_show(value)}")
-    if cents < 0:
-        raise DataValidationError(f"{field} must not be negative, got {_show(value)}")
-    if cents >= MONEY_LIMIT:
-        raise DataValidationError(f"{field} is too large (limit 10**18), got {_show(value)}")
-    return cents
+        amount = parse_money(value, field, limit=STORED_LIMIT)
+    except InvalidInputError as exc:
+        raise DataValidationError(str(exc)) from None
+    return Decimal(amount).quantize(CENT)  # NUMERIC(20, 2)'s own form: 60 -> Decimal("60.00")
 
 
 def seconds(field: str, value: Any, *, required: bool = True) -> float | None:

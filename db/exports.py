@@ -5,7 +5,8 @@ budget amount, the run's `status` (the name the CLI and the API use; the column 
 `match_type` in the database) and the money both ways:
 
     total_cost, upper_bound, budget         float64 (pandas gets a number, not an object)
-    total_cost_exact, upper_bound_exact, budget_exact   the exact NUMERIC(20, 2) as text
+    total_cost_exact, upper_bound_exact, budget_exact   the exact amount as text (money_text:
+                                                        "1650", "1650.75")
 
 float64 is exact up to 2**53 (about 9·10**15 with cents as integers, 9·10**13 as money); beyond
 that use the `*_exact` columns (`Decimal(row.total_cost_exact)`).
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import AlgorithmRun, Budget, ProjectSet
+from solvers.money import money_text  # the one money format (tests/test_layering.py: allowed)
 
 RUN_SCHEMA = pa.schema(
     [
@@ -74,10 +76,12 @@ def _query() -> Select:
 
 
 def _exact(value: Any) -> str | None:
+    """The stored amount as its exact text, by the one rule (`money_text`: "1650", "1650.75")."""
     if value is None:
         return None
-    return str(value if isinstance(value, Decimal) else Decimal(str(value)).quantize(
-        Decimal("0.01")))
+    if not isinstance(value, int | Decimal):  # a driver handing back a float: its stored cents
+        value = Decimal(str(value)).quantize(Decimal("0.01"))
+    return money_text(value)
 
 
 def _batch(rows: list[Any], keys: list[str]) -> pa.RecordBatch:

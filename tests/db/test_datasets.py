@@ -80,10 +80,16 @@ def test_over_long_name_is_rejected_clearly(session):
     ("projects", "message"),
     [
         ([], "projects must not be empty"),
-        ([-5], r"projects\[0\] must not be negative"),
-        (["abc"], r"projects\[0\] must be a number"),
-        ([1.005], r"projects\[0\] has more than two decimals"),
-        ([float("nan")], r"projects\[0\] must be finite"),
+        ([-5], r"projects\[0\]: must be non-negative \(got -5\)"),
+        (["abc"], r"projects\[0\]: must be digits with at most two decimals.*'abc'"),
+        ([1.005], r"projects\[0\]: has more decimal places than cents .*1\.005"),
+        ([float("nan")], r"projects\[0\]: must be a finite amount"),
+        # The one money rule (solvers.money), the same verdict as the solver and the API:
+        (["1e3"], r"projects\[0\]: must be digits .*'1e3'"),
+        (["1_000"], r"projects\[0\]: must be digits .*'1_000'"),
+        ([0.1 + 0.2], r"projects\[0\]: has more decimal places .*0\.30000000000000004"),
+        ([{"name": "a", "cost": 10**13 + 0.5}], r"projects\[0\]\.cost: is a binary float"),
+        ([{"name": "a", "cost": 10**18}], r"projects\[0\]\.cost: is too large"),
         ([{"name": "a", "cost": 1, "metadata": {"x": object()}}], "not JSON-serialisable"),
     ],
 )

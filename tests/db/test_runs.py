@@ -112,7 +112,7 @@ def test_budget_of_another_set_is_rejected(session, project_set, solver_result):
         ({"status": "optimal"}, "status must be one of exact, approximate, failed"),
         ({"execution_time": -1}, "execution_time must be finite and non-negative"),
         ({"algorithm": "a" * 65}, "algorithm is 65 characters long, the limit is 64"),
-        ({"total_cost": "12.345"}, "total_cost has more than two decimals"),
+        ({"total_cost": "12.345"}, "total_cost: has more decimal places than cents"),
     ],
 )
 def test_bad_run_fields_are_rejected(session, project_set, override, message, solver_result):

@@ -7,12 +7,14 @@ tests that change the environment call `get_settings.cache_clear()`.
 
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +45,17 @@ class Settings(BaseSettings):
     # --- where files live -------------------------------------------------------------------
     data_dir: Path = Field(
         default=REPO_ROOT / "data",
-        description="Datasets, Parquet exports, plots and model files (git-ignored).",
+        description="Datasets, Parquet exports, plots and model files (git-ignored). Flows "
+        "started from the Prefect UI write only under it (the folder is not a flow parameter).",
+    )
+    input_dirs: Annotated[list[Path] | None, NoDecode] = Field(
+        default=None,
+        description="Folders a Prefect flow run (a UI user, not the local user) may read "
+        "projects files from: `solve`'s `path` must resolve (symlinks and `..` followed) to a "
+        "regular file inside one of them; a relative path is tried against each in turn. "
+        "Empty: `<DATA_DIR>/inputs` and the bundled examples `data/examples`. Set as a JSON "
+        "list (`[\"/srv/in\", \"/srv/shared\"]`) or folders separated by `:`. The CLI, "
+        "run by the local user, reads any path.",
     )
 
     # --- solver guard rails (passed to solvers.Limits at the edges) -------------------------
@@ -106,6 +118,25 @@ class Settings(BaseSettings):
     api_cors_origins: list[str] = Field(
         default_factory=list, description="Allowed CORS origins; empty means CORS is off."
     )
+
+    @field_validator("input_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: Any) -> Any:
+        """`INPUT_DIRS` from the environment: a JSON list, or folders separated by `:`."""
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(os.pathsep) if part.strip()]
+        return value
+
+    def input_folders(self) -> list[Path]:
+        """The folders flows may read projects files from (`INPUT_DIRS`, or its default)."""
+        if self.input_dirs:
+            return list(self.input_dirs)
+        return [Path(self.data_dir) / "inputs", REPO_ROOT / "data" / "examples"]
 
     @property
     def api_projects_cap(self) -> int:

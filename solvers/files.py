@@ -1,18 +1,38 @@
 """Read projects from CSV, JSON or Parquet (a path, or ``-`` for standard input).
 
 * CSV: a header with a ``cost`` column (case-insensitive), optional ``name``; other columns are
-  kept as ``metadata`` (in header order). Costs stay strings until validation, so cents are
-  never rounded. The file is streamed row by row: with ``max_projects`` reading stops as soon
-  as the row count passes it, so an oversized file costs neither the memory nor the time of
-  parsing it whole. Each project's line number is kept, for error messages.
+  kept as ``metadata`` (in header order; empty cells are left out, so an empty column costs no
+  memory). Each cost cell, stripped of surrounding whitespace, goes through the one money rule
+  (:func:`solvers.money.parse_money`): the project's ``cost`` is its exact ``int`` or
+  ``Decimal``, never a float. The file is streamed row by row: with ``max_projects`` reading
+  stops as soon as the row count passes it, so an oversized file costs neither the memory nor
+  the time of parsing it whole. Each project's line number is kept, for error messages. A NUL
+  byte in any cell is refused (no database stores it in text).
 * JSON: a list of projects (objects with ``cost``) or numbers, or an object
   ``{"projects": [...], "budget": ...}``; at most :data:`MAX_JSON_DEPTH` levels of nesting.
+  Numbers are read by their text (:func:`solvers.money.loads`: fractions become ``Decimal``),
+  so an amount is never rounded through a binary float; in ``metadata`` they become floats
+  again (metadata is not money).
 * Parquet: a table with a ``cost`` column (read with pyarrow, imported only when needed); the
   row count is checked from the file's footer before any row is read.
 
+**Memory.** Besides :data:`MAX_FILE_BYTES` of file, the projects a file becomes may take at
+most :data:`MAX_PARSED_BYTES` (1 GiB) of RAM, counted with ``sys.getsizeof`` as they are built
+(CSV: row by row, reading stops at the row that passes the cap; JSON: element by element before
+the document is decoded whole). A wide CSV therefore costs memory per non-empty cell, and never
+more than the cap, whatever the number of columns.
+
+**Two kinds of caller.** The CLI runs as the local user and may read any path (and ``-``).
+A Prefect flow (a UI user) passes ``within=`` the configured input folders: the path, resolved
+(symlinks and ``..``), must be a regular file inside one of them (a relative path is taken
+relative to each folder in turn); ``-``, devices, FIFOs and directories are refused (see
+:func:`confine`).
+
 Malformed files raise :class:`FileFormatError` naming the file (and the CSV line) and what is
-wrong. A file with no projects at all is malformed too. Pure I/O helpers with no project
-imports; shared by the CLI, the flows and the API.
+wrong. Its message may quote the file (a cell, a column name) for the local user;
+``error.public`` names only the file as given, the line and the field, never the content, and is
+what a flow shows. A file with no projects at all is malformed too. Pure I/O helpers (the
+standard library and :mod:`solvers.money`); shared by the CLI, the flows and the API.
 """
 
 from __future__ import annotations
@@ -22,15 +42,21 @@ import io
 import itertools
 import json
 import re
+import stat
 import sys
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_JSON_DEPTH", "MAX_LINE_CHARS", "FileFormatError",
-           "ProjectFile", "load_projects", "read_projects"]
+from ._errors import InvalidInputError
+from .money import loads as money_loads
+from .money import parse_money
+
+__all__ = ["MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_JSON_DEPTH", "MAX_LINE_CHARS", "MAX_PARSED_BYTES",
+           "FileFormatError", "ProjectFile", "confine", "load_projects", "read_projects"]
 
 MAX_JSON_DEPTH = 40
 """Deepest nesting of arrays/objects accepted in a JSON projects file (the top level is 1)."""
@@ -42,6 +68,11 @@ MAX_LINE_CHARS = 1 << 20
 
 MAX_COLUMNS = 1_000
 """Most columns accepted in a CSV header."""
+
+MAX_PARSED_BYTES = 1 << 30
+"""Most RAM (bytes, 1 GiB) the projects read from one file may take once parsed, counted with
+``sys.getsizeof`` over the objects kept (dicts, strings, amounts) as they are built. Reading
+stops, with an error, at the row (CSV) or element (JSON) that passes it."""
 
 _PROJECT_INDEX = re.compile(r"^projects\[(\d+)\]")
 
@@ -58,7 +89,15 @@ def _listing(names: Sequence[Any], most: int = 12) -> str:
 
 
 class FileFormatError(ValueError):
-    """A projects file that cannot be read; the message names the file."""
+    """A projects file that cannot be read; the message names the file.
+
+    ``str(error)`` is for the local user and may quote the file (a cell, a column name).
+    ``error.public`` says the same without any of the file's content: the file as given, the
+    line and the field. Flows show only ``public``."""
+
+    def __init__(self, message: str, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = message if public is None else public
 
 
 @dataclass
@@ -98,6 +137,34 @@ def _no_projects(source: str, what: str) -> FileFormatError:
     return FileFormatError(f"{source}: no projects ({what})")
 
 
+def _nul_field(value: Any) -> bool:
+    """True when a NUL character hides anywhere in ``value`` (strings, dict keys, lists)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return False
+
+
+def _plain_numbers(value: Any) -> Any:
+    """``value`` with every ``Decimal`` (a JSON fraction) turned back into a float: metadata is
+    not money, and the database stores it as JSON."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
+
+
 def _rows_from_records(records: list[Any], source: str) -> list[Any]:
     out: list[Any] = []
     for i, rec in enumerate(records):
@@ -113,11 +180,19 @@ def _rows_from_records(records: list[Any], source: str) -> list[Any]:
             if isinstance(rec.get("metadata"), dict):
                 meta.update(rec["metadata"])
             if meta:
-                project["metadata"] = meta
+                project["metadata"] = _plain_numbers(meta)
+            for what in ("name", "metadata"):
+                if what in project and _nul_field(project[what]):
+                    raise _nul(source, f"projects[{i}].{what}")
             out.append(project)
         else:
             out.append(rec)
     return out
+
+
+def _nul(where: str, what: str) -> FileFormatError:
+    return FileFormatError(f"{where}: {what}: contains a NUL character (\\x00), which cannot "
+                           "be stored as text")
 
 
 def _first_undecodable_line(path: Path) -> int | None:
@@ -177,16 +252,18 @@ def _csv_header(reader: Any, source: str) -> tuple[list[str], int, int | None]:
             break
     else:
         raise _no_projects(source, "the file is empty: no header and no rows")
+    where = f"{source} line {reader.line_num}"
     if len(row) > MAX_COLUMNS:
-        raise FileFormatError(f"{source} line {reader.line_num}: {len(row):,} columns "
-                              f"(at most {MAX_COLUMNS:,})")
+        raise FileFormatError(f"{where}: {len(row):,} columns (at most {MAX_COLUMNS:,})")
     columns: list[str] = []
     lowered: list[str] = []
     for j, cell in enumerate(row):
         name = cell.strip() or f"column_{j + 1}"
+        if "\x00" in name:
+            raise _nul(where, f"column {j + 1} of the header")
         if name.lower() in lowered:
-            raise FileFormatError(f"{source} line {reader.line_num}: duplicate column "
-                                  f"{_short(name)}")
+            raise FileFormatError(f"{where}: duplicate column {_short(name)}",
+                                  f"{where}: duplicate column (column {j + 1})")
         columns.append(name)
         lowered.append(name.lower())
     if "cost" not in lowered:
@@ -194,7 +271,8 @@ def _csv_header(reader: Any, source: str) -> tuple[list[str], int, int | None]:
         if len(columns) == 1 and any(sep in columns[0] for sep in ";\t|"):
             hint = "; the file must be comma-separated"
         raise FileFormatError(
-            f"{source}: no 'cost' column (columns: {_listing(columns)}){hint}")
+            f"{source}: no 'cost' column (columns: {_listing(columns)}){hint}",
+            f"{source}: no 'cost' column in the header ({len(columns)} columns){hint}")
     name_at = lowered.index("name") if "name" in lowered else None
     return columns, lowered.index("cost"), name_at
 
@@ -213,34 +291,72 @@ def _count_rows(lines: Iterable[str], source: str, max_projects: int) -> None:
         return  # reported, with its line, by the full parse
 
 
+def _csv_cost(cell: str, where: str, index: int) -> int | Decimal:
+    """The money rule on a cost cell (surrounding whitespace stripped, as CSV users expect)."""
+    field = f"projects[{index}].cost"
+    try:
+        return parse_money(cell.strip(), field)
+    except InvalidInputError as exc:
+        raise FileFormatError(f"{where}: {field}: {exc.problem} (got {_short(exc.value)})",
+                              f"{where}: {field}: {exc.problem}") from None
+
+
+def _too_much_memory(where: str) -> FileFormatError:
+    return FileFormatError(f"{where}: the projects read so far take more than "
+                           f"{MAX_PARSED_BYTES:,} bytes of memory (MAX_PARSED_BYTES); stopped "
+                           "reading there")
+
+
+_ROW_BYTES = 16  # a project's slot in the list of projects and its line number in `starts`
+
+
 def _from_csv(lines: Iterable[str], source: str, max_projects: int | None) -> ProjectFile:
     reader = csv.reader(lines, strict=True)
     previous_end = 0  # the last line of the previous record: a failing one starts after it
+    sizeof = sys.getsizeof
     try:
         columns, cost_at, name_at = _csv_header(reader, source)
-        meta_at = [j for j in range(len(columns)) if j not in (cost_at, name_at)]
+        meta_at = [(j, columns[j]) for j in range(len(columns)) if j not in (cost_at, name_at)]
         width = len(columns)
         projects: list[Any] = []
         starts = array("L")
+        used = 0  # bytes of RAM the projects kept so far take (MAX_PARSED_BYTES)
         previous_end = reader.line_num
         for row in reader:
             start, previous_end = previous_end + 1, reader.line_num
             if not any(cell.strip() for cell in row):
                 continue  # blank line (or only separators)
+            where = f"{source} line {start}"
             if len(row) > width:
-                raise FileFormatError(f"{source} line {start}: more cells than the header "
+                raise FileFormatError(f"{where}: more cells than the header "
                                       f"({len(row)} > {width})")
             if len(row) <= cost_at:
-                raise FileFormatError(f"{source} line {start}: no 'cost' cell ({len(row)} cells, "
+                raise FileFormatError(f"{where}: no 'cost' cell ({len(row)} cells, "
                                       f"the header has {width})")
             if max_projects is not None and len(projects) >= max_projects:
                 raise _too_many(source, max_projects, f" line {start}")
-            project: dict[str, Any] = {"cost": row[cost_at]}
+            cost = _csv_cost(row[cost_at], where, len(projects))
+            project: dict[str, Any] = {"cost": cost}
             if name_at is not None and name_at < len(row) and row[name_at] != "":
-                project["name"] = row[name_at]
+                name = row[name_at]
+                if "\x00" in name:
+                    raise _nul(where, "name")
+                project["name"] = name
+                used += sizeof(name)
             if meta_at:
-                project["metadata"] = {columns[j]: row[j] if j < len(row) else ""
-                                       for j in meta_at}
+                meta = {}
+                for j, column in meta_at:
+                    if j < len(row) and (cell := row[j]) != "":  # an empty cell is no metadata
+                        if "\x00" in cell:
+                            raise _nul(where, f"column {j + 1}")
+                        meta[column] = cell
+                        used += sizeof(cell)
+                if meta:
+                    project["metadata"] = meta
+                    used += sizeof(meta)
+            used += sizeof(project) + sizeof(cost) + _ROW_BYTES
+            if used > MAX_PARSED_BYTES:
+                raise _too_much_memory(where)
             projects.append(project)
             starts.append(start)
     except csv.Error as exc:
@@ -249,7 +365,7 @@ def _from_csv(lines: Iterable[str], source: str, max_projects: int | None) -> Pr
             f"{source} line {previous_end + 1}: malformed CSV ({exc}{hint})") from None
     if not projects:
         raise _no_projects(source, "a header but no rows")
-    return ProjectFile(projects, None, source, starts, [columns[j] for j in meta_at])
+    return ProjectFile(projects, None, source, starts, [column for _, column in meta_at])
 
 
 def _depth_problem(data: Any) -> bool:
@@ -274,35 +390,66 @@ def _skip(text: str, i: int) -> int:
     return match.end() if match else i
 
 
-def _count_json_array(decoder: json.JSONDecoder, text: str, i: int, source: str,
-                      max_projects: int) -> None:
-    """Decode the array at ``text[i]`` one element at a time, keeping none, and raise as soon
-    as it has more than ``max_projects`` elements."""
-    i, count = _skip(text, i + 1), 0
+def _deep_size(value: Any) -> int:
+    """Bytes of RAM ``value`` takes: ``sys.getsizeof`` of it and of everything it holds."""
+    total, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        total += sys.getsizeof(node)
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return total
+
+
+class _Tally:
+    """Elements and bytes of RAM counted while pre-decoding a JSON document."""
+
+    def __init__(self, source: str, max_projects: int | None) -> None:
+        self.source, self.max_projects, self.count, self.used = source, max_projects, 0, 0
+
+    def add(self, value: Any, project: bool) -> None:
+        self.used += _deep_size(value)
+        if self.used > MAX_PARSED_BYTES:
+            where = f"projects[{self.count}]" if project else "the document"
+            raise _too_much_memory(f"{self.source}: {where}")
+        if project:
+            self.count += 1
+            if self.max_projects is not None and self.count > self.max_projects:
+                raise _too_many(self.source, self.max_projects)
+
+
+def _count_json_array(decoder: json.JSONDecoder, text: str, i: int, tally: _Tally) -> int:
+    """Decode the array at ``text[i]`` one element at a time, keeping none; the tally raises as
+    soon as there are more elements, or more bytes, than allowed. Returns the end of it."""
+    i = _skip(text, i + 1)
     if text.startswith("]", i):
-        return
+        return i + 1
     while True:
-        _, i = decoder.raw_decode(text, i)
-        count += 1
-        if count > max_projects:
-            raise _too_many(source, max_projects)
+        value, i = decoder.raw_decode(text, i)
+        tally.add(value, project=True)
+        del value
         i = _skip(text, i)
         if not text.startswith(",", i):
-            return
+            return i
         i = _skip(text, i + 1)
 
 
-def _precount_json(text: str, source: str, max_projects: int) -> None:
-    """Refuse an oversized projects list before decoding the document whole.
+def _precount_json(text: str, source: str, max_projects: int | None) -> None:
+    """Refuse an oversized projects list (too many projects, or more than MAX_PARSED_BYTES of
+    RAM once decoded) before decoding the document whole.
 
-    Only ever raises the too-many error; anything unusual (malformed JSON, no projects list)
-    is left to ``json.loads``, which reports it.
+    Only ever raises those errors; anything unusual (malformed JSON, no projects list) is left
+    to the full decode, which reports it.
     """
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_float=Decimal)  # what the full decode builds
+    tally = _Tally(source, max_projects)
     try:
         i = _skip(text, 0)
         if text.startswith("[", i):
-            _count_json_array(decoder, text, i, source, max_projects)
+            _count_json_array(decoder, text, i, tally)
             return
         if not text.startswith("{", i):
             return
@@ -314,33 +461,35 @@ def _precount_json(text: str, source: str, max_projects: int) -> None:
                 return
             i = _skip(text, i + 1)
             if key == "projects" and text.startswith("[", i):
-                _count_json_array(decoder, text, i, source, max_projects)
-                return
-            _, i = decoder.raw_decode(text, i)
+                i = _count_json_array(decoder, text, i, tally)
+            else:
+                value, i = decoder.raw_decode(text, i)
+                tally.add(value, project=False)
+                del value
             i = _skip(text, i)
             if not text.startswith(",", i):
                 return
             i = _skip(text, i + 1)
     except FileFormatError:
         raise
-    except (ValueError, RecursionError):  # malformed: json.loads will say what and where
+    except (ValueError, RecursionError):  # malformed: the full decode will say what and where
         return
 
 
 def _from_json(text: str, source: str, max_projects: int | None) -> ProjectFile:
     if not text.strip():
         raise _no_projects(source, "the file is empty")
-    if max_projects is not None:
-        _precount_json(text, source, max_projects)
+    _precount_json(text, source, max_projects)
     try:
-        data = json.loads(text)
+        data = money_loads(text)  # numbers by their text: fractions as Decimal
     except json.JSONDecodeError as exc:
         raise FileFormatError(f"{source}: malformed JSON ({exc})") from None
     except RecursionError:
         raise FileFormatError(
             f"{source}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
     except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
-        raise FileFormatError(f"{source}: unreadable JSON ({exc})") from None
+        raise FileFormatError(f"{source}: unreadable JSON ({exc})",
+                              f"{source}: unreadable JSON") from None
     document, budget = data, None
     if isinstance(data, dict):
         if "projects" not in data:
@@ -359,30 +508,39 @@ def _from_json(text: str, source: str, max_projects: int | None) -> ProjectFile:
     return ProjectFile(_rows_from_records(data, source), budget, source)
 
 
-def _from_parquet(path: Path, max_projects: int | None) -> ProjectFile:
+def _from_parquet(path: Path, source: str, max_projects: int | None) -> ProjectFile:
     import pyarrow.parquet as pq  # optional dependency, only for Parquet input
 
+    records: list[Any] = []
     try:
         parquet = pq.ParquetFile(path)
         names = list(parquet.schema_arrow.names)
         if "cost" not in [c.lower() for c in names]:
-            raise FileFormatError(f"{path}: no 'cost' column (columns: {_listing(names)})")
+            raise FileFormatError(
+                f"{source}: no 'cost' column (columns: {_listing(names)})",
+                f"{source}: no 'cost' column ({len(names)} columns)")
         if max_projects is not None and parquet.metadata.num_rows > max_projects:
-            raise _too_many(str(path), max_projects, count=parquet.metadata.num_rows)
+            raise _too_many(source, max_projects, count=parquet.metadata.num_rows)
         meta = parquet.metadata
         data_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
         if data_bytes > MAX_FILE_BYTES:
-            raise _too_big(f"{path}: {data_bytes:,} bytes of data uncompressed,")
-        table = parquet.read()
+            raise _too_big(f"{source}: {data_bytes:,} bytes of data uncompressed,")
+        used = 0
+        for batch in parquet.iter_batches(batch_size=8192):  # Python objects a batch at a time
+            rows = batch.to_pylist()
+            used += sum(_deep_size(row) for row in rows)
+            if used > MAX_PARSED_BYTES:
+                raise _too_much_memory(f"{source}: row {len(records) + len(rows)}")
+            records += rows
     except FileFormatError:
         raise
     except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise FileFormatError(f"{path}: not a readable Parquet file ({exc})") from None
-    if table.num_rows == 0:
-        raise _no_projects(str(path), "the table has no rows")
+        raise FileFormatError(f"{source}: not a readable Parquet file ({exc})",
+                              f"{source}: not a readable Parquet file") from None
+    if not records:
+        raise _no_projects(source, "the table has no rows")
     columns = [c for c in names if c.lower() not in {"cost", "name"}]
-    return ProjectFile(_rows_from_records(table.to_pylist(), str(path)), None, str(path),
-                       columns=columns)
+    return ProjectFile(_rows_from_records(records, source), None, source, columns=columns)
 
 
 def _text_stdin() -> TextIO:
@@ -414,39 +572,107 @@ def _from_stdin(max_projects: int | None) -> ProjectFile:
     return _from_csv(itertools.chain(head, lines), "<stdin>", max_projects)
 
 
-def read_projects(source: str | Path, *, max_projects: int | None = None) -> ProjectFile:
+def confine(source: str | Path, folders: Sequence[str | Path]) -> Path:
+    """The regular file ``source`` names inside one of ``folders`` (resolved: symlinks and
+    ``..`` followed), for a caller who is not the local user (a Prefect flow run).
+
+    An absolute path must resolve inside a folder; a relative one is tried against each folder
+    in turn (the first existing file wins). Refused, with a :class:`FileFormatError` naming the
+    path as given: ``-`` (standard input), a path that resolves outside every folder (a symlink
+    leading out included), a missing file, a directory, a device or a FIFO.
+    """
+    given = str(source)
+    if given.strip() == "-":
+        raise FileFormatError("path: '-' (standard input) cannot be read by a flow; give a file "
+                              "inside the input folders (INPUT_DIRS)")
+    if not given.strip() or "\x00" in given:
+        raise FileFormatError("path: not a file name")
+    roots = []
+    for folder in folders:
+        try:
+            roots.append(Path(folder).resolve())
+        except (OSError, RuntimeError):
+            continue
+    if not roots:
+        raise FileFormatError(f"{given}: no input folder is configured (INPUT_DIRS)")
+    path = Path(given)
+    candidates = [path] if path.is_absolute() else [root / path for root in roots]
+    outside = False
+    for candidate in candidates:
+        try:
+            real = candidate.resolve()
+        except (OSError, RuntimeError):  # a symlink loop, a name too long
+            raise FileFormatError(f"{given}: cannot be resolved (a symlink loop?)") from None
+        if not any(real == root or real.is_relative_to(root) for root in roots):
+            outside = True
+            continue
+        try:
+            mode = real.stat().st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise FileFormatError(f"{given}: cannot be read ({exc.strerror})") from None
+        if stat.S_ISDIR(mode):
+            raise FileFormatError(f"{given}: is a directory, not a projects file")
+        if not stat.S_ISREG(mode):
+            raise FileFormatError(f"{given}: not a regular file (a device, FIFO or socket)")
+        return real
+    if outside:
+        raise FileFormatError(f"{given}: outside the input folders (INPUT_DIRS); a flow reads "
+                              "only files inside them")
+    raise FileFormatError(f"{given}: no such file in the input folders (INPUT_DIRS)")
+
+
+def read_projects(source: str | Path, *, max_projects: int | None = None,
+                  within: Sequence[str | Path] | None = None,
+                  name: str | None = None) -> ProjectFile:
     """The projects in ``source`` (path or ``-``), the file's budget if any, and their lines.
 
     ``max_projects``: refuse (and stop reading) a file with more projects than this.
+    ``within``: read only a regular file inside these folders (:func:`confine`; a flow's
+    caller); None: any path, and ``-`` for standard input (the CLI, the local user).
+    ``name``: how messages name the file (default: ``source`` as given).
     """
-    if str(source) == "-":
+    if within is not None:
+        path = confine(source, within)
+        label = name or str(source)
+    elif str(source) == "-":
         return _from_stdin(max_projects)
-    path = Path(source)
-    if path.is_dir():
-        raise FileFormatError(f"{path}: is a directory, not a projects file")
-    if not path.exists():
-        raise FileFormatError(f"{path}: no such file")
+    else:
+        path = Path(source)
+        label = name or str(path)
+        if path.is_dir():
+            raise FileFormatError(f"{label}: is a directory, not a projects file")
+        if not path.exists():
+            raise FileFormatError(f"{label}: no such file")
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return _from_parquet(path, max_projects)
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES and suffix in (".json", ".csv", ".txt"):
-        raise _too_big(f"{path}: {size:,} bytes,")
-    if suffix == ".json":
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise FileFormatError(f"{path}: not UTF-8 text (CSV and JSON must be UTF-8)") from None
-        return _from_json(text, str(path), max_projects)
-    if suffix in (".csv", ".txt"):
+    try:
+        if suffix == ".parquet":
+            return _from_parquet(path, label, max_projects)
+        if suffix not in (".json", ".csv", ".txt"):
+            raise FileFormatError(
+                f"{label}: unknown file type {suffix!r} (use .csv, .json or .parquet)")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _too_big(f"{label}: {size:,} bytes,")
+        if suffix == ".json":
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                raise FileFormatError(
+                    f"{label}: not UTF-8 text (CSV and JSON must be UTF-8)") from None
+            return _from_json(text, label, max_projects)
         with path.open(encoding="utf-8-sig", newline="") as stream:
             if max_projects is not None and stream.seekable():
                 # A counting pass first: an oversized file is refused in a fraction of the time
                 # and with none of the memory that building its projects would take.
-                _count_rows(_bounded_lines(stream, str(path), path), str(path), max_projects)
+                _count_rows(_bounded_lines(stream, label, path), label, max_projects)
                 stream.seek(0)
-            return _from_csv(_bounded_lines(stream, str(path), path), str(path), max_projects)
-    raise FileFormatError(f"{path}: unknown file type {suffix!r} (use .csv, .json or .parquet)")
+            return _from_csv(_bounded_lines(stream, label, path), label, max_projects)
+    except OSError as exc:  # unreadable (permissions, I/O): named, never a traceback
+        raise FileFormatError(f"{label}: cannot be read ({exc.strerror or exc})",
+                              f"{label}: cannot be read ({exc.strerror or 'I/O error'})"
+                              ) from None
 
 
 def load_projects(source: str | Path, *, max_projects: int | None = None

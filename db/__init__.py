@@ -32,7 +32,7 @@ from db.models import (
     Project,
     ProjectSet,
 )
-from db.runs import get_run, record_run, record_runs
+from db.runs import Recorded, get_run, record_run, record_runs, store_run
 from db.snapshots import compute_snapshot, size_bucket
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "Project",
     "ProjectSet",
     "ProjectSetHistory",
+    "Recorded",
     "check_connection",
     "compute_snapshot",
     "content_hash",
@@ -69,5 +70,6 @@ __all__ = [
     "record_runs",
     "session_scope",
     "size_bucket",
+    "store_run",
     "upgrade",
 ]

@@ -294,7 +294,8 @@ def store_training_history(*, session: Session, records: Iterable[Mapping[str, A
             rows.append({**run, "project_set_id": project_set.id, "budget_id": budget_id,
                          "requested_algorithm": run.get("algorithm"),
                          "flow_run_id": flow_run_id})
-    return record_runs(session=session, runs=rows)
+    # Training measurements may repeat a pair (each training run times its own instances).
+    return record_runs(session=session, runs=rows, kind="training")
 
 
 def count_training_instances(*, session: Session, since: datetime | None = None,

@@ -22,18 +22,31 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import NAME_LENGTH, Base, BigId, IntList, JSONDoc, Money
 
 MATCH_TYPES = ("exact", "approximate", "failed")
+RUN_KINDS = ("benchmark", "remeasure", "user", "replay", "training")
+"""What recorded a run: a benchmark plan's pair, a deliberate re-measurement (`--remeasure`), a
+user's solve (API, solve flow), a replay of a user instance, the selector's training history."""
+UNIQUE_RUN_KINDS = ("benchmark", "replay")
+"""Kinds recorded at most once per pair (budget, requested algorithm): the database enforces it
+with the partial unique index `uq_algorithm_runs_pair`; the others may repeat a pair."""
 SIZE_BUCKETS = ("small", "medium", "large", "xlarge")
 ALERT_SEVERITIES = ("info", "warning", "error", "critical")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+PAIR_UNIQUE_WHERE = _in("kind", UNIQUE_RUN_KINDS)
+"""The partial index's predicate (also the ON CONFLICT target's WHERE)."""
+PAIR_COLUMNS = ("kind", "budget_id", "requested_algorithm")
+"""The partial unique index's columns: a pair, per kind."""
 
 
 class ProjectSet(Base):
@@ -92,11 +105,20 @@ class Budget(Base):
 
 
 class AlgorithmRun(Base):
-    """One solver result for (set, budget): what ran, what it chose, how long, how good."""
+    """One solver result for (set, budget): what ran, what it chose, how long, how good.
+
+    `kind` says what recorded it (`RUN_KINDS`); a benchmark's (or replay's) pair is recorded
+    once, whoever else records it at the same time (`uq_algorithm_runs_pair`).
+    """
 
     __tablename__ = "algorithm_runs"
     __table_args__ = (
         CheckConstraint(_in("match_type", MATCH_TYPES), name="match_type"),
+        CheckConstraint(_in("kind", RUN_KINDS), name="kind"),
+        CheckConstraint(f"NOT ({PAIR_UNIQUE_WHERE}) OR requested_algorithm IS NOT NULL",
+                        name="pair_requested"),
+        Index("uq_algorithm_runs_pair", *PAIR_COLUMNS, unique=True,
+              postgresql_where=text(PAIR_UNIQUE_WHERE), sqlite_where=text(PAIR_UNIQUE_WHERE)),
         Index("ix_algorithm_runs_project_set_id", "project_set_id"),
         Index("ix_algorithm_runs_budget_id", "budget_id"),
         Index("ix_algorithm_runs_algorithm_created", "algorithm_name", "created_at"),
@@ -119,6 +141,7 @@ class AlgorithmRun(Base):
     selector: Mapped[str | None] = mapped_column(String(64))
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    kind: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
 
     def to_dict(self) -> dict[str, Any]:
         """The run as plain data, in the solver result's vocabulary plus the row's ids."""
@@ -139,6 +162,7 @@ class AlgorithmRun(Base):
             "selector": self.selector,
             "flow_run_id": self.flow_run_id,
             "created_at": self.created_at,
+            "kind": self.kind,
         }
 
 

@@ -3,7 +3,15 @@
 A run row comes from a solver result dict (`selected_indices`, `total_cost`, `execution_time`,
 `memory_used`, `status`, `algorithm`, `upper_bound`, `reason`, optional `selector`) plus
 `project_set_id` and `budget_id` (and optionally `flow_run_id`, `requested_algorithm`,
-`created_at`). Every row is checked before it is written, and the budget must belong to the set.
+`created_at`, `kind`). Every row is checked before it is written, and the budget must belong to
+the set.
+
+One record per pair: a run's `kind` (`db.models.RUN_KINDS`) says what recorded it. Benchmark
+(and replay) runs are unique per pair (budget, requested algorithm), enforced by the database's
+partial unique index `uq_algorithm_runs_pair`; every insert says `ON CONFLICT DO NOTHING`, so
+two benchmarks recording the same plan at once store each pair once (the second waits for the
+first's transaction, then skips). Remeasure, user and training runs may repeat a pair.
+`record_runs` returns a `Recorded`: the number stored, with `.skipped` (pairs already there).
 """
 
 from __future__ import annotations
@@ -13,14 +21,24 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db import _validate as v
 from db.errors import BudgetMismatchError, DataValidationError, NotFoundError
-from db.models import MATCH_TYPES, AlgorithmRun, Budget, ProjectSet
+from db.models import (
+    MATCH_TYPES,
+    PAIR_COLUMNS,
+    PAIR_UNIQUE_WHERE,
+    RUN_KINDS,
+    UNIQUE_RUN_KINDS,
+    AlgorithmRun,
+    Budget,
+    ProjectSet,
+)
 
 _COLUMNS = (
     "project_set_id",
@@ -38,12 +56,23 @@ _COLUMNS = (
     "selector",
     "flow_run_id",
     "created_at",
+    "kind",
 )
 _TEXT_COLUMNS = frozenset(
     {"algorithm_name", "requested_algorithm", "memory_method", "reason", "selector",
-     "flow_run_id"}
+     "flow_run_id", "kind"}
 )
-_COPY_SQL = f"COPY algorithm_runs ({', '.join(_COLUMNS)}) FROM STDIN"
+# PostgreSQL's COPY cannot skip conflicts: pages are copied into a temporary staging table (one
+# per transaction, dropped at commit), then moved with INSERT ... SELECT ... ON CONFLICT DO
+# NOTHING, in pair order (two writers of overlapping pages lock the pairs in the same order).
+_STAGE = "algorithm_runs_stage"
+_CONFLICT = f"ON CONFLICT ({', '.join(PAIR_COLUMNS)}) WHERE {PAIR_UNIQUE_WHERE} DO NOTHING"
+_STAGE_SQL = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS "
+              f"SELECT 0::bigint AS seq, {', '.join(_COLUMNS)} FROM algorithm_runs WITH NO DATA")
+_COPY_SQL = f"COPY {_STAGE} (seq, {', '.join(_COLUMNS)}) FROM STDIN"
+_MOVE_SQL = (f"INSERT INTO algorithm_runs ({', '.join(_COLUMNS)}) "
+             f"SELECT {', '.join(_COLUMNS)} FROM {_STAGE} "
+             f"ORDER BY {', '.join(PAIR_COLUMNS)}, seq {_CONFLICT}")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -62,8 +91,8 @@ def _copy_field(column: str, value: Any) -> str:
     return str(value)
 
 
-def _copy_line(row: Mapping[str, Any]) -> str:
-    return "\t".join([_copy_field(c, row[c]) for c in _COLUMNS]) + "\n"
+def _copy_line(seq: int, row: Mapping[str, Any]) -> str:
+    return f"{seq}\t" + "\t".join([_copy_field(c, row[c]) for c in _COLUMNS]) + "\n"
 
 
 class _LazyLines:
@@ -92,7 +121,7 @@ class _LazyLines:
 
 
 def _copy_page(dbapi_connection: Any, lines: Iterator[str]) -> None:
-    """COPY generated lines into algorithm_runs, inside the caller's transaction."""
+    """COPY generated lines into the staging table, inside the caller's transaction."""
     source = _LazyLines(lines)
     with dbapi_connection.cursor() as cursor:
         cursor.copy_expert(_COPY_SQL, source, size=1 << 16)
@@ -142,27 +171,30 @@ class _Owners:
         return self.set_size[set_id]
 
 
-def _row(where: str | int, row: Mapping[str, Any], n: int, now: datetime) -> dict[str, Any]:
-    """Checked column values; `where` ("run" or an index) prefixes the field in errors."""
+def _row(where: str | int, row: Mapping[str, Any], n: int, now: datetime,
+         kind: str) -> dict[str, Any]:
+    """Checked column values; `where` ("run" or an index) prefixes the field in errors; `kind`
+    unless the row names its own."""
     try:
-        return _columns(row, n, now)
+        return _columns(row, n, now, kind)
     except DataValidationError as exc:
         label = f"runs[{where}]" if isinstance(where, int) else where
         raise type(exc)(f"{label}.{exc}") from None
 
 
-def _columns(row: Mapping[str, Any], n: int, now: datetime) -> dict[str, Any]:
+def _columns(row: Mapping[str, Any], n: int, now: datetime, kind: str) -> dict[str, Any]:
     selected = row.get("selected_indices", row.get("selected_projects"))
+    kind = v.choice("kind", row.get("kind") or kind, RUN_KINDS)
+    algorithm = v.text("algorithm", row.get("algorithm"), max_length=64)
+    requested = v.text("requested_algorithm", row.get("requested_algorithm"), max_length=64,
+                       required=False)
+    if requested is None and kind in UNIQUE_RUN_KINDS:
+        requested = algorithm  # a pair without a request counts under what ran (latest_run_ids)
     return {
         "project_set_id": row["project_set_id"],
         "budget_id": row["budget_id"],
-        "algorithm_name": v.text("algorithm", row.get("algorithm"), max_length=64),
-        "requested_algorithm": v.text(
-            "requested_algorithm",
-            row.get("requested_algorithm"),
-            max_length=64,
-            required=False,
-        ),
+        "algorithm_name": algorithm,
+        "requested_algorithm": requested,
         "selected_projects": v.positions("selected_indices", selected, n=n),
         # The solver's exact decimal strings when present: the floats lose cents above ~9e13.
         "total_cost": v.money("total_cost", _exact(row, "total_cost")),
@@ -176,6 +208,7 @@ def _columns(row: Mapping[str, Any], n: int, now: datetime) -> dict[str, Any]:
         "selector": v.text("selector", row.get("selector"), max_length=64, required=False),
         "flow_run_id": v.text("flow_run_id", row.get("flow_run_id"), max_length=64, required=False),
         "created_at": _timestamp("created_at", row.get("created_at"), now),
+        "kind": kind,
     }
 
 
@@ -198,7 +231,44 @@ def _pages(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mappin
         yield page
 
 
-def record_run(
+class Recorded(int):
+    """What a bulk write stored: the int is the number of runs inserted; `.skipped` counts the
+    runs not stored because their pair was recorded already (benchmark and replay runs, by
+    `uq_algorithm_runs_pair`); `.offered` is their sum."""
+
+    inserted: int
+    skipped: int
+
+    def __new__(cls, inserted: int, skipped: int = 0) -> Recorded:
+        obj = super().__new__(cls, inserted)
+        obj.inserted, obj.skipped = inserted, skipped
+        return obj
+
+    @property
+    def offered(self) -> int:
+        return self.inserted + self.skipped
+
+    def __reduce__(self) -> tuple[Any, ...]:  # survives pickling (Prefect, Dask)
+        return (Recorded, (self.inserted, self.skipped))
+
+    def __repr__(self) -> str:
+        return f"Recorded(inserted={self.inserted}, skipped={self.skipped})"
+
+
+def _dialect_insert(session: Session) -> Any:
+    """INSERT INTO algorithm_runs ... ON CONFLICT (the pair index) DO NOTHING RETURNING id."""
+    table = AlgorithmRun.__table__
+    name = session.connection().dialect.name
+    if name not in ("postgresql", "sqlite"):  # no other database is supported (Settings)
+        return insert(table).returning(table.c.id)
+    dialect_insert = postgresql.insert if name == "postgresql" else sqlite.insert
+    return (dialect_insert(table)
+            .on_conflict_do_nothing(index_elements=list(PAIR_COLUMNS),
+                                    index_where=text(PAIR_UNIQUE_WHERE))
+            .returning(table.c.id))
+
+
+def store_run(
     *,
     session: Session,
     project_set_id: int,
@@ -206,8 +276,10 @@ def record_run(
     result: Mapping[str, Any],
     flow_run_id: str | None = None,
     requested_algorithm: str | None = None,
-) -> AlgorithmRun:
-    """Store one solver result for (set, budget) and return the row, id assigned."""
+    kind: str = "user",
+) -> tuple[AlgorithmRun, bool]:
+    """Store one solver result for (set, budget): (the row, True), or, for a kind recorded once
+    per pair (benchmark, replay) whose pair is recorded already, (that row, False)."""
     row = {**result, "project_set_id": project_set_id, "budget_id": budget_id}
     if flow_run_id is not None:
         row["flow_run_id"] = flow_run_id
@@ -216,29 +288,67 @@ def record_run(
     owners = _Owners(session)
     owners.load([row])
     n = owners.check("run", project_set_id, budget_id)
-    run = AlgorithmRun(**_row("run", row, n, datetime.now(UTC)))
-    session.add(run)
-    session.flush()
+    values = _row("run", row, n, datetime.now(UTC), kind)
+    if values["kind"] not in UNIQUE_RUN_KINDS:
+        run = AlgorithmRun(**values)
+        session.add(run)
+        session.flush()
+        return run, True
+    new_id = session.execute(_dialect_insert(session), values).scalar()
+    run_id = new_id if new_id is not None else session.scalar(
+        select(AlgorithmRun.id).where(*(getattr(AlgorithmRun, c) == values[c]
+                                        for c in PAIR_COLUMNS)))
+    run = session.get(AlgorithmRun, run_id)
+    assert run is not None  # inserted, or the conflicting row (visible: committed or ours)
+    return run, new_id is not None
+
+
+def record_run(
+    *,
+    session: Session,
+    project_set_id: int,
+    budget_id: int,
+    result: Mapping[str, Any],
+    flow_run_id: str | None = None,
+    requested_algorithm: str | None = None,
+    kind: str = "user",
+) -> AlgorithmRun:
+    """Store one solver result for (set, budget) and return the row, id assigned. A user's solve
+    by default (`kind="user"`: may repeat a pair); see `store_run` for the other kinds."""
+    run, _ = store_run(session=session, project_set_id=project_set_id, budget_id=budget_id,
+                       result=result, flow_run_id=flow_run_id,
+                       requested_algorithm=requested_algorithm, kind=kind)
     return run
 
 
 def record_runs(
-    *, session: Session, runs: Iterable[Mapping[str, Any]], page_size: int = 20_000
-) -> int:
-    """Store many runs at once; returns how many. All or nothing.
+    *, session: Session, runs: Iterable[Mapping[str, Any]], page_size: int = 20_000,
+    kind: str = "benchmark",
+) -> Recorded:
+    """Store many runs at once; returns a `Recorded` (how many stored, how many skipped).
+    All or nothing.
+
+    `kind` is the runs' kind unless a row names its own (`"kind"`): `benchmark` by default (a
+    pair already recorded is skipped, not stored twice, whoever recorded it, even at the same
+    time); `remeasure` records a new measurement of a pair on purpose.
 
     Rows are checked and written page by page (the input may be a generator), all inside one
     SAVEPOINT: a bad row anywhere undoes the pages already written, even if the caller then
-    commits. PostgreSQL takes COPY (psycopg2 `copy_expert`); other databases an executemany.
+    commits. PostgreSQL takes COPY (psycopg2 `copy_expert`) into a staging table, then
+    INSERT ... SELECT ... ON CONFLICT DO NOTHING; other databases an executemany with
+    ON CONFLICT DO NOTHING.
     """
     if page_size < 1:
         raise DataValidationError(f"page_size must be >= 1, got {page_size}")
+    v.choice("kind", kind, RUN_KINDS)
     owners = _Owners(session)
     now = datetime.now(UTC)
-    count = 0
+    count = inserted = 0
     with session.begin_nested():
         connection = session.connection()
         fast = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2"
+        if fast:
+            session.execute(text(_STAGE_SQL))
         for page in _pages(runs, page_size):
             owners.load(page)
             start = count
@@ -246,20 +356,22 @@ def record_runs(
             def checked(page=page, start=start) -> Iterator[dict[str, Any]]:
                 for i, raw in enumerate(page, start=start):
                     n = owners.check(i, raw.get("project_set_id"), raw.get("budget_id"))
-                    yield _row(i, raw, n, now)
+                    yield _row(i, raw, n, now, kind)
 
             if fast:
                 import psycopg2
 
                 try:
                     dbapi = connection.connection.dbapi_connection
-                    _copy_page(dbapi, map(_copy_line, checked()))
+                    _copy_page(dbapi, (_copy_line(i, r) for i, r in enumerate(checked())))
                 except psycopg2.Error as exc:  # same exception types as the ORM path
                     raise DBAPIError.instance(_COPY_SQL, None, exc, psycopg2.Error) from exc
+                inserted += session.execute(text(_MOVE_SQL)).rowcount
+                session.execute(text(f"TRUNCATE {_STAGE}"))
             else:
-                session.execute(insert(AlgorithmRun.__table__), list(checked()))
+                inserted += len(session.execute(_dialect_insert(session), list(checked())).all())
             count += len(page)
-    return count
+    return Recorded(inserted, count - inserted)
 
 
 def get_run(*, session: Session, run_id: int) -> AlgorithmRun:

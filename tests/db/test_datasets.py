@@ -111,6 +111,7 @@ def test_history_is_paginated_newest_first(session, project_set, solver_result):
     budget = project_set.budgets[0]
     record_runs(
         session=session,
+        kind="remeasure",  # seven measurements of one pair, on purpose
         runs=[
             {
                 **solver_result(execution_time=float(i)),

@@ -14,6 +14,7 @@ def _store(session, project_set, solver_result, n: int) -> None:
     budget = project_set.budgets[0]
     record_runs(
         session=session,
+        kind="remeasure",  # n measurements of one pair, on purpose
         runs=[
             {
                 **solver_result(execution_time=i / 10, selected_indices=[i % 5]),

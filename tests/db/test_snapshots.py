@@ -60,7 +60,7 @@ def _seed(session, rng: random.Random) -> list[dict]:
                         "memory_used": None if rng.random() < 0.2 else rng.random() * 50,
                     }
                 )
-    record_runs(session=session, runs=rows)
+    record_runs(session=session, runs=rows, kind="remeasure")  # pairs repeat on purpose
     session.commit()
     return rows
 
@@ -163,7 +163,7 @@ def test_snapshot_groups_runs_by_the_requested_algorithm(session):
                                projects=[1, 2, 3], budgets=[3])
     run = {"project_set_id": ps.id, "budget_id": ps.budgets[0].id, "status": "exact",
            "selected_indices": [2], "total_cost": 3, "execution_time": 0.1}
-    record_runs(session=session, runs=[
+    record_runs(session=session, kind="remeasure", runs=[
         {**run, "algorithm": "dp", "requested_algorithm": "dp"},
         {**run, "algorithm": "dp", "requested_algorithm": "auto"},
         {**run, "algorithm": "dp", "requested_algorithm": "auto"},

@@ -21,6 +21,7 @@ from config import get_settings
 from solvers import InvalidInputError
 from solvers.files import read_projects
 from solvers.instances import FAMILIES, generate
+from solvers.money import money_text, parse_money
 
 MAX_ROWS = 200
 """Most chosen projects listed in the table (all of them are in --json)."""
@@ -81,7 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prof.add_argument("--family", default="psix", choices=FAMILIES)
     prof.add_argument("--top", type=int, default=15, help="functions to print (default 15)")
     prof.add_argument("--repeat", type=int, default=5, help="timeit repetitions (default 5)")
-    prof.add_argument("--out", default=None, help="where to write the .prof file")
+    prof.add_argument("--out", default=None,
+                      help="where to write the .prof file (default: DATA_DIR/profile-….prof)")
     prof.add_argument("--json", action="store_true", help="print a JSON summary")
     prof.set_defaults(handler=handle_profile)
 
@@ -92,21 +94,10 @@ def _scale(result: dict[str, Any]) -> int:
 
 
 def exact_amount(value: Any, scale: int) -> str:
-    """A validated cost as the exact decimal string the solver's amounts use ("1200.50")."""
-    if isinstance(value, bool):  # never valid; the solver has refused it already
-        return str(value)
-    if isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value))
-    elif isinstance(value, Decimal):
-        number = value
-    else:
-        number = Decimal(str(value).strip().replace("_", ""))
-    number = abs(number)  # validated non-negative; abs() turns "-0" into 0
-    if scale == 1:
-        return str(int(number))
-    return f"{number.quantize(Decimal('0.01')):f}"
+    """A cost as the exact text the solver's amounts use: `solvers.money.money_text` ("1650",
+    "1200.50"), with two decimals when the instance has cents ("5.00") like the totals."""
+    text = money_text(parse_money(value, "cost"))
+    return f"{text}.00" if scale != 1 and "." not in text else text
 
 
 def _selected_projects(projects: list[Any], result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -256,11 +247,12 @@ def describe(fields: dict[str, Any]) -> str:
 def handle_solve(args: argparse.Namespace) -> int:
     limits = get_settings().solver_limits()
     loaded = read_projects(args.file, max_projects=limits.max_n)
-    budget = args.budget if args.budget is not None else loaded.budget
-    if budget is None:
+    raw_budget = args.budget if args.budget is not None else loaded.budget
+    if raw_budget is None:
         print("error: --budget is required (the file does not carry a budget)", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        budget = parse_money(raw_budget, "budget")  # the one money rule, before any work
         forecast = _forecast(args, loaded.projects, budget, limits)
         if forecast is not None and forecast["forecast"] is not None and not args.json:
             print(describe(forecast), flush=True)  # before solving: a long solve is expected
@@ -308,8 +300,8 @@ def handle_profile(args: argparse.Namespace) -> int:
     profiler.enable()
     result = run()
     profiler.disable()
-    default = f"data/profile-{args.algorithm}-{args.family}-n{args.n}-s{args.seed}.prof"
-    out = Path(args.out or default)
+    default = f"profile-{args.algorithm}-{args.family}-n{args.n}-s{args.seed}.prof"
+    out = Path(args.out) if args.out else get_settings().data_dir / default
     out.parent.mkdir(parents=True, exist_ok=True)
     profiler.dump_stats(out)
     stream = io.StringIO()

@@ -10,30 +10,93 @@ PostgreSQL tests skip with the reason, except under `CI=true`, where they fail.
     session                               an ORM session on `migrated_db_url`
     prefect_harness                       one Prefect test server for the whole session
 
-Prefect reads its settings when first imported, so `PREFECT_HOME` (a throwaway folder, never
-the user's home) and a generous ephemeral-server startup timeout are set here, before any test
-module can import Prefect.
+Tests own their data. Before any project module is imported, this file points every data
+setting (`DATABASE_URL`, `DATA_DIR`, and any other setting whose default lies under the
+repository's `data/`) and `PREFECT_HOME` at a throwaway folder, drops `PREFECT_API_URL` and the
+active Prefect profile, and makes `Settings` ignore the repository's `.env` and any setting in
+the environment (`TEST_DATABASE_URL` is not a setting and stays): whatever the user's
+environment, `.env` or `data/` hold, no test reads or writes them. The autouse fixture
+`own_data` then gives every test its own folder and SQLite file (settings cache cleared, engines
+disposed after), and `pytest_sessionfinish` fails the run if anything under the repository's
+`data/` changed while the tests ran (`data_snapshot`).
+
+Prefect reads its settings when first imported, so these (and a generous ephemeral-server
+startup timeout) are set here, before any test module can import Prefect.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="budget-prefect-home-"))
+# --- isolation from the user's data: before anything of the project is imported ---------------
+SESSION_HOME = Path(tempfile.mkdtemp(prefix="budget-tests-"))
+"""The session's throwaway home: its data folder, SQLite default and Prefect home."""
+REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+"""The repository's (the user's) data folder: never read or written by a test."""
+BUNDLED = REPO_DATA / "examples"
+"""Bundled example inputs (tracked by git): tests may read them."""
+
+os.environ["PREFECT_HOME"] = str(SESSION_HOME / "prefect-home")
+for _name in ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH"):
+    os.environ.pop(_name, None)  # the user's Prefect server and profile are not the tests'
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_UI_ENABLED", "false")
 
-import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from config.settings import Settings  # noqa: E402  (after the environment above)
 
-from db.engine import dispose_engines, get_sessionmaker, mask_url
-from db.migrate import upgrade
+Settings.model_config["env_file"] = None  # the user's .env is not the tests' configuration
+_FIELDS = {(f.alias or n).upper() for n, f in Settings.model_fields.items()}
+for _name in [k for k in os.environ if k.upper() in _FIELDS]:
+    del os.environ[_name]  # nor is the user's environment: the tests start from the defaults
+
+
+def data_settings(home: Path) -> dict[str, str]:
+    """Environment values pointing every data setting at `home/data`: DATABASE_URL (a SQLite
+    file there), DATA_DIR, and any other setting whose default lies under the repository's
+    data/ (bundled examples excepted), so a setting added later is covered too."""
+    data = home / "data"
+    out = {"DATABASE_URL": f"sqlite:///{data / 'budget.db'}", "DATA_DIR": str(data)}
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, Path):
+            inside = value.resolve().is_relative_to(REPO_DATA)
+            if inside and not value.resolve().is_relative_to(BUNDLED):
+                return data / value.resolve().relative_to(REPO_DATA)
+            return value
+        if isinstance(value, str) and str(REPO_DATA) in value and str(BUNDLED) not in value:
+            return value.replace(str(REPO_DATA), str(data))
+        if isinstance(value, list | tuple):
+            return [moved(v) for v in value]
+        return value
+
+    for name, field in Settings.model_fields.items():
+        key = (field.alias or name).upper()
+        if key in out or field.is_required():
+            continue
+        default = field.get_default(call_default_factory=True)
+        new = moved(default)
+        if new != default:
+            out[key] = json.dumps([str(v) for v in new]) if isinstance(new, list) else str(new)
+    return out
+
+
+os.environ.update(data_settings(SESSION_HOME))
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from config import get_settings  # noqa: E402
+from db.engine import dispose_engines, get_sessionmaker, mask_url  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 _PG_FIXTURES = {"pg_admin_url", "pg_url", "pg_migrated_url", "pg_template"}
@@ -43,11 +106,76 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
+def data_snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """Every path under `root` (itself included) with its size and mtime in nanoseconds: two
+    snapshots differ when anything there was created, removed, written or touched."""
+    out: dict[str, tuple[int, int]] = {}
+    if not root.exists():
+        return out
+    for folder, dirs, files in os.walk(root):
+        for name in [".", *dirs, *files]:
+            path = os.path.join(folder, name)
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:  # removed while walking: the next snapshot shows it
+                continue
+            out[os.path.normpath(path)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def snapshot_changes(before: dict[str, tuple[int, int]],
+                     after: dict[str, tuple[int, int]]) -> list[str]:
+    """The paths created, removed or changed between two `data_snapshot`s, sorted."""
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+_REPO_DATA_BEFORE: dict[str, tuple[int, int]] = {}
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the markers the pipeline tests use (also listed for --strict-markers)."""
+    """Register the markers the pipeline tests use (also listed for --strict-markers), and
+    remember the repository's data/ as it was before any test ran."""
     config.addinivalue_line(
         "markers", "e2e: end to end through a real Prefect server, `budget serve` and a browser"
     )
+    _REPO_DATA_BEFORE.clear()
+    _REPO_DATA_BEFORE.update(data_snapshot(REPO_DATA))
+
+
+def check_data_unchanged(session: Any, root: Path, before: dict[str, tuple[int, int]]) -> None:
+    """Mark `session` failed, with one line naming the paths, if `root` differs from `before`."""
+    changed = snapshot_changes(before, data_snapshot(root))
+    if not changed:
+        return
+    shown = ", ".join(changed[:10]) + (f" (+{len(changed) - 10} more)" if len(changed) > 10
+                                       else "")
+    message = f"ERROR: the tests changed the user's data folder {root}: {shown}"
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(message, red=True, bold=True)
+    else:
+        print(message)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if anything under the repository's data/ changed while the tests ran."""
+    check_data_unchanged(session, REPO_DATA, _REPO_DATA_BEFORE)
+
+
+@pytest.fixture(autouse=True)
+def own_data(tmp_path_factory: pytest.TempPathFactory,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """This test's own home: DATABASE_URL (a SQLite file), DATA_DIR and every other data
+    setting point under it; settings are rebuilt before and after; its engine is disposed."""
+    home = tmp_path_factory.mktemp("own-data")
+    values = data_settings(home)
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()
+    dispose_engines(values["DATABASE_URL"])
 
 
 @pytest.fixture(scope="session")

@@ -264,7 +264,8 @@ def test_json_errors_name_the_file(capsys, tmp_path) -> None:
     path.write_text('{"projects": [1, {"cost": "x"}], "budget": 3}')
     code, _, err = run(capsys, "solve", str(path))
     assert code == 2
-    assert one_error_line(err) == f"error: {path}: projects[1].cost: must be a number (got 'x')"
+    assert one_error_line(err) == (f"error: {path}: projects[1].cost: must be digits with at "
+                                   "most two decimals, e.g. \"1200.50\" (got 'x')")
     path.write_text('{"projects": [1, 2], "budget": -3}')
     code, _, err = run(capsys, "solve", str(path))
     assert code == 2
@@ -395,13 +396,14 @@ def test_stdin_json_with_bom_and_blank_lines(capsys, monkeypatch) -> None:
     assert code == 0 and data["total_cost"] == "10" and data["source"] == "<stdin>"
 
 
-def test_negative_zero_cost_is_plain_zero(capsys, tmp_path) -> None:
-    """A cost written "-0" is shown as 0.00, not -0.00."""
+def test_negative_zero_cost_is_refused_like_any_signed_amount(capsys, tmp_path) -> None:
+    """A cost written "-0" is refused by the one money rule (no sign), naming line and field."""
     path = tmp_path / "z.csv"
     path.write_text("name,cost\na,-0\nb,0.5\n")
-    code, out, _ = run(capsys, "solve", str(path), "--budget", "5", "--json")
-    assert code == 0
-    assert [p["cost"] for p in json.loads(out)["selected_projects"]] == ["0.00", "0.50"]
+    code, out, err = run(capsys, "solve", str(path), "--budget", "5", "--json")
+    assert code == 2 and out == ""
+    assert one_error_line(err) == (f"error: {path} line 2: projects[0].cost: must be "
+                                   "non-negative (got '-0')")
 
 
 # --- oversized JSON and Parquet are refused before decoding them whole -----------------------

@@ -74,7 +74,13 @@ def test_stdin_csv_with_money(capsys, monkeypatch) -> None:
         ("name,price\na,5\n", ".csv", ["--budget", "5"], "no 'cost' column"),
         ("[1, 2", ".json", ["--budget", "5"], "malformed JSON"),
         ("[1, 2]", ".json", ["--budget", "-1"], "budget: must be non-negative"),
-        ("[1, 2]", ".json", ["--budget", "x"], "budget: must be a number"),
+        ("[1, 2]", ".json", ["--budget", "x"], "budget: must be digits with at most two"),
+        ("[1, 2]", ".json", ["--budget", "1e3"], "budget: must be digits with at most two "
+         "decimals, e.g. \"1200.50\" (got '1e3')"),
+        ("[1, 2]", ".json", ["--budget", "1_000"], "(got '1_000')"),
+        ("[1, 2]", ".json", ["--budget", "0.001"], "budget: has more decimal places than cents"),
+        ("[1, 2]", ".json", ["--budget", "-0"], "budget: must be non-negative (got '-0')"),
+        ("[1, 2]", ".json", ["--budget", "1" + "0" * 30], "budget: is too large"),
         ("[1, 2]", ".json", [], "--budget is required"),
         ("[1, 2]", ".json", ["--budget", "3", "--algorithm", "magic"], "valid names are"),
         ("[1, 2]", ".json", ["--budget", "3", "--time-limit", "0"], "time_limit"),
@@ -133,3 +139,27 @@ def test_settings_limits_apply_to_the_cli(capsys, monkeypatch, tmp_path) -> None
     finally:
         get_settings.cache_clear()
     assert code == 2 and "more than the maximum of 2" in err
+
+
+def test_json_file_amounts_are_read_by_their_text(capsys, tmp_path) -> None:
+    """A JSON budget of 90071992547409.93 (a float would read …409.94) stays below the
+    project's 90071992547409.94: nothing is chosen, and --json echoes the budget as written."""
+    path = tmp_path / "p.json"
+    path.write_text('{"projects": ["90071992547409.94", 1], "budget": 90071992547409.93}')
+    code, out, _ = run(capsys, "solve", str(path), "--json", "--no-forecast")
+    data = json.loads(out)
+    assert code == 0 and data["budget"] == "90071992547409.93"
+    assert data["selected_indices"] == [1] and data["total_cost"] == "1.00"
+    assert data["status"] == "exact"
+
+
+def test_budget_option_is_read_by_its_text(capsys, tmp_path) -> None:
+    """--budget 90071992547409.93 is that amount exactly, and a cost one cent above is left
+    out; the chosen cost is printed with the instance's cents ("5.00")."""
+    path = tmp_path / "p.csv"
+    path.write_text("name,cost\nbig,90071992547409.94\nsmall,5\n")
+    code, out, _ = run(capsys, "solve", str(path), "--budget", "90071992547409.93", "--json",
+                       "--no-forecast")
+    data = json.loads(out)
+    assert code == 0 and data["budget"] == "90071992547409.93" and data["total_cost"] == "5.00"
+    assert [p["cost"] for p in data["selected_projects"]] == ["5.00"]

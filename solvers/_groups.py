@@ -6,7 +6,11 @@ plus a subset of group 2, so the best total is
 
     max over s1 in S1 of  s1·g1 + g2 · max{ s2 in S2 : s2 ≤ (budget − s1·g1) / g2 }
 
-(one vectorised search). Frobenius-number instances (Pisinger's "somatoth": multiples of two
+(one vectorised search). The combination needs each group's *whole* reachable set: a set cut
+short when the group's own capacity became reachable misses the smaller shares that later items
+make, and the "best" total is then not the optimum (issue 15). ``dp.grouped_dp`` therefore runs
+every item of each group, stopping early only when one group alone reaches the proven upper
+bound. Frobenius-number instances (Pisinger's "somatoth": multiples of two
 coprime weights) split this way, and their tables shrink from ~w1·w2 bits to ~n/2.
 
 Complexity: O(Σ_j |G_j| · (B/g_j) / 64) word operations plus O(|S1| log |S2|).

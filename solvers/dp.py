@@ -180,16 +180,22 @@ def grouped_dp(core: Core, found: _groups.Split) -> Answer:
 
     Each group's pass runs over all its items: ``combine`` may need any share of a group, not
     only the sums its first items reach. The one early stop is a proof for the whole instance:
-    a group alone reaching ``ceil(upper_bound / g)`` units reaches the proven upper bound."""
+    a group alone reaching ``ceil(upper_bound / g)`` units reaches the proven upper bound (the
+    other group then needs no pass: it contributes nothing)."""
     g1, g2 = found.divisors
     cap1, cap2 = found.caps(core.budget)
     sets, orders = [], []
+    proven = False
     for g, cap, members in zip((g1, g2), (cap1, cap2), found.members, strict=True):
         order = sorted(members, key=core.costs.__getitem__)
+        orders.append(order)
+        if proven:
+            sets.append(np.zeros(1, dtype=np.int64))
+            continue
         proof = -(-core.upper_bound // g)  # s · g ≥ upper_bound: the optimum, whatever else
         reach, _ = forward([core.costs[i] // g for i in order], cap, core, stop=proof)
+        proven = proof <= cap and bool(reach >> proof & 1)
         sets.append(_groups.reachable_values(reach, cap))
-        orders.append(order)
     best, share1, share2 = _groups.combine(sets[0], sets[1], g1, g2, core.budget)
     chosen: list[int] = []
     for g, share, order in zip((g1, g2), (share1, share2), orders, strict=True):

@@ -41,6 +41,7 @@ def check_contract(name: str, costs: list[int], budget: int) -> dict:
     assert result["upper_bound"] >= opt, "upper bound is a proven bound"
     if result["status"] == "exact":
         assert result["total_cost"] == opt, "exact only when optimal"
+        assert result["upper_bound"] == result["total_cost"], "an exact answer's bound is its total"
         assert result["reason"] is None
     else:
         assert result["reason"], "a non-exact answer says why"

@@ -199,6 +199,25 @@ def test_repro_uses_the_divisor_split() -> None:
     assert result["total_cost"] == 7321
 
 
+def test_repro_costs_every_budget_nearby(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dp's divisor split on the repro's costs, every budget from 6800 to 7399: always optimal,
+    both when a group's pass stops at the proven bound and when it runs to the end."""
+    stops = []
+    original = dp.forward
+
+    def spy(costs: list[int], cap: int, core: object, stop: int | None = None):
+        reach, used = original(costs, cap, core, stop)
+        if stop is not None:  # a divisor group's pass
+            stops.append(stop <= cap and bool(reach >> stop & 1))
+        return reach, used
+
+    monkeypatch.setattr(dp, "forward", spy)
+    for budget in range(6800, 7400):
+        result = check("dp", REPRO_COSTS, budget)
+        assert result["dp_groups"] == [5, 48] and result["status"] == "exact"
+    assert any(stops) and not all(stops)
+
+
 @pytest.mark.parametrize("name", SOLVERS)
 def test_built_instances_are_honest(name: str) -> None:
     """Each solver and configuration, on every built family: within budget, exact only when

@@ -1,10 +1,14 @@
-"""What a flow may ask Prefect's runtime: its own run id and scheduled date."""
+"""What a flow may ask Prefect's runtime: its own run id, scheduled date and deployment."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from prefect.runtime import flow_run
+from prefect.runtime import deployment, flow_run
+
+HIDDEN_FIELDS = ("database_url", "data_dir")
+"""Parameter fields only Python callers (the local user) may set: never a deployment run's."""
 
 
 def current_flow_run_id() -> str | None:
@@ -17,6 +21,19 @@ def scheduled_date() -> date:
     """The day this run was scheduled for (today when started by hand)."""
     when = flow_run.scheduled_start_time
     return when.date() if when is not None else datetime.now(UTC).date()
+
+
+def refuse_hidden_fields(params: Any) -> None:
+    """Refuse a deployment run (started from the UI or the API) whose parameters carry a
+    database URL or a data folder: those come from the settings of the serving process. The
+    fields are not in the deployment's schema, so the server already refuses them; this holds
+    even if a deployment was registered without schema enforcement."""
+    if deployment.id is None:
+        return
+    given = [name for name in HIDDEN_FIELDS if getattr(params, name, None) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)}: not a parameter of a deployment run; the "
+                         "serving process's settings (DATABASE_URL, DATA_DIR) decide")
 
 
 def share_api_with_subprocesses(timeout: int = 120) -> str:

@@ -17,7 +17,7 @@ from prefect import flow, unmapped
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows._runtime import current_flow_run_id, scheduled_date
+from flows._runtime import current_flow_run_id, refuse_hidden_fields, scheduled_date
 from flows.names import BENCHMARK_FLOW
 from flows.params import BenchmarkParams
 from tasks import plan
@@ -39,6 +39,7 @@ from tasks.summary import by_size, statuses
       validate_parameters=True)
 def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B008
     """Run the benchmark described by `params`; returns the summary (see `budget benchmark`)."""
+    refuse_hidden_fields(params)
     started = time.perf_counter()
     run_id = current_flow_run_id()
     url, data_dir = params.database_url, params.data_dir

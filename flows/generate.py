@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows._runtime import scheduled_date
+from flows._runtime import refuse_hidden_fields, scheduled_date
 from flows.names import GENERATE_FLOW
 from flows.params import GenerateParams
 from tasks import plan
@@ -14,6 +14,7 @@ from tasks.data import ensure_database, make_instances, store_datasets, write_da
 @flow(name=GENERATE_FLOW, validate_parameters=True)
 def generate_datasets(params: GenerateParams = GenerateParams()) -> dict:  # noqa: B008
     """Generate families × sizes × per_size instances, store each once, write Parquet."""
+    refuse_hidden_fields(params)
     ensure_database(params.database_url)
     seed = params.seed if params.seed is not None else plan.derive_seed(scheduled_date())
     specs = plan.instance_specs(params.families, params.sizes, params.per_size, seed)

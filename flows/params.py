@@ -10,6 +10,21 @@ server rejects it in a deployment run) and out of `model_dump()` (so a URL never
 flow run's stored parameters, where the UI would show it). Left empty, the tasks use the
 `DATABASE_URL` setting of the process that runs the flow; flows never read the environment.
 
+**Nor is the data folder.** `data_dir` is hidden the same way: a UI user cannot choose where a
+flow writes. Flows write under the `DATA_DIR` setting of the serving process (the tasks resolve
+it); Python callers that are the local user (the CLI's `--data-dir`, tests, benchmark scripts)
+may still pass it. A deployment run that carries either hidden field anyway is refused by the
+flow (`flows._runtime.refuse_hidden_fields`).
+
+**What a UI user may read.** `SolveParams.path` is resolved by the `load-projects-file` task
+inside the `INPUT_DIRS` folders only (`solvers.files.confine`), never `-` or a device.
+
+**Money is text.** `budget` and inline costs follow the one money rule (`solvers.money.Money`,
+with the database's limit): an int, a Decimal, a digit string with at most two decimals, or a
+float below 10**13 read by its repr; `0.1 + 0.2` is refused here, before anything is stored. The
+JSON schema is one string field (`MONEY_PATTERN`), so the UI shows a text box and an amount is
+never a binary float on its way in.
+
 **Form order is deliberate.** Each model lists its fields in `FORM_ORDER` (what to solve or
 generate first, knobs next, output folders last); the schema carries that order as each
 property's `position`, which the Prefect UI sorts by.
@@ -17,15 +32,24 @@ property's `position`, which the Prefect UI sorts by.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 import solvers
 from ml import DEFAULT_MODEL_NAME
 from ml.history import DEFAULT_REPEATS
 from solvers.instances import FAMILIES, TODD_MAX_N
+from solvers.money import MONEY_PATTERN, STORED_LIMIT, Money
 
 Algorithm = Literal[tuple(solvers.ALGORITHMS)]  # type: ignore[valid-type]
 Family = Literal[FAMILIES]  # type: ignore[valid-type]
@@ -34,7 +58,17 @@ MAX_TOTAL_PROJECTS = 2_000_000  # projects one generate/benchmark run may create
 DEFAULT_FAMILIES = ["uniform", "portfolio", "pthree", "psix", "evenodd", "avis", "somatoth"]
 _URL = "SQLAlchemy URL of the database; empty: the DATABASE_URL setting of the process " \
        "that runs the flow."
-_DATA = "Folder for datasets, exports, plots and logs; empty: the data_dir setting."
+_DATA = "Folder for datasets, exports, plots and logs (Python callers only); empty: the " \
+        "DATA_DIR setting of the process that runs the flow."
+
+FlowMoney = Annotated[
+    Money.stored(),  # type: ignore[misc]
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["1200.50"],
+                    "description": "Digits with at most two decimals, e.g. 1200.50; below "
+                                   f"10**{len(str(STORED_LIMIT)) - 1}."}),
+]
+"""An amount of a flow parameter: the one money rule (`solvers.money.Money`, below the
+database's limit), shown in the UI as one text field; validates to `Decimal`."""
 
 
 def _form_order(schema: dict[str, Any], model: type) -> None:
@@ -51,7 +85,8 @@ class _Params(BaseModel):
 
     database_url: SkipJsonSchema[str | None] = Field(None, description=_URL, exclude=True,
                                                      repr=False)
-    data_dir: str | None = Field(None, description=_DATA)
+    data_dir: SkipJsonSchema[str | None] = Field(None, description=_DATA, exclude=True,
+                                                 repr=False)
 
 
 class _Instances(_Params):
@@ -109,7 +144,7 @@ _INSTANCES = ("families", "sizes", "per_size", "seed")
 class GenerateParams(_Instances):
     """Which seeded datasets to generate and store (idempotent by content)."""
 
-    FORM_ORDER = (*_INSTANCES, "write_parquet", "data_dir")
+    FORM_ORDER = (*_INSTANCES, "write_parquet")
 
     write_parquet: bool = Field(True, description="Also write each dataset to data/datasets/.")
 
@@ -118,7 +153,7 @@ class BenchmarkParams(_Instances):
     """A benchmark: families × sizes × algorithms, each algorithm within its time limit."""
 
     FORM_ORDER = (*_INSTANCES, "algorithms", "time_limit", "time_limits", "measure_memory",
-                  "remeasure", "export", "plot", "batches", "workers", "data_dir")
+                  "remeasure", "export", "plot", "batches", "workers")
 
     algorithms: list[Algorithm] = Field(
         list(solvers.ALGORITHMS), min_length=1, description="Algorithms to run (default: all)."
@@ -157,7 +192,7 @@ class BenchmarkParams(_Instances):
 class ExportParams(_Params):
     """Export runs and snapshots to the Hive-partitioned Parquet datasets under exports/."""
 
-    FORM_ORDER = ("since_hours", "include_snapshots", "data_dir")
+    FORM_ORDER = ("since_hours", "include_snapshots")
 
     since_hours: PositiveFloat | None = Field(
         None, le=24 * 3650, description="Only rows from the last this many hours; empty: all."
@@ -165,20 +200,36 @@ class ExportParams(_Params):
     include_snapshots: bool = Field(True, description="Export analytics snapshots too.")
 
 
+class InlineProject(BaseModel):
+    """One inline project: its cost (the money rule), and optionally a name and metadata."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cost: FlowMoney
+    name: str | None = Field(None, max_length=200, description="The project's name.")
+    metadata: dict[str, Any] | None = Field(None, description="Anything else, as JSON.")
+
+
 class SolveParams(_Params):
     """One instance, given inline, as a file path or as a stored dataset id."""
 
     FORM_ORDER = ("path", "projects", "dataset_id", "budget", "algorithm", "time_limit",
-                  "model_version", "data_dir")
+                  "model_version")
 
-    projects: list[float | int | str | dict] | None = Field(
+    projects: list[FlowMoney | InlineProject] | None = Field(
         None, max_length=200_000,
-        description="Inline projects: costs, or objects with a 'cost' (and a 'name').",
+        description="Inline projects: costs (\"1200.50\"), or objects with a 'cost' (and a "
+                    "'name', 'metadata').",
     )
-    path: str | None = Field(None, description="A CSV, JSON or Parquet file of projects.")
+    path: str | None = Field(
+        None, max_length=4096,
+        description="A CSV, JSON or Parquet file of projects inside the input folders "
+                    "(INPUT_DIRS of the serving process; by default data/inputs and the bundled "
+                    "data/examples); a relative path is taken inside them.")
     dataset_id: int | None = Field(None, ge=1, description="A stored dataset (project set) id.")
-    budget: float | int | str | None = Field(
-        None, description="The budget; empty: the file's or the dataset's own budget."
+    budget: FlowMoney | None = Field(
+        None, description="The budget, e.g. 1500000.00; empty: the file's or the dataset's own "
+                          "budget."
     )
     algorithm: Algorithm = Field("auto", description="Algorithm (default: auto).")
     time_limit: PositiveFloat = Field(10.0, le=3600, description="Seconds for the solve (> 0).")
@@ -201,8 +252,8 @@ class SolveParams(_Params):
 class DemoParams(BenchmarkParams):
     """The Quickstart demo: generate → benchmark → snapshot → export, small and quick."""
 
-    FORM_ORDER = (*BenchmarkParams.FORM_ORDER[:-1], "train", "train_min_instances",
-                  "train_time_limit", "train_max_n", "data_dir")
+    FORM_ORDER = (*BenchmarkParams.FORM_ORDER, "train", "train_min_instances",
+                  "train_time_limit", "train_max_n")
 
     sizes: list[int] = Field([10, 30, 100], min_length=1, max_length=20,
                              description="Instance sizes n.")
@@ -225,7 +276,7 @@ class TrainParams(_Params):
     """Train, evaluate and register the algorithm selector on the recorded run history."""
 
     FORM_ORDER = ("min_instances", "time_limit", "max_n", "candidates", "n_splits", "repeats",
-                  "timing_repeats", "seed", "batch_size", "model_name", "data_dir")
+                  "timing_repeats", "seed", "batch_size", "model_name")
 
     min_instances: int = Field(
         2000, ge=20, le=1_000_000,

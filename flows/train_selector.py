@@ -18,7 +18,7 @@ from typing import Any
 
 from prefect import flow
 
-from flows._runtime import current_flow_run_id
+from flows._runtime import current_flow_run_id, refuse_hidden_fields
 from flows.names import TRAIN_FLOW
 from flows.params import TrainParams
 from tasks.data import ensure_database
@@ -45,6 +45,7 @@ _KEYS = ("remaining_gap", "sbs_par10", "vbs_par10", "selector_par10", "rules_par
 @flow(name=TRAIN_FLOW, validate_parameters=True)
 def train_selector(params: TrainParams = TrainParams()) -> dict[str, Any]:  # noqa: B008
     """Train, evaluate and register the algorithm selector; returns version and metrics."""
+    refuse_hidden_fields(params)
     run_id = current_flow_run_id()
     url = params.database_url
     ensure_database(url)

@@ -7,7 +7,8 @@ raised by the ROLLBACK TO SAVEPOINT that follows the first failure) or a `DBAPIE
 `connection_invalidated`. All of them become one `DatabaseUnavailableError` naming the masked
 URL, so the task is retried and, when retries run out, the flow fails with that one error.
 Bad rows (`DataValidationError`) and SQL errors (IntegrityError, ProgrammingError) pass
-through unchanged.
+through with their type, but with the statement's parameters hidden (they are the rows' values,
+e.g. a projects file's content; the message keeps the SQL and the driver's reason).
 
 `IO_RETRIES`: retry with backoff on connection and file errors only. A bad row or a
 programming error fails at once; a database that does not answer, or a file system hiccup, is
@@ -21,7 +22,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    StatementError,
+)
 from sqlalchemy.orm import Session
 
 from db.engine import mask_url, resolve_url, session_scope
@@ -67,6 +74,9 @@ def unavailable_on_connection_loss(url: str | None) -> Iterator[None]:
     except Exception as exc:
         if is_connection_loss(exc):
             raise lost_connection_error(url, exc) from None
+        if isinstance(exc, StatementError):
+            # The statement's parameters are rows' values (a file's content): never in a log.
+            exc.hide_parameters = True
         raise
 
 

@@ -114,15 +114,22 @@ def test_generate_is_idempotent_and_writes_parquet(migrated_db_url, tmp_path) ->
     assert table.column_names == ["name", "cost"] and b"budget" in table.schema.metadata
 
 
-def test_solve_flow_inline_file_and_dataset_id(migrated_db_url, tmp_path) -> None:
-    """`solve` takes an inline instance, a file or a dataset id, solves with auto, records it."""
+def test_solve_flow_inline_file_and_dataset_id(migrated_db_url, tmp_path, monkeypatch) -> None:
+    """`solve` takes an inline instance, a file (inside INPUT_DIRS) or a dataset id, solves
+    with auto, records it."""
     common = {"database_url": migrated_db_url, "data_dir": str(tmp_path)}
     inline = solve(SolveParams(projects=[3, 5, 4], budget=8, **common))
     assert inline["total_cost"] == 8 and inline["status"] == "exact"
     assert inline["requested_algorithm"] == "auto"
-    path = tmp_path / "p.csv"
+    (tmp_path / "inputs").mkdir()
+    path = tmp_path / "inputs" / "p.csv"
     path.write_text("name,cost\na,10.50\nb,20\nc,7.25\n")
-    from_file = solve(SolveParams(path=str(path), budget="30", **common))
+    monkeypatch.setenv("INPUT_DIRS", str(tmp_path / "inputs"))
+    get_settings.cache_clear()
+    try:
+        from_file = solve(SolveParams(path=str(path), budget="30", **common))
+    finally:
+        get_settings.cache_clear()
     assert from_file["total_cost"] == 27.25
     again = solve(SolveParams(dataset_id=from_file["dataset_id"], **common))
     assert again["dataset_id"] == from_file["dataset_id"]  # same content: same dataset

@@ -97,21 +97,22 @@ def _walk(node):
 
 
 def _check_custom_run_form(page, port: int, deployment_id: str) -> None:
-    """The Custom run form of solve/adhoc lists the fields in FORM_ORDER (the source first,
-    the output folder last) and has no database URL field."""
+    """The Custom run form of solve/adhoc lists the fields in FORM_ORDER (the source first)
+    and has no database URL or data folder field."""
     page.goto(f"http://127.0.0.1:{port}/deployments/deployment/{deployment_id}/run",
               wait_until="networkidle")
     try:
-        page.get_by_text("Data Dir (Optional)").first.wait_for(timeout=15_000)
+        page.get_by_text("Model Version (Optional)").first.wait_for(timeout=15_000)
     except Exception:
         page.screenshot(path=str(SHOT.with_name("prefect-ui-form-failure.png")), full_page=True)
         raise
     text = page.inner_text("body")
     labels = ["Path", "Projects", "Dataset Id", "Budget", "Algorithm", "Time Limit",
-              "Model Version", "Data Dir"]
+              "Model Version"]
     where = [text.find(f"{label} (Optional)") for label in labels]  # every field has a default
     assert -1 not in where and where == sorted(where), list(zip(labels, where, strict=True))
     assert "Database Url" not in text and "database_url" not in text
+    assert "Data Dir" not in text and "data_dir" not in text
     page.screenshot(path=str(SHOT.with_name("prefect-ui-solve-form.png")), full_page=True)
 
 
@@ -177,7 +178,7 @@ def test_quick_run_of_solve_from_the_ui_completes_and_is_recorded(tmp_path) -> N
             lambda: (r := httpx.get(f"{api}/deployments/name/{SOLVE_ADHOC}", timeout=2))
             .status_code == 200 and r.json(), 60, "the solve/adhoc deployment", [serve])
         schema = deployment["parameter_openapi_schema"]
-        assert "database_url" not in set(_walk(schema))  # not a field of the UI form
+        assert not {"database_url", "data_dir"} & set(_walk(schema))  # not UI form fields
 
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)

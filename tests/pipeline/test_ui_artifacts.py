@@ -103,13 +103,13 @@ def test_winner_is_the_most_exact_then_most_accurate_then_fastest() -> None:
 @pytest.mark.parametrize("flow", [benchmark, generate_datasets, export_metrics, solve, demo,
                                   train_selector], ids=lambda f: f.name)
 def test_forms_have_no_database_url_and_a_deliberate_order(flow) -> None:
-    """Every flow takes one `params` object; its form has no database URL anywhere, and its
-    fields carry positions in the model's FORM_ORDER (data_dir last)."""
+    """Every flow takes one `params` object; its form has no database URL and no data folder
+    anywhere, and its fields carry positions in the model's FORM_ORDER (all of it, in order)."""
     schema = parameter_schema(flow).model_dump()
     assert list(schema["properties"]) == ["params"]
-    assert "database_url" not in json.dumps(schema)
+    assert "database_url" not in json.dumps(schema) and "data_dir" not in json.dumps(schema)
     model = type(inspect.signature(flow.fn).parameters["params"].default)
     props = schema["definitions"][model.__name__]["properties"]
     order = sorted(props, key=lambda k: props[k]["position"])
-    assert order[-1] == "data_dir"
+    assert order == list(model.FORM_ORDER)
     assert [props[k]["position"] for k in order] == list(range(len(order)))

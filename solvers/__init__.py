@@ -6,7 +6,8 @@
 
 ``solve(projects, budget, algorithm="auto", time_limit=None)`` returns a plain dict:
 ``selected_indices`` (sorted positions), ``total_cost``, ``execution_time`` (s, untraced timed
-pass), ``memory_used`` (peak MiB, separate pass), ``status`` ("exact" | "approximate" |
+pass), ``memory_used`` (peak MiB, separate pass, only with ``measure_memory=True``; else 0.0
+and ``memory_method`` "none"), ``status`` ("exact" | "approximate" |
 "failed"), ``algorithm`` (what actually ran), ``upper_bound`` (a proven bound on the optimum),
 ``reason`` (why not exact, or None), plus ``budget``, ``n`` and ``memory_method``; ``auto`` adds
 ``selector``. Amounts come back in the caller's units (money as floats rounded to cents).
@@ -60,8 +61,10 @@ def solve(
     plain numbers. Costs and budget: non-negative integers or money with at most two decimals.
     ``algorithm``: a name from ``ALGORITHMS`` or ``CONFIGURATIONS`` (unknown names raise
     UnknownAlgorithmError listing both).
-    ``time_limit``: seconds; time-limited methods then return their best-so-far as
-    "approximate". ``options``: ``limits=Limits(...)``, ``measure_memory=False`` and, for
-    ``auto``, ``selector=callable``.
+    ``time_limit``: seconds for the whole call (parsing, solving and any memory pass;
+    default ``Limits.default_time_limit``); time-limited methods then return their best so far
+    as "approximate". ``options``: ``limits=Limits(...)``, ``measure_memory=True`` (off by
+    default: peak memory costs a second, traced pass when it fits in the limit, else the
+    resident-set growth) and, for ``auto``, ``selector=callable``.
     """
     return get(algorithm)(projects, budget, time_limit=time_limit, **options)

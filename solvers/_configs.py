@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from . import hybrid
-from ._core import Answer, Core, parse_call, run_core
+from ._core import Answer, Core, call_deadline, parse_call, run_core
 from ._limits import Limits
 from ._measure import measure
 
@@ -39,12 +40,14 @@ class Configuration:
         return functools.partial(module._solve_core, config=self.settings)
 
     def solve(self, projects: Any, budget: Any, *, time_limit: float | None = None,
-              limits: Limits | None = None, measure_memory: bool = True) -> dict[str, Any]:
+              limits: Limits | None = None, measure_memory: bool = False) -> dict[str, Any]:
         """The shared result dict, ``algorithm`` the base name, ``configuration`` this name."""
+        start = time.perf_counter()
         problem, lim, tl = parse_call(projects, budget, time_limit, limits)
+        deadline = call_deadline(start, tl, lim)
         core = self.core
-        result = measure(lambda: run_core(self.algorithm, core, problem, lim, tl),
-                         measure_memory, lim)
+        result = measure(lambda: run_core(self.algorithm, core, problem, lim, tl,
+                                          deadline=deadline), measure_memory, lim, deadline)
         result["configuration"] = self.name
         return result
 

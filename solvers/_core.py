@@ -30,7 +30,8 @@ from ._instance import Problem, exact_units, from_units, parse_problem, parse_ti
 from ._limits import DEFAULT_LIMITS, Limits
 from ._measure import measure
 
-__all__ = ["Answer", "Core", "TimeUp", "make_solver", "parse_call", "prepare", "run_core"]
+__all__ = ["Answer", "Core", "TimeUp", "call_deadline", "make_solver", "parse_call", "prepare",
+           "run_core"]
 
 
 ARRAY_MIN_N = 32  # from here preprocessing runs vectorised when the costs came as an array
@@ -255,10 +256,15 @@ def run_core(
     problem: Problem,
     limits: Limits,
     time_limit: float | None,
+    *,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
-    """Preprocess, run ``core_fn`` and assemble the result (no measurement)."""
-    limit = time_limit if time_limit is not None else limits.default_time_limit
-    deadline = None if limit is None else time.perf_counter() + limit
+    """Preprocess, run ``core_fn`` and assemble the result (no measurement). ``deadline``
+    (``time.perf_counter()`` seconds), when given, replaces the one ``time_limit`` would set
+    from now: the public wrappers set it once when the call starts, so parsing, features and a
+    memory pass all count against the caller's limit."""
+    if deadline is None:
+        deadline = call_deadline(time.perf_counter(), time_limit, limits)
     prep = prepare(problem, limits, deadline)
     if prep.core is None:
         return _result(prep, None, name, problem.scale)
@@ -267,6 +273,12 @@ def run_core(
     except MemoryError:
         answer = Answer([], False, failed=True, reason=f"{name} ran out of memory")
     return _result(prep, answer, name, problem.scale)
+
+
+def call_deadline(start: float, time_limit: float | None, limits: Limits) -> float | None:
+    """The deadline of a call started at ``start``: its time limit, or the default one."""
+    limit = time_limit if time_limit is not None else limits.default_time_limit
+    return None if limit is None else start + limit
 
 
 def parse_call(projects: Any, budget: Any, time_limit: Any, limits: Limits | None
@@ -285,10 +297,13 @@ def make_solver(name: str, core_fn: Callable[[Core], Answer]) -> Callable[..., d
         *,
         time_limit: float | None = None,
         limits: Limits | None = None,
-        measure_memory: bool = True,
+        measure_memory: bool = False,
     ) -> dict[str, Any]:
+        start = time.perf_counter()
         problem, lim, tl = parse_call(projects, budget, time_limit, limits)
-        return measure(lambda: run_core(name, core_fn, problem, lim, tl), measure_memory, lim)
+        deadline = call_deadline(start, tl, lim)
+        return measure(lambda: run_core(name, core_fn, problem, lim, tl, deadline=deadline),
+                       measure_memory, lim, deadline)
 
     solve.__name__ = "solve"
     solve.__qualname__ = f"{name}.solve"

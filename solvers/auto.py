@@ -24,11 +24,12 @@ Complexity and limits: those of the chosen algorithm, plus O(n) for the features
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._configs import CONFIGURATIONS
-from ._core import parse_call, run_core
+from ._core import call_deadline, parse_call, run_core
 from ._limits import Limits
 from ._measure import measure
 from .features import problem_features
@@ -93,20 +94,23 @@ def solve(
     *,
     time_limit: float | None = None,
     limits: Limits | None = None,
-    measure_memory: bool = True,
+    measure_memory: bool = False,
     selector: Selector | None = None,
 ) -> dict[str, Any]:
     """Solve with the algorithm the selector (default: rules) picks; same result dict."""
     from . import _registry  # late: the registry imports this module
 
+    start = time.perf_counter()
     problem, lim, tl = parse_call(projects, budget, time_limit, limits)
+    deadline = call_deadline(start, tl, lim)
     chosen_selector = selector if selector is not None else _default_selector
     feats = problem_features(problem)
     name, label, note = choose(feats, chosen_selector, _registry.CORES)
     found = _registry.core_of(name)
     assert found is not None  # choose only returns names core_of knows
     base, core_fn, configuration = found
-    result = measure(lambda: run_core(base, core_fn, problem, lim, tl), measure_memory, lim)
+    result = measure(lambda: run_core(base, core_fn, problem, lim, tl, deadline=deadline),
+                     measure_memory, lim, deadline)
     if configuration is not None:
         result["configuration"] = configuration
     result["selector"] = label

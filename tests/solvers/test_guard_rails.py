@@ -106,7 +106,8 @@ def test_approximate_answers_carry_a_proven_upper_bound() -> None:
 def test_memory_is_measured_in_a_separate_pass() -> None:
     """memory_used comes from a traced pass; execution_time from the untraced one."""
     inst = generate("todd", 30, seed=0)
-    result = solvers.solve(inst.costs, inst.budget, algorithm="meet_in_the_middle")
+    result = solvers.solve(inst.costs, inst.budget, algorithm="meet_in_the_middle",
+                           measure_memory=True)
     assert result["memory_method"] == "tracemalloc"
     assert result["memory_used"] > 1.0  # 2^15 int64 sums a side and their sort: MiBs
     quiet = solvers.solve(inst.costs, inst.budget, algorithm="meet_in_the_middle",
@@ -120,7 +121,7 @@ def test_long_runs_report_resident_set_peak_instead_of_a_second_pass() -> None:
 
     inst = generate("todd", 34, seed=0)
     result = solvers.solve(inst.costs, inst.budget, algorithm="meet_in_the_middle",
-                           limits=Limits(memory_pass_max_seconds=0.0))
+                           limits=Limits(memory_pass_max_seconds=0.0), measure_memory=True)
     expected = "rss" if sys.platform.startswith("linux") else "tracemalloc"
     assert result["memory_method"] == expected
     assert result["memory_used"] >= 0.0
@@ -153,6 +154,32 @@ def test_dp_reconstruction_memory_stays_bounded() -> None:
     rng = random.Random(3)
     costs = [rng.randint(1, 10**7) for _ in range(29)]
     traced = Limits(memory_pass_max_seconds=60)  # a loaded machine must not switch to RSS
-    result = solvers.solve(costs, 150_000_001, algorithm="dp", limits=traced)
+    result = solvers.solve(costs, 150_000_001, algorithm="dp", limits=traced,
+                           measure_memory=True)
     assert result["status"] == "exact"
     assert result["memory_method"] == "tracemalloc" and result["memory_used"] < 300
+
+
+def test_memory_is_not_measured_by_default() -> None:
+    """A plain call runs one untraced pass: no memory figure, memory_method "none"."""
+    result = solvers.solve([3, 5, 9, 11, 2], 17)
+    assert result["memory_method"] == "none" and result["memory_used"] == 0.0
+    assert result["status"] == "exact" and result["total_cost"] == 17
+
+
+def test_time_limit_bounds_the_whole_call_with_memory_measured() -> None:
+    """A solve cut at its limit gets no second, traced pass beyond it: the call ends near the
+    limit and memory still comes back (resident-set growth of the timed pass on Linux)."""
+    import sys
+
+    inst = generate("todd", 36, seed=0)
+    for algorithm in ("backtracking", "auto"):
+        start = time.perf_counter()
+        result = solvers.solve(inst.costs, inst.budget, algorithm=algorithm, time_limit=0.5,
+                               measure_memory=True)
+        wall = time.perf_counter() - start
+        assert wall < 0.5 + 0.35, (algorithm, wall)  # generous: before, 2x the limit
+        assert result["status"] in {"exact", "approximate"}
+        if result["status"] == "approximate" and sys.platform.startswith("linux"):
+            assert result["memory_method"] == "rss" and result["memory_used"] >= 0.0
+

@@ -18,9 +18,10 @@ from db.errors import (
     DatabaseUnavailableError,
     DataValidationError,
     NotFoundError,
+    SchemaRevisionError,
 )
 from db.exports import export_runs_parquet, iter_run_batches
-from db.migrate import downgrade, ensure_schema, upgrade
+from db.migrate import check_revision, downgrade, ensure_schema, upgrade
 from db.models import (
     Alert,
     AlgorithmRun,
@@ -52,7 +53,9 @@ __all__ = [
     "ProjectSet",
     "ProjectSetHistory",
     "Recorded",
+    "SchemaRevisionError",
     "check_connection",
+    "check_revision",
     "compute_snapshot",
     "content_hash",
     "create_project_set",

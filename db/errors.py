@@ -21,3 +21,9 @@ class BudgetMismatchError(DataValidationError):
 
 class NotFoundError(DatabaseError, LookupError):
     """A row looked up by id does not exist."""
+
+
+class SchemaRevisionError(DatabaseError):
+    """The database's schema is not at the revision this code runs against (no schema, behind
+    head, or a revision this code does not know). The message names both revisions and the
+    fix, and no password."""

@@ -30,8 +30,10 @@ def test_upgrade_and_downgrade_commands(sqlite_url, capsys):
 
 def test_unreachable_database_prints_one_line_without_password(capsys):
     """An unreachable server: exit 2 and one stderr line naming the host, password masked."""
+    from cli.main import main  # database faults propagate from `handle` to cli.main's report
+
     url = "postgresql+psycopg2://admin:topsecret@127.0.0.1:1/budget"
-    assert handle(_parse("db", "upgrade", "--url", url)) == 2
+    assert main(["db", "upgrade", "--url", url]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: cannot connect to postgresql server at 127.0.0.1:1")
     assert "admin:***@" in err and "topsecret" not in err

@@ -194,7 +194,7 @@ def test_runs_store_exact_money_and_memory_method(session, solver_result, bulk):
     ps, _ = create_project_set(session=session, name="big money", projects=projects,
                                budgets=[budget])
     session.commit()
-    result = solvers.solve(projects, budget, algorithm="meet_in_the_middle")
+    result = solvers.solve(projects, budget, algorithm="meet_in_the_middle", measure_memory=True)
     want = Decimal(big) + Decimal("1.01")
     assert Decimal(result["total_cost_exact"]) == want
     if not sqlite:

@@ -24,8 +24,8 @@ Peers, each built here in a temporary folder (nothing of theirs is committed):
 Every call runs in its own forked process (``bench_solvers.run_one``) with the time limit and a
 hard kill; times are wall-clock around the call from a Python list of costs (for ``auto`` the
 list of project dicts), the minimum of three runs below 100 ms. Answers are checked in exact
-integers. The solvers' once-per-process cost-model calibration (``solvers._costmodel``, ~50 ms)
-runs in the parent before the children fork, like the imports. ``auto`` / best peer is the
+integers. The imports run in the parent before the children fork (the solvers' cost model is
+fixed constants since issue 19: nothing is calibrated). ``auto`` / best peer is the
 ratio of ``auto``'s time to the fastest peer that proved the optimum (or the limit when none did).
 """
 
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         keep = set(args.only.split(","))
         table = {k: v for k, v in table.items() if k in keep}
     cases = build_cases(QUICK if args.quick else FULL)
-    cost_model()  # the solvers' one-time calibration (~50 ms), done before the children fork
+    cost_model()  # the reference model (fixed constants since issue 19; no calibration)
     results: dict[tuple[str, str], Outcome] = {}
     for case in cases:
         for name, runner in table.items():

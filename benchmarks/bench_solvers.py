@@ -512,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     if "auto" not in names:
         names.insert(0, "auto")
     cases = build_suite(args.quick)
-    cost_model()  # the solvers' one-time calibration, done before the children fork
+    cost_model()  # the reference model (fixed constants since issue 19; no calibration)
     results: dict[tuple[int, str], Outcome] = {}
     # (method, family, n) -> every instance so far ran out of time without a proof
     hopeless: dict[tuple[str, str, int], bool] = {}

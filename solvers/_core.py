@@ -54,6 +54,9 @@ class Core:
     array: np.ndarray | None = field(default=None, repr=False)  # costs as int64, if they fit
     _order: np.ndarray | None = field(default=None, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-core cached analyses
+    seconds: float | None = None
+    """The call's whole time limit: methods *plan* with it (deterministic), and stop at
+    ``deadline`` (what is actually left)."""
 
     def sorted_order(self) -> np.ndarray:
         """Positions of ``array`` in ascending cost order (computed once)."""
@@ -65,6 +68,11 @@ class Core:
     @property
     def n(self) -> int:
         return len(self.costs)
+
+    def plan_seconds(self) -> float:
+        """Seconds to plan with: the call's time limit when known (the same on every run, so
+        choices do not depend on load), else the time left."""
+        return self.seconds if self.seconds is not None else self.time_left()
 
     def time_left(self) -> float:
         return math.inf if self.deadline is None else self.deadline - time.perf_counter()
@@ -268,6 +276,7 @@ def run_core(
     prep = prepare(problem, limits, deadline)
     if prep.core is None:
         return _result(prep, None, name, problem.scale)
+    prep.core.seconds = time_limit if time_limit is not None else limits.default_time_limit
     try:
         answer = core_fn(prep.core)
     except MemoryError:

@@ -1,8 +1,12 @@
-"""A cost model measured on the machine it runs on, not assumed.
+"""A cost model of the exact methods: fixed reference constants, so choices are deterministic.
 
 ``hybrid`` (and the difference core) choose between exact methods by predicted time. The unit
-costs come from micro-benchmarks of the very operations those methods repeat, run once per
-process on first use (about 50 ms):
+costs are those of micro-benchmarks of the very operations the methods repeat (``measure``).
+Until issue 19 they were re-measured in every process (about 50 ms on the first call): on a
+loaded machine the same instance could then be proven by one process and given up by the next.
+``cost_model()`` now returns ``REFERENCE``, the median of repeated calibrations on the
+reference machine (2 cores, ``docs/benchmarks/frontier3.md``), so a choice depends only on the
+instance and the time limit. The micro-benchmarks are:
 
 - ``dp``: one ``reach |= reach << w`` over a Python-int row, per byte, on a 256 KiB row (in
   cache) and a 4 MiB one (memory-bound), interpolated by row width;
@@ -12,7 +16,8 @@ process on first use (about 50 ms):
 - queries: a vectorised ``searchsorted`` of every sum against the other half, per sum.
 
 ``CostModel`` is plain data: tests build one with known numbers, and ``set_cost_model``
-installs one (None re-measures). Predictions are seconds.
+installs one for the process (e.g. ``set_cost_model(measure())`` on a machine much faster or
+slower than the reference; None restores ``REFERENCE``). Predictions are seconds.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 
 from ._mitm import sorted_sums as _sorted_sums
 
-__all__ = ["CostModel", "cost_model", "measure", "set_cost_model"]
+__all__ = ["REFERENCE", "CostModel", "cost_model", "measure", "set_cost_model"]
 
 
 _BASE = 1 << 14
@@ -119,22 +124,23 @@ def measure() -> CostModel:
     return CostModel(dp_small, dp_large, t_small, alpha, query)
 
 
+REFERENCE = CostModel(dp_small=2.0e-10, dp_large=1.0e-9, sums_per_sum=8.0e-9, sums_alpha=0.4,
+                      query_per_sum=1.4e-8)
+"""Medians of 8 calibrations on the reference machine (load ~3; range: dp_large 0.6-1.6e-9,
+alpha 0.21-0.6, the others within 10%)."""
+
 _lock = threading.Lock()
 _model: CostModel | None = None
 
 
 def cost_model() -> CostModel:
-    """The process's model, measured on first use."""
-    global _model
-    if _model is None:
-        with _lock:
-            if _model is None:
-                _model = measure()
-    return _model
+    """The installed model, else ``REFERENCE`` (never measured implicitly)."""
+    model = _model
+    return REFERENCE if model is None else model
 
 
 def set_cost_model(model: CostModel | None) -> None:
-    """Install a model (tests, or a calibration loaded from disk); None re-measures."""
+    """Install a model for this process (tests, or ``measure()``); None restores REFERENCE."""
     global _model
     with _lock:
         _model = model

@@ -1,8 +1,9 @@
 """Hybrid: fast heuristics first, then an exact fallback chosen by predicted cost.
 
-0. Every exact method that would run gets a predicted time from the cost model measured on
-   this machine (``solvers._costmodel``): dp by the widths its forward pass will shift (and its
-   divisor split, ``solvers._groups``), meet in the middle / Schroeppel–Shamir by their sums.
+0. Every exact method that would run gets a predicted time from the reference cost model
+   (``solvers._costmodel``: fixed constants, so the plan is the same on every run): dp by the
+   widths its forward pass will shift (and its divisor split, ``solvers._groups``), meet in
+   the middle / Schroeppel–Shamir by their sums.
    When the cheapest is predicted to beat the heuristics themselves (~2 µs an item), it runs
    at once (``stage`` = its name): Frobenius-like instances never pay for guessing.
 1. Greedy (largest first), then improving 1-for-1 swaps (each round O(n log n)); skipped above
@@ -16,8 +17,10 @@
    ``HEURISTIC_SECONDS`` or half the cheapest prediction.
 3. Randomised core search over the raw costs (cores of 24–32 items, n ≤ ``LARGE_N``).
 4. If nothing proved the incumbent optimal: the exact method with the smallest predicted time
-   that fits the time left — meet in the middle (n ≤ 46; Schroeppel–Shamir to 64), dp,
-   otherwise backtracking from the incumbent, which returns ``"approximate"`` when time runs out.
+   within ``PLAN_SHARE`` of the call's time limit (``plan_fallback``: not of the time left, so
+   a loaded machine never changes the choice) — meet in the middle (n ≤ 46; Schroeppel–Shamir
+   to 64), dp, otherwise backtracking from the incumbent. Each returns ``"approximate"`` with
+   the best answer so far when time runs out.
 
 Complexity: O(n log n) NumPy work plus the core's O(2^(K/2)) per target; the fallback costs
 what its method costs. Limits: those of the fallback methods; never unbounded (time limit). The
@@ -52,6 +55,7 @@ HEURISTIC_SECONDS = 2.0  # core-search budget when no exact method is cheap
 QUICK_CORE_SECONDS = 0.05  # randomised core search before the (costlier) small-n core
 SWAP_ROUNDS = 64
 _HEURISTIC_SECONDS_PER_ITEM = 2e-6  # greedy + swaps, measured ~1-2 µs an item in Python
+PLAN_SHARE = 0.75  # an exact method is planned when predicted within this share of the limit
 LARGE_N = 20_000  # above this the per-item Python heuristics are skipped (NumPy core only)
 _SEED = 20240229
 
@@ -172,7 +176,16 @@ def _exact_first(core: Core, cheapest: float, config: HybridConfig) -> bool:
     """Is the cheapest exact method to run before any heuristic?"""
     if cheapest < core.n * _HEURISTIC_SECONDS_PER_ITEM:  # exact is cheaper than guessing
         return True
-    return cheapest < config.exact_first and cheapest <= core.time_left()
+    return cheapest < config.exact_first and cheapest <= core.plan_seconds() * PLAN_SHARE
+
+
+def plan_fallback(estimates: dict[str, float], seconds: float) -> str:
+    """The exact fallback: the cheapest method predicted within ``PLAN_SHARE`` of the call's
+    limit ``seconds``, else backtracking. A function of the instance and the limit only (the
+    reference cost model, not the time the heuristics happened to take), so a loaded machine
+    changes how long a solve takes, never which method it runs."""
+    fits = {k: v for k, v in estimates.items() if v <= seconds * PLAN_SHARE}
+    return min(fits, key=fits.__getitem__) if fits else "backtracking"
 
 
 def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
@@ -202,7 +215,7 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
     if core.array is not None:
         # Half the time left when no exact method is predicted to finish in it (then only a
         # hit can prove anything), else at most HEURISTIC_SECONDS or half the exact estimate.
-        hopeless = cheapest > core.time_left()
+        hopeless = cheapest > core.plan_seconds() * PLAN_SHARE
         seconds = core.time_left() / 2 if hopeless else _search_seconds(core, cheapest, config)
         hit = core_hit(core, seconds)
         if hit is not None:
@@ -219,14 +232,9 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
         return Answer(chosen, exact=True, upper_bound=core.upper_bound,
                       extra={"stage": "heuristic"})
     core.incumbent = chosen
-    est = {k: v for k, v in estimates.items() if v <= core.time_left()}
-    if est:
-        method = min(est, key=est.__getitem__)
-        module = meet_in_the_middle if method == "meet_in_the_middle" else dp
-        answer = module._solve_core(core)
-    else:
-        method = "backtracking"
-        answer = backtracking._solve_core(core)
+    method = plan_fallback(estimates, core.plan_seconds())
+    module = {"meet_in_the_middle": meet_in_the_middle, "dp": dp}.get(method, backtracking)
+    answer = module._solve_core(core)
     answer.extra = {**answer.extra, "stage": method}
     if answer.failed:  # keep the heuristic answer rather than nothing
         return Answer(chosen, False, reason=answer.reason, extra=answer.extra)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -249,3 +250,44 @@ def test_hybrid_uses_an_installed_cost_model() -> None:
         set_cost_model(None)
     assert normal["status"] == "exact" and normal["stage"] == "dp"
     assert slow_dp["stage"] != "dp"
+
+
+def test_cost_model_is_the_reference_without_any_measurement(monkeypatch) -> None:
+    """No calibration runs implicitly: the model is the fixed reference until one is set."""
+    from solvers import _costmodel
+
+    def boom() -> None:
+        raise AssertionError("measured")
+
+    monkeypatch.setattr(_costmodel, "measure", boom)
+    assert _costmodel.cost_model() is _costmodel.REFERENCE
+    inst = generate("somatoth", 100, seed=1)
+    result = solvers.solve(inst.projects(), inst.budget, algorithm="hybrid", time_limit=5)
+    assert result["status"] == "exact" and result["stage"] == "dp"
+
+
+def test_fallback_plan_depends_on_the_limit_not_on_the_time_left() -> None:
+    """hybrid plans its exact fallback from the call's limit: a core with most of its time
+    already gone (a loaded machine) still runs the planned dp."""
+    from solvers import hybrid
+    from solvers._core import parse_call, prepare
+    from solvers._costmodel import REFERENCE, set_cost_model
+
+    assert hybrid.plan_fallback({"dp": 1.0, "meet_in_the_middle": 3.0}, 10.0) == "dp"
+    assert hybrid.plan_fallback({"dp": 9.0}, 10.0) == "backtracking"  # over PLAN_SHARE
+    assert hybrid.plan_fallback({}, 10.0) == "backtracking"
+    inst = generate("somatoth", 2000, seed=1)
+    problem, limits, _ = parse_call(list(inst.costs), inst.budget, None, None)
+    stages = []
+    # dp priced at ~1 s: past "cheaper than the heuristics", so the fallback plan decides
+    set_cost_model(replace(REFERENCE, dp_small=1e-5, dp_large=1e-5))
+    try:
+        for left in (100.0, 0.05):
+            core = prepare(problem, limits, time.perf_counter() + left).core
+            assert core is not None
+            core.seconds = 100.0
+            answer = hybrid._solve_core(core)
+            stages.append(answer.extra["stage"])
+    finally:
+        set_cost_model(None)
+    assert stages == ["dp", "dp"], stages  # before: "backtracking" with 0.05 s left

@@ -4,7 +4,8 @@
     budget db downgrade REV [--url URL]     migrate back (`base` drops every table)
     budget db current [--url URL]           print the database's revision
 
-Without `--url` the settings' DATABASE_URL is used. Errors print one line, no traceback.
+Without `--url` the settings' DATABASE_URL is used. Errors print one line, no traceback: a
+database fault (unreachable, unusable URL, unknown revision) is reported by `cli.main` (exit 2).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import sys
 from alembic.util import CommandError
 
 from db.engine import mask_url, resolve_url
-from db.errors import DatabaseUnavailableError
 from db.migrate import current_revision, downgrade, head_revision, upgrade
+
+from ._errors import check_known_revision
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -36,17 +38,16 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Run the parsed `db` command; 0 on success, 1 on a bad revision, 2 if unreachable."""
+    """Run the parsed `db` command; 0 on success, 1 on a bad target revision (database faults
+    propagate to `cli.main`, which prints one line and exits 2)."""
     url = resolve_url(getattr(args, "url", None))
+    check_known_revision(url)  # a revision this code does not know: SchemaRevisionError
     try:
         if args.db_command == "upgrade":
             upgrade(url, args.rev)
         elif args.db_command == "downgrade":
             downgrade(url, args.rev)
         revision = current_revision(url)
-    except DatabaseUnavailableError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

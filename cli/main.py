@@ -1,7 +1,12 @@
 """Entry point of the `budget` console script.
 
 User mistakes (bad input, a malformed file, an unknown algorithm, an unreachable database) print
-one line starting with ``error:`` and exit non-zero; they never show a traceback.
+one line starting with ``error:`` and exit non-zero; they never show a traceback. A database
+fault (any `db.errors.DatabaseError`: unreachable, unusable `DATABASE_URL`, a schema revision
+this code does not know; or a SQLAlchemy error escaping a command) is one line naming the
+masked URL or the revision, plus one JSON error object on stdout under ``--json`` (exit 2).
+Every command ends by disposing its database engines, so SQLite's WAL is checkpointed into the
+database file.
 
 Exit status: 0 success; 1 an OS error (unreadable file, unwritable output); 2 bad input or an
 unusable database; 3 `budget solve` got no answer (the solver's status is "failed", e.g. an
@@ -20,6 +25,7 @@ from solvers import InvalidInputError, UnknownAlgorithmError
 from solvers.files import FileFormatError
 
 from . import api_commands, db_commands, model_commands, pipeline_commands, solve_commands
+from ._errors import close_databases, database_errors, report
 
 # Each module exposes register(subparsers) and sets `handler` on its parsers.
 _COMMAND_MODULES = (solve_commands, db_commands, pipeline_commands, model_commands, api_commands)
@@ -50,7 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        return _run(args)
+    finally:
+        close_databases()  # every command ends with its databases closed (SQLite: checkpointed)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
         return int(args.handler(args))
+    except database_errors() as exc:  # evaluated only when an exception reaches it
+        return report(args, exc)
     except (InvalidInputError, UnknownAlgorithmError, FileFormatError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -23,7 +23,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.engine import mask_url, resolve_url, session_scope
-from db.errors import DatabaseUnavailableError, NotFoundError
+from db.errors import DatabaseError, NotFoundError
+
+from ._errors import check_known_revision, report, scrub, urls_in_play
 
 MODEL_NAME = "selector"  # ml.DEFAULT_MODEL_NAME (not imported: keeps `budget --help` light)
 DEFAULT_CUTOFF = 2.0  # ml.DEFAULT_CUTOFF: seconds, so PAR10 is not mostly timeout penalty
@@ -242,14 +244,19 @@ def _train(args: argparse.Namespace) -> int:
 def _guarded(fn: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         try:
+            check_known_revision(args.url)  # a revision this code does not know: one line
             return fn(args)
-        except DatabaseUnavailableError as exc:
-            return _fail(str(exc), 2)
         except NotFoundError as exc:
             return _fail(str(exc), 1)
-        except SQLAlchemyError as exc:  # typically a database that was never migrated
+        except DatabaseError as exc:  # unreachable, unusable URL, unknown schema revision
+            return report(args, exc)
+        except SQLAlchemyError as exc:
+            if getattr(exc, "statement", None) is None:  # failed before any SQL: the URL
+                return report(args, exc)
+            # a statement failed: typically a database that was never migrated
             first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
-            return _fail(f"{first} (is the schema there? run `budget db upgrade`)", 2)
+            return _fail(scrub(f"{first} (is the schema there? run `budget db upgrade`)",
+                               urls_in_play(args)), 2)
     return run
 
 

@@ -160,11 +160,11 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     DatabaseUnavailableError line)."""
     from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-    from db.errors import DatabaseUnavailableError
+    from db.errors import DatabaseError
     from solvers import InvalidInputError
     from solvers.files import FileFormatError
 
-    return (DatabaseUnavailableError, InvalidInputError, FileFormatError, OSError,
+    return (DatabaseError, InvalidInputError, FileFormatError, OSError,
             OperationalError, InterfaceError, DisconnectionError)
 
 
@@ -221,14 +221,36 @@ def _short_expected_tracebacks() -> Iterator[None]:
             handler.setFormatter(formatter)
 
 
+def _check_database() -> None:
+    """Before Prefect starts (15-50 s for an ephemeral server): an unusable DATABASE_URL or a
+    schema revision this code does not know ends the command at once (`db.errors` errors,
+    reported by `cli.main` in one line). An unreachable server is left to the flow, whose
+    tasks retry and report it."""
+    from db.engine import DatabaseURLError
+    from db.errors import DatabaseUnavailableError
+
+    from ._errors import check_known_revision
+
+    try:
+        check_known_revision()
+    except DatabaseURLError:
+        raise
+    except DatabaseUnavailableError:
+        return
+
+
 def _run(flow_call, args: argparse.Namespace | None = None):
     """Run a flow. A database that cannot be reached, or whose connections are lost (killed,
-    restarted) after the tasks' retries, becomes one `error:` line on stderr and exit 2; with
+    restarted) after the tasks' retries, or any other `db.errors.DatabaseError` (a schema
+    revision this code does not know, ...) becomes one `error:` line on stderr and exit 2; with
     `--json` stdout also gets one JSON object `{"error": {"type", "message"}}`. Prefect's
     console logs of expected errors carry no traceback."""
-    from db.errors import DatabaseUnavailableError
+    from db.errors import DatabaseError
     from tasks._io import is_connection_loss, lost_connection_error
 
+    from ._errors import report
+
+    _check_database()
     try:
         with _short_expected_tracebacks():
             try:
@@ -237,12 +259,8 @@ def _run(flow_call, args: argparse.Namespace | None = None):
                 if is_connection_loss(exc):  # from code outside the tasks' own sessions
                     raise lost_connection_error(None, exc) from None
                 raise
-    except DatabaseUnavailableError as exc:
-        if args is not None and getattr(args, "json", False):
-            print(json.dumps({"error": {"type": "DatabaseUnavailableError",
-                                        "message": str(exc)}}))
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    except DatabaseError as exc:
+        raise SystemExit(report(args, exc)) from None
 
 
 class _AboveBar(logging.Handler):

@@ -101,13 +101,15 @@ def killer(pg_admin_url, pg_migrated_url):
 
     def install(times: int) -> _Killer:
         k = _Killer(pg_admin_url, times)
-        event.listen(get_engine(pg_migrated_url), "before_cursor_execute", k)
-        installed.append(k)
+        engine = get_engine(pg_migrated_url)
+        event.listen(engine, "before_cursor_execute", k)
+        installed.append((engine, k))
         return k
 
     yield install
-    for k in installed:
-        event.remove(get_engine(pg_migrated_url), "before_cursor_execute", k)
+    for engine, k in installed:  # the engine it was installed on (the CLI disposes its own)
+        if event.contains(engine, "before_cursor_execute", k):
+            event.remove(engine, "before_cursor_execute", k)
         k.admin.dispose()
     dispose_engines(pg_migrated_url)
 

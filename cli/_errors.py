@@ -1,0 +1,148 @@
+"""Database faults at the CLI: one line on stderr (and one JSON object on stdout under --json).
+
+Every `db.errors.DatabaseError` (unreachable server, unusable `DATABASE_URL`, unknown schema
+revision, ...) and any SQLAlchemy error that escapes a command is reported the same way: no
+traceback, exit 2, the URL masked, and every secret of the URLs in play (the password, also
+when it holds an unencoded `@`, and secret query parameters) replaced by `***`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from typing import Any
+
+EXIT_DATABASE = 2
+
+try:
+    from db.errors import SchemaRevisionError  # type: ignore[attr-defined]
+except ImportError:  # until the data layer provides it (same stand-in as api/dbcheck.py)
+    from db.errors import DatabaseError
+
+    class SchemaRevisionError(DatabaseError):  # type: ignore[no-redef]
+        """The database is at a schema revision this code does not know."""
+
+
+def check_known_revision(url: str | None = None) -> str | None:
+    """The revision of the database at `url` (default DATABASE_URL), None when it has no
+    schema yet; `SchemaRevisionError` naming the revision when this code's history does not
+    contain it (a newer code's migration, or a foreign `alembic_version`). An empty or older
+    database passes: `budget db upgrade` and the flows migrate it. One small query."""
+    from alembic.script import ScriptDirectory
+
+    from db.engine import mask_url, resolve_url
+    from db.migrate import alembic_config, current_revision, head_revision
+
+    revision = current_revision(url)
+    if revision is None:
+        return None
+    try:
+        known = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision)
+    except Exception:  # alembic's "no such revision" errors (ResolutionError, CommandError)
+        known = None
+    if known is None:
+        raise SchemaRevisionError(
+            f"the database {mask_url(resolve_url(url))} is at schema revision {revision!r}, "
+            f"which this code does not know (its newest is {head_revision()!r}): use the code "
+            "that migrated it, or point DATABASE_URL at another database")
+    return revision
+
+
+def urls_in_play(args: argparse.Namespace | None) -> list[str]:
+    """`--url` when the command has one, and the settings' DATABASE_URL."""
+    urls = []
+    explicit = getattr(args, "url", None) if args is not None else None
+    if isinstance(explicit, str) and explicit:
+        urls.append(explicit)
+    try:
+        from config import get_settings
+
+        urls.append(get_settings().database_url)
+    except Exception:  # unreadable settings: nothing more to scrub with
+        pass
+    return urls
+
+
+def _secrets(urls: list[str]) -> list[str]:
+    """Secret fragments of `urls`, longest first: `db.engine.url_secrets`, plus the part of a
+    host before its last `@` (the tail of a password holding an unencoded `@`)."""
+    from sqlalchemy.engine import make_url
+
+    from db.engine import url_secrets
+
+    found: set[str] = set()
+    for url in urls:
+        found.update(url_secrets(url))
+        try:
+            host = make_url(url).host or ""
+        except Exception:  # unparseable: url_secrets and masking by pattern cover it
+            continue
+        if "@" in host:
+            found.add(host.rsplit("@", 1)[0])
+    return sorted((s for s in found if s), key=len, reverse=True)
+
+
+def scrub(text: str, urls: list[str]) -> str:
+    """`text` with every secret of `urls` replaced by `***` (URLs in the text are expected to
+    be masked already, by `db.engine.mask_url`).
+
+    A secret is replaced where it stands as a token (not inside a longer word): a password "SE"
+    hides in `u:SE@host` but leaves the word DATABASE_URL alone."""
+    for secret in _secrets(urls):
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
+    return text
+
+
+def describe(exc: BaseException, urls: list[str]) -> str:
+    """One line for a database fault. The data layer's own errors already say what and where;
+    a raw SQLAlchemy error is prefixed with the (masked) DATABASE_URL it happened on."""
+    from db.errors import DatabaseError
+
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    first = lines[0].strip() if lines else type(original).__name__
+    if not isinstance(exc, DatabaseError):
+        from db.engine import mask_url
+
+        where = f"DATABASE_URL {mask_url(urls[-1])}" if urls else "the database"
+        if len(urls) > 1:
+            where = f"--url {mask_url(urls[0])}"
+        first = f"database error on {where}: {type(original).__name__}: {first}"
+    return scrub(first, urls)
+
+
+def report(args: argparse.Namespace | None, exc: BaseException) -> int:
+    """Print the fault: `error: …` on stderr, and `{"error": {"type", "message"}}` on stdout
+    when the command was given --json. Returns the exit status (2)."""
+    urls = urls_in_play(args)
+    message = describe(exc, urls)
+    if args is not None and getattr(args, "json", False):
+        print(json.dumps({"error": {"type": type(exc).__name__, "message": message}}),
+              flush=True)
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return EXIT_DATABASE
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """The exception types `report` handles: the data layer's, and SQLAlchemy's when loaded."""
+    from db.errors import DatabaseError
+
+    kinds: list[type[BaseException]] = [DatabaseError]
+    sa_exc: Any = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None:
+        kinds.append(sa_exc.SQLAlchemyError)
+    return tuple(kinds)
+
+
+def close_databases() -> None:
+    """Dispose every engine this process opened (SQLite: checkpoints its WAL into the file),
+    if the data layer was loaded at all. A failure here never hides the command's result."""
+    engine = sys.modules.get("db.engine")
+    if engine is None:
+        return
+    try:
+        engine.dispose_engines()
+    except Exception as exc:  # closing is best effort: say so in one line, keep the exit code
+        print(f"warning: closing the database failed: {type(exc).__name__}", file=sys.stderr)

@@ -2,8 +2,14 @@
 
 * bad input (pydantic, the solver's `InvalidInputError`, the data layer's `DataValidationError`)
   → 422 ``{"detail": [{"loc": [...], "field": "projects[3].cost", "msg": ..., "type": ...}]}``
-* unknown id → 404, database unreachable → 503, anything unexpected → 500 ``{"detail": ...}``
-  (logged server-side with the traceback, never sent).
+* a bad money value names the value too: ``must be digits with at most two decimals, e.g.
+  "1200.50"; got '1e3'`` (the rule is `solvers.money`'s, the same verdict as the solver's)
+* unknown id → 404
+* database faults → 503, never a 500: unreachable (``"database unavailable"``), an unusable
+  `DATABASE_URL` (its masked form and why), a schema revision this code does not know (both
+  revisions), any other database error (logged in one line, masked)
+* anything unexpected (a bug) → 500 ``{"detail": "internal error"}`` (logged server-side with
+  the traceback, never sent).
 """
 
 from __future__ import annotations
@@ -12,13 +18,16 @@ import logging
 import re
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.dbcheck import SchemaRevisionError, database_problem, safe_text
 from db import DatabaseUnavailableError, DataValidationError, NotFoundError
+from db.engine import DatabaseURLError
 from solvers import InvalidInputError, UnknownAlgorithmError
 
 log = logging.getLogger("api")
@@ -47,6 +56,12 @@ def validation_error(loc: list[str | int], msg: str, kind: str = "value_error") 
     return JSONResponse(status_code=422, content={"detail": [item]})
 
 
+def _shown(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 40:
+        return value[:37] + "..."
+    return value
+
+
 def _short(text: Any, limit: int = 300) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -58,6 +73,8 @@ async def _request_validation(_: Request, exc: RequestValidationError) -> JSONRe
         loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
         msg = str(err.get("msg", ""))
         msg = msg.removeprefix("Value error, ")  # pydantic's wrapper around our own messages
+        if err.get("type") == "money":  # solvers.money's problem: say which value it was
+            msg = f"{msg}; got {_shown(err.get('input'))!r}"
         items.append({"loc": loc, "field": field_name(loc), "msg": _short(msg),
                       "type": str(err.get("type", "value_error"))})
     return JSONResponse(status_code=422, content={"detail": items})
@@ -93,12 +110,45 @@ async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": str(exc)})
 
 
-async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, DatabaseUnavailableError):  # password-free by construction
-        log.error("database unavailable: %s", exc)
-    else:  # a connection lost mid-query: the driver's first line names no password
-        log.error("database error: %s", str(getattr(exc, "orig", exc)).splitlines()[:1])
+def _url(request: Request) -> str:
+    return request.app.state.api.database_url
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    url = _url(request)
+    if isinstance(exc, DatabaseUnavailableError):
+        log.error("database unavailable: %s", safe_text(exc, url))
+    else:  # a connection lost mid-query: the driver's first line
+        log.error("database error: %s", safe_text(_first_line(exc), url))
     return JSONResponse(status_code=503, content={"detail": "database unavailable"})
+
+
+async def _bad_url(request: Request, exc: DatabaseURLError) -> JSONResponse:
+    detail = safe_text(f"database unavailable: DATABASE_URL cannot be used: {exc}", _url(request))
+    log.error("%s", detail)
+    return JSONResponse(status_code=503, content={"detail": _short(detail, 500)})
+
+
+async def _schema_revision(request: Request, exc: SchemaRevisionError) -> JSONResponse:
+    detail = safe_text(f"database schema not usable: {exc}", _url(request))
+    log.error("%s", detail)
+    return JSONResponse(status_code=503, content={"detail": _short(detail, 500)})
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+    """Any other database error (a missing table or column after a downgrade, a URL option
+    the driver refuses...): a 503 saying what the revision check finds, never a 500."""
+    url = _url(request)
+    found = await anyio.to_thread.run_sync(database_problem, url)
+    log.error("database error on %s %s: %s: %s", request.method, request.url.path,
+              type(exc).__name__, safe_text(_first_line(exc), url))
+    detail = safe_text(found or "database error (logged by the server)", url)
+    return JSONResponse(status_code=503, content={"detail": _short(detail, 500)})
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -126,7 +176,10 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(DatabaseUnavailableError, _unavailable)
+    app.add_exception_handler(DatabaseURLError, _bad_url)
+    app.add_exception_handler(SchemaRevisionError, _schema_revision)
     app.add_exception_handler(OperationalError, _unavailable)
     app.add_exception_handler(InterfaceError, _unavailable)  # "connection already closed"
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

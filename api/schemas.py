@@ -1,7 +1,10 @@
 """Request and response bodies (pydantic): the OpenAPI schema at /docs is generated from these.
 
-Money comes in as a JSON number (a multiple of 0.01) or a string of digits with at most two
-decimals ("1200.50"), and is kept as `Decimal` until the solver scales it to exact integers.
+Money comes in as a JSON number (a multiple of 0.01, read by its text: `api.body` decodes every
+body with `solvers.money.loads`, never through a float) or a string of digits with at most two
+decimals ("1200.50"), checked by the one money rule (`solvers.money.Money.stored()`: the same
+verdict as the solver and the database), and is kept as `Decimal` until the solver scales it
+to exact integers.
 It goes out twice: as a JSON number (an integer when whole, else a float; above 2**53 a float
 cannot hold every cent) and exactly, as a decimal string in the `*_exact` field beside it
 (`total_cost_exact`, `budget_exact`, `upper_bound_exact`, `cost_exact`, `amount_exact`): the
@@ -20,13 +23,13 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
     StrictBool,
+    TypeAdapter,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -36,47 +39,33 @@ from pydantic_core import core_schema as cs
 
 from solvers import ALGORITHMS
 from solvers.instances import FAMILIES
+from solvers.money import STORED_LIMIT, money_text
+from solvers.money import Money as _MoneyRule
+
+StoredMoney = _MoneyRule.stored()
 
 MAX_ID = 2**63 - 1  # BIGINT
 ID_SCHEMA: dict[str, Any] = {"maximum": MAX_ID}
 """The exact integer bound (pydantic would write it as a float, 9.223372036854776e18)."""
-MONEY_LIMIT = Decimal(10) ** 18
-MONEY_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,2})?$"
-"""A money string: up to 18 digits, optionally a point and one or two decimals."""
-_MONEY_TEXT = re.compile(MONEY_PATTERN)
-MONEY_DESCRIPTION = ("Non-negative amount below 10**18 with at most two decimals: a JSON number "
-                     "(a multiple of 0.01) or a string of digits such as \"1200.50\".")
-MONEY_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "number", "minimum": 0, "exclusiveMaximum": 1e18, "multipleOf": 0.01},
-        {"type": "string", "pattern": MONEY_PATTERN},
-    ],
-    "description": MONEY_DESCRIPTION,
-    "examples": ["1200.50"],
-}
+_SIGNIFICANT = len(str(STORED_LIMIT)) - 1  # 18: amounts are below 10**18
 
 
-def _money_text(value: Any) -> Any:
-    """Strings must be plain digits with at most two decimals (no sign, exponent or spaces)."""
-    if isinstance(value, str) and not _MONEY_TEXT.match(value):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        raise ValueError(f"must be digits with at most two decimals, e.g. \"1200.50\"; "
-                         f"got {shown!r}")
-    return value
+def _money_schema() -> dict[str, Any]:
+    """`Money.stored()`'s own schema (a number below 10**18 in steps of 0.01, or a string
+    matching `solvers.money.MONEY_PATTERN`), with the string's bound stated too: no more than
+    18 significant digits before the point (JSON Schema cannot compare a string's value)."""
+    schema = TypeAdapter(StoredMoney).json_schema()
+    for branch in schema["anyOf"]:
+        if branch.get("type") == "string":
+            branch["not"] = {"pattern": f"^0*[1-9][0-9]{{{_SIGNIFICANT}}}"}
+    return schema
 
 
-def _no_negative_zero(value: Decimal) -> Decimal:
-    """-0 and -0.0 pass `ge=0`: store and show them as 0."""
-    return value.copy_abs() if value == 0 else value
-
-
-Money = Annotated[
-    Decimal,
-    Field(ge=0, lt=MONEY_LIMIT, decimal_places=2, allow_inf_nan=False),
-    BeforeValidator(_money_text),
-    AfterValidator(_no_negative_zero),
-    WithJsonSchema(MONEY_SCHEMA, mode="validation"),
-]
+MONEY_SCHEMA: dict[str, Any] = _money_schema()
+Money = Annotated[StoredMoney, WithJsonSchema(MONEY_SCHEMA, mode="validation")]
+"""The one money rule (`solvers.money.parse_money`, below the database's 10**18): a JSON number
+(read by its text, see `api.body`) or a string of digits with at most two decimals; the value
+is a `Decimal`."""
 MoneyOut = int | float
 MoneyExact = Annotated[str, Field(
     pattern=r"^[0-9]+(\.[0-9]{2})?$",
@@ -95,23 +84,17 @@ TimeLimit = Annotated[
 
 
 def money_out(value: Any) -> MoneyOut | None:
-    """A stored or computed amount as a JSON number (int when whole)."""
-    if value is None:
+    """A stored or computed amount as a JSON number (int when whole; a float cannot hold every
+    cent above 2**53: the `*_exact` text beside it does)."""
+    text = money_text(value)
+    if text is None:
         return None
-    amount = Decimal(str(value))
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
+    return float(text) if "." in text else int(text)
 
 
 def money_exact(value: Any) -> str | None:
-    """An amount as its exact decimal string: "1650" when whole, else "1650.75"."""
-    if value is None:
-        return None
-    amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    if amount == 0:
-        return "0"
-    if amount == amount.to_integral_value():
-        return format(amount.quantize(Decimal(1)), "f")
-    return format(amount.quantize(Decimal("0.01")), "f")
+    """An amount as its exact text (`solvers.money.money_text`): "1650", or "1650.75"."""
+    return money_text(value)
 
 
 METADATA_MAX_DEPTH = 32
@@ -152,6 +135,18 @@ def metadata_problem(value: Any) -> str | None:
     return None
 
 
+def plain_numbers(value: Any) -> Any:
+    """Metadata with its fractional numbers (`Decimal`s from `solvers.money.loads`) as the floats
+    JSON storage takes; called after `metadata_problem` passed, so the depth is bounded."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: plain_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_numbers(item) for item in value]
+    return value
+
+
 METADATA_REF = "#/components/schemas/Metadata"
 METADATA_COMPONENTS: dict[str, Any] = {
     "Metadata": {
@@ -189,10 +184,11 @@ class ProjectIn(_In):
         problem = metadata_problem(value)
         if problem:
             raise ValueError(f"metadata {problem}")
-        return value
+        return plain_numbers(value)
 
     def as_solver_input(self, index: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name or f"project-{index}", "cost": str(self.cost)}
+        out: dict[str, Any] = {"name": self.name or f"project-{index}",
+                               "cost": money_text(self.cost)}
         if self.metadata is not None:
             out["metadata"] = self.metadata
         return out

@@ -1,7 +1,10 @@
 """What the endpoints do, as plain synchronous functions (they run in worker threads).
 
 They call the same `solvers` and `db` functions the Prefect tasks call; nothing here knows
-HTTP beyond raising `LimitError` for a request over a configured limit.
+HTTP beyond raising `LimitError` for a request over a configured limit. Each data function first
+checks the database's schema revision (`api.dbcheck.check_revision`: one small query), so a
+database this code does not know is a `SchemaRevisionError` (a 503) before anything is read,
+solved or written.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ from typing import Any
 import anyio
 
 import solvers
+from api.dbcheck import check_revision, database_problem
 from api.metrics import ApiMetrics
 from api.schemas import DatasetSolveRequest, ProjectIn, SolveRequest, money_exact, money_out
 from config.settings import Settings
 from db import (
     AlgorithmRun,
     ProjectSet,
-    check_connection,
     create_project_set,
     get_project_set,
     record_run,
@@ -211,6 +214,7 @@ def _record(state: ApiState, session: Any, set_id: int, budget_id: int,
 def solve_new(state: ApiState, req: SolveRequest) -> dict[str, Any]:
     """POST /solve/: solve, store the set (idempotent by content) and the run."""
     check_projects(len(req.projects), state.settings)
+    check_revision(state.database_url)
     projects = [p.as_solver_input(i) for i, p in enumerate(req.projects)]
     result = run_solver(state, projects, str(req.budget), req.algorithm, req.time_limit,
                         measure_memory=req.measure_memory)
@@ -233,6 +237,7 @@ def create_dataset(state: ApiState, name: str, projects: list[ProjectIn],
                    budgets: list[Decimal]) -> tuple[dict[str, Any], bool]:
     """POST /datasets/: (body, created)."""
     check_projects(len(projects), state.settings)
+    check_revision(state.database_url)
     rows = [p.as_solver_input(i) for i, p in enumerate(projects)]
     with session_scope(state.database_url) as session:
         project_set, created = create_project_set(session=session, name=name, projects=rows,
@@ -246,6 +251,7 @@ def create_dataset(state: ApiState, name: str, projects: list[ProjectIn],
 
 def dataset(state: ApiState, set_id: int, limit: int, offset: int) -> dict[str, Any]:
     """GET /datasets/{id}/: the set, its budgets and one page of runs."""
+    check_revision(state.database_url)
     with session_scope(state.database_url) as session:
         page = get_project_set(session=session, set_id=set_id, limit=limit, offset=offset)
         ps = page.project_set
@@ -271,6 +277,7 @@ def dataset(state: ApiState, set_id: int, limit: int, offset: int) -> dict[str, 
 
 def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest) -> dict[str, Any]:
     """POST /datasets/{id}/solve: solve a stored set against one of its budgets or a new one."""
+    check_revision(state.database_url)
     with session_scope(state.database_url) as session:
         ps = q.get_set_with_projects(session=session, set_id=set_id)
         projects = [{"name": p.name, "cost": p.cost} for p in ps.projects]
@@ -289,6 +296,7 @@ def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest) -> dic
 
 def result(state: ApiState, run_id: int) -> dict[str, Any]:
     """GET /results/{run_id}/."""
+    check_revision(state.database_url)
     with session_scope(state.database_url) as session:
         run, amount = q.run_with_budget(session=session, run_id=run_id)
         rows = q.projects_at(session=session, set_id=run.project_set_id,
@@ -300,11 +308,11 @@ def result(state: ApiState, run_id: int) -> dict[str, Any]:
 
 
 def database_health(state: ApiState) -> dict[str, Any]:
-    """{"ok": bool, "backend": ...}: one connection opened and closed."""
+    """{"ok": bool, "backend": ..., "detail"?: why not}: reachable, at the schema revision this
+    code knows (`api.dbcheck.database_problem`: `DATABASE_URL` masked in the detail)."""
     backend = state.database_url.split(":", 1)[0].split("+", 1)[0]
-    try:
-        check_connection(state.database_url)
-    except Exception as exc:  # any failure means "not healthy"; the reason is logged, not sent
-        log.warning("health: database check failed: %s", type(exc).__name__)
-        return {"ok": False, "backend": backend}
+    problem = database_problem(state.database_url)
+    if problem is not None:
+        log.warning("health: %s", problem)
+        return {"ok": False, "backend": backend, "detail": problem}
     return {"ok": True, "backend": backend}

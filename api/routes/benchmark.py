@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 
 from api import benchmark
+from api.body import MoneyRoute
 from api.deps import solve_in_thread, state
 from api.schemas import AlgorithmName, BackgroundRun, BenchmarkOut, Family, Message
 from api.schemas import ValidationErrors as _VE
@@ -16,7 +17,7 @@ from api.service import ApiState, LimitError
 from solvers import ALGORITHMS
 from solvers.instances import TODD_MAX_N
 
-router = APIRouter(tags=["algorithms"])
+router = APIRouter(tags=["algorithms"], route_class=MoneyRoute)
 log = logging.getLogger("api")
 DEFAULT_ALGORITHMS = [a for a in ALGORITHMS if a != "brute_force"]
 MAX_N = 200

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from api import service
+from api.body import MoneyRoute
 from api.deps import ops_in_thread, state
 from api.schemas import Health
 from api.service import ApiState
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=MoneyRoute)
 
 
 @router.get("/health", response_model=Health, responses={

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from api import service
-from api.deps import solve_in_thread, state
+from api.body import MoneyRoute
+from api.deps import solve_rendered, state
 from api.schemas import Message, RunResult, SolveRequest, ValidationErrors
 from api.service import ApiState
 
-router = APIRouter(tags=["solve"])
+router = APIRouter(tags=["solve"], route_class=MoneyRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": Message, "description": "Body larger than API_MAX_BODY_BYTES."},
@@ -26,4 +27,4 @@ async def solve(body: SolveRequest, st: Annotated[ApiState, Depends(state)]) -> 
 
     Costs and budget may be money with cents. The set of projects is stored once by content.
     """
-    return await solve_in_thread(st, service.solve_new, st, body)
+    return await solve_rendered(st, RunResult, service.solve_new, st, body)

@@ -62,12 +62,12 @@ def test_same_projects_are_stored_once(client: TestClient, pg_migrated_url) -> N
 
 def test_bad_costs_get_422_with_the_field_path(client: TestClient) -> None:
     """A negative cost, a third decimal, a boolean, a word, an empty or exponent string are
-    each named by field path."""
+    each named by field path, with solvers.money's reason and the value."""
     digits = "digits with at most two decimals"
-    for cost, reason in [(-3, "greater than or equal to 0"), ("1.005", digits),
-                         (1.005, "2 decimal places"), (True, "Decimal input"), ("abc", digits),
-                         ("", digits), ("1e3", digits), (" 5", digits), ("-1", digits),
-                         (1e30, "less than")]:
+    for cost, reason in [(-3, "non-negative; got -3"), ("1.005", "more decimal places than cents"),
+                         (1.005, "more decimal places than cents"), (True, "not a boolean"),
+                         ("abc", digits), ("", digits), ("1e3", "; got '1e3'"), (" 5", digits),
+                         ("-1", "non-negative"), (1e30, "too large")]:
         projects = [{"name": "a", "cost": 1}, {"name": "b", "cost": cost}]
         errors = _field_errors(client.post("/solve/", json={"projects": projects, "budget": 5}))
         assert errors[0][0] == "projects[1].cost", errors

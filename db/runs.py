@@ -70,6 +70,8 @@ _CONFLICT = f"ON CONFLICT ({', '.join(PAIR_COLUMNS)}) WHERE {PAIR_UNIQUE_WHERE} 
 _STAGE_SQL = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS "
               f"SELECT 0::bigint AS seq, {', '.join(_COLUMNS)} FROM algorithm_runs WITH NO DATA")
 _COPY_SQL = f"COPY {_STAGE} (seq, {', '.join(_COLUMNS)}) FROM STDIN"
+# Pages whose runs may all repeat a pair (remeasure, user, training) cannot conflict: straight in.
+_COPY_DIRECT_SQL = f"COPY algorithm_runs ({', '.join(_COLUMNS)}) FROM STDIN"
 _MOVE_SQL = (f"INSERT INTO algorithm_runs ({', '.join(_COLUMNS)}) "
              f"SELECT {', '.join(_COLUMNS)} FROM {_STAGE} "
              f"ORDER BY {', '.join(PAIR_COLUMNS)}, seq {_CONFLICT}")
@@ -91,8 +93,9 @@ def _copy_field(column: str, value: Any) -> str:
     return str(value)
 
 
-def _copy_line(seq: int, row: Mapping[str, Any]) -> str:
-    return f"{seq}\t" + "\t".join([_copy_field(c, row[c]) for c in _COLUMNS]) + "\n"
+def _copy_line(seq: int | None, row: Mapping[str, Any]) -> str:
+    line = "\t".join([_copy_field(c, row[c]) for c in _COLUMNS]) + "\n"
+    return line if seq is None else f"{seq}\t{line}"
 
 
 class _LazyLines:
@@ -120,11 +123,12 @@ class _LazyLines:
     readline = read
 
 
-def _copy_page(dbapi_connection: Any, lines: Iterator[str]) -> None:
-    """COPY generated lines into the staging table, inside the caller's transaction."""
+def _copy_page(dbapi_connection: Any, lines: Iterator[str], sql: str = _COPY_SQL) -> None:
+    """COPY generated lines (into the staging table by default), inside the caller's
+    transaction."""
     source = _LazyLines(lines)
     with dbapi_connection.cursor() as cursor:
-        cursor.copy_expert(_COPY_SQL, source, size=1 << 16)
+        cursor.copy_expert(sql, source, size=1 << 16)
     if source.error is not None:
         raise source.error
 
@@ -334,9 +338,9 @@ def record_runs(
 
     Rows are checked and written page by page (the input may be a generator), all inside one
     SAVEPOINT: a bad row anywhere undoes the pages already written, even if the caller then
-    commits. PostgreSQL takes COPY (psycopg2 `copy_expert`) into a staging table, then
-    INSERT ... SELECT ... ON CONFLICT DO NOTHING; other databases an executemany with
-    ON CONFLICT DO NOTHING.
+    commits. PostgreSQL takes COPY (psycopg2 `copy_expert`): straight into the table for kinds
+    that may repeat a pair, else into a staging table, then INSERT ... SELECT ... ON CONFLICT
+    DO NOTHING; other databases an executemany with ON CONFLICT DO NOTHING.
     """
     if page_size < 1:
         raise DataValidationError(f"page_size must be >= 1, got {page_size}")
@@ -347,8 +351,7 @@ def record_runs(
     with session.begin_nested():
         connection = session.connection()
         fast = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2"
-        if fast:
-            session.execute(text(_STAGE_SQL))
+        staged = False
         for page in _pages(runs, page_size):
             owners.load(page)
             start = count
@@ -361,13 +364,22 @@ def record_runs(
             if fast:
                 import psycopg2
 
+                unique = kind in UNIQUE_RUN_KINDS or any(
+                    r.get("kind") in UNIQUE_RUN_KINDS for r in page)
+                if unique and not staged:
+                    session.execute(text(_STAGE_SQL))
+                    staged = True
+                sql = _COPY_SQL if unique else _COPY_DIRECT_SQL
+                lines = (_copy_line(i if unique else None, r) for i, r in enumerate(checked()))
                 try:
-                    dbapi = connection.connection.dbapi_connection
-                    _copy_page(dbapi, (_copy_line(i, r) for i, r in enumerate(checked())))
+                    _copy_page(connection.connection.dbapi_connection, lines, sql)
                 except psycopg2.Error as exc:  # same exception types as the ORM path
-                    raise DBAPIError.instance(_COPY_SQL, None, exc, psycopg2.Error) from exc
-                inserted += session.execute(text(_MOVE_SQL)).rowcount
-                session.execute(text(f"TRUNCATE {_STAGE}"))
+                    raise DBAPIError.instance(sql, None, exc, psycopg2.Error) from exc
+                if unique:
+                    inserted += session.execute(text(_MOVE_SQL)).rowcount
+                    session.execute(text(f"TRUNCATE {_STAGE}"))
+                else:
+                    inserted += len(page)
             else:
                 inserted += len(session.execute(_dialect_insert(session), list(checked())).all())
             count += len(page)

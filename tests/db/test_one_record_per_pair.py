@@ -232,3 +232,14 @@ def test_migration_0003_removes_duplicate_benchmark_pairs_and_keeps_the_oldest(d
             "requested_algorithm": "dp", "status": "exact", "selected_indices": [0],
             "total_cost": 1, "execution_time": 0.1}])
     assert (again.inserted, again.skipped) == (0, 1)
+
+
+def test_a_row_naming_its_own_kind_overrides_the_call(migrated_db_url):
+    """A benchmark row inside a remeasure write is still recorded once per pair (PostgreSQL
+    stages such a page instead of copying it straight in)."""
+    rows = _plan(migrated_db_url, sets=1)
+    with session_scope(migrated_db_url) as s:
+        record_runs(session=s, runs=rows)
+        mixed = record_runs(session=s, kind="remeasure",
+                            runs=[{**rows[0], "kind": "benchmark"}, *rows[1:]])
+    assert (mixed.inserted, mixed.skipped) == (2, 1)

@@ -5,6 +5,10 @@
     python3 scripts/dev.py test [ARGS]   # install runtime + dev tools, run the whole test suite
     python3 scripts/dev.py budget ARGS   # run the `budget` CLI inside the project's venv
 
+`main` writes the user's data (data/budget.db, data/ exports, logs and models); `test` never
+reads or writes it: every test runs on its own throwaway database, data folder and Prefect home
+(tests/conftest.py), so the two commands pass in either order, any number of times.
+
 The virtual environment lives in `.venv/` (or `$BUDGET_VENV`). It is (re)installed only when
 `pyproject.toml` changed since the last install, so repeated runs start at once.
 Standard library only: this file runs before anything is installed.

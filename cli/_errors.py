@@ -16,33 +16,18 @@ from typing import Any
 
 EXIT_DATABASE = 2
 
-try:
-    from db.errors import SchemaRevisionError  # type: ignore[attr-defined]
-except ImportError:  # until the data layer provides it (same stand-in as api/dbcheck.py)
-    from db.errors import DatabaseError
-
-    class SchemaRevisionError(DatabaseError):  # type: ignore[no-redef]
-        """The database is at a schema revision this code does not know."""
-
-
 def check_known_revision(url: str | None = None) -> str | None:
     """The revision of the database at `url` (default DATABASE_URL), None when it has no
-    schema yet; `SchemaRevisionError` naming the revision when this code's history does not
-    contain it (a newer code's migration, or a foreign `alembic_version`). An empty or older
-    database passes: `budget db upgrade` and the flows migrate it. One small query."""
-    from alembic.script import ScriptDirectory
-
+    schema yet; `db.errors.SchemaRevisionError` naming the revision when this code's history
+    does not contain it (a newer code's migration, or a foreign `alembic_version`). An empty or
+    older database passes, unlike `db.migrate.check_revision` (head only): `budget db upgrade`
+    and the flows migrate it. One small query."""
     from db.engine import mask_url, resolve_url
-    from db.migrate import alembic_config, current_revision, head_revision
+    from db.errors import SchemaRevisionError
+    from db.migrate import current_revision, head_revision, known_revisions
 
     revision = current_revision(url)
-    if revision is None:
-        return None
-    try:
-        known = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision)
-    except Exception:  # alembic's "no such revision" errors (ResolutionError, CommandError)
-        known = None
-    if known is None:
+    if revision is not None and revision not in known_revisions():
         raise SchemaRevisionError(
             f"the database {mask_url(resolve_url(url))} is at schema revision {revision!r}, "
             f"which this code does not know (its newest is {head_revision()!r}): use the code "

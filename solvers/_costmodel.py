@@ -13,7 +13,9 @@ instance and the time limit. The micro-benchmarks are:
 - sorted sums (meet in the middle, the core's halves, Schroeppel–Shamir blocks): building
   sorted subset sums by doubling-and-merging, per sum, at two sizes, so the growth from cache
   misses on large arrays is extrapolated (``(size / 2^14)^alpha``, ``alpha`` from 2^14 and 2^18);
-- queries: a vectorised ``searchsorted`` of every sum against the other half, per sum.
+- queries: a vectorised ``searchsorted`` of every sum against the other half, per sum;
+- Schroeppel–Shamir: per sum of a whole blockwise sweep (``ss_per_sum``, from full sweeps at
+  48-52 items: 1.3-5.0 s on the reference machine; not re-measured by ``measure``).
 
 ``CostModel`` is plain data: tests build one with known numbers, and ``set_cost_model``
 installs one for the process (e.g. ``set_cost_model(measure())`` on a machine much faster or
@@ -45,6 +47,7 @@ class CostModel:
     sums_per_sum: float  # building sorted sums, per sum, at 2^14 sums
     sums_alpha: float  # growth exponent of the per-sum cost with size
     query_per_sum: float  # searchsorted, per sum, at 2^14 sums
+    ss_per_sum: float = 3.6e-8  # Schroeppel–Shamir, per left or right sum of a whole sweep
 
     def _scale(self, size: float) -> float:
         return max(1.0, size / _BASE) ** self.sums_alpha
@@ -79,12 +82,14 @@ class CostModel:
         half = (n + 1) // 2
         return 2 * self.sorted_sums(half) + self.query(half)
 
-    def ss(self, n: int) -> float:
-        """Schroeppel–Shamir without an early hit: every left and right sum is produced in a
-        block of 2^20 and sorted there (block-sized arrays: no growth beyond 2^20)."""
+    def ss(self, n: int, left_sums: float | None = None) -> float:
+        """Schroeppel–Shamir producing ``left_sums`` left sums (default: all 2^ceil(n/2), a
+        sweep without an early hit) and as many right ones, in blocks of ~2^20 sorted on
+        their own: ``ss_per_sum`` each (measured whole sweeps, not the sorted-sums
+        micro-benchmark, which overestimated them 2-4x at 48-52 items and far more with a hit;
+        issue 19)."""
         size = float(1 << ((n + 1) // 2))
-        per = (self.sums_per_sum + self.query_per_sum) * self._scale(min(size, 2.0**20))
-        return 2 * size * per
+        return 2 * min(size, size if left_sums is None else left_sums) * self.ss_per_sum
 
 
 def _time(fn, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]

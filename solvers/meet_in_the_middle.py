@@ -15,13 +15,19 @@ within one small step of its limit; it then answers the greedy selection as ``"a
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ._core import Answer, Core, TimeUp, make_solver
 from ._costmodel import cost_model
 from ._mitm import best_pair, fits_int64, mitm_bytes
-from ._ss import schroeppel_shamir
+from ._ss import BLOCK, schroeppel_shamir
 from .greedy import greedy_indices
 
 NAME = "meet_in_the_middle"
+HIT_EXPECTED = 4.0  # expected exact hits of the budget from which Schroeppel–Shamir is priced
+# to stop early (its centre-out sweep meets one in the first blocks)
 
 
 def use_ss(core: Core) -> bool:
@@ -34,11 +40,38 @@ def use_ss(core: Core) -> bool:
             and fits_int64(core.costs, core.budget))
 
 
+def ss_left_sums(core: Core) -> float | None:
+    """Left sums Schroeppel–Shamir is expected to produce before it meets the budget exactly,
+    or None when a hit is not expected (then it sweeps them all).
+
+    Subset sums are near-normal (mean ``Σc/2``, deviation ``√Σc²/2``): the budget is expected
+    to be hit ``D = 2^n · φ(z)/σ`` times. When ``D ≥ HIT_EXPECTED``, the sweep (which starts at
+    the densest block) meets a partner for a left sum with probability ``p ≈ 2^|right| /
+    (2.5 σ_right)``, so about ``1/p`` left sums are produced, but at least the first block's
+    (``BLOCK`` times its density over the mean, for blocks of equal value width)."""
+    arr = core.array
+    if arr is None or core.n < 8:
+        return None
+    c = arr.astype(np.float64)
+    half = core.n // 2
+    sigma = math.sqrt(float((c * c).sum())) / 2
+    z = (core.budget - float(c.sum()) / 2) / max(sigma, 1.0)
+    hits = math.exp((core.n * math.log(2)) - z * z / 2) / (2.5 * max(sigma, 1.0))
+    if hits < HIT_EXPECTED:
+        return None
+    left, right = c[:half], c[half:]
+    sigma_l = max(math.sqrt(float((left * left).sum())) / 2, 1.0)
+    sigma_r = max(math.sqrt(float((right * right).sum())) / 2, 1.0)
+    per_left = 2.0 ** right.size / (2.5 * sigma_r)
+    first_block = min(2.0 ** half, BLOCK * max(1.0, float(left.sum()) / (2.5 * sigma_l)))
+    return max(1.0 / max(per_left, 1e-300), first_block)
+
+
 def estimated_seconds(core: Core) -> float:
-    """Predicted time from the measured cost model (``solvers._costmodel``)."""
+    """Predicted time from the cost model (``solvers._costmodel``)."""
     model = cost_model()
     if use_ss(core):
-        return model.ss(core.n)
+        return model.ss(core.n, ss_left_sums(core))
     slow = 1.0 if fits_int64(core.costs, core.budget) else 8.0  # Python ints, measured ~8x
     return model.mitm(core.n) * slow
 

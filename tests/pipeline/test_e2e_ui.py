@@ -7,7 +7,8 @@ the flow run completed and through the database that its run row exists, and in 
 the run shows its answer: the `solve-answer` artifact (chosen projects, total, budget, status)
 on the run's Artifacts tab and the answer line in its log; the Custom run form lists its fields
 in order without a database URL; a benchmark's summary page renders its embedded plot. The
-screenshots are kept under data/e2e/ (prefect-ui-solve.png, prefect-ui-solve-artifact.png,
+screenshots are kept under $E2E_SHOT_DIR, by default <tmp>/budget-e2e/, never in the user's
+data/ (prefect-ui-solve.png, prefect-ui-solve-artifact.png,
 prefect-ui-solve-form.png, prefect-ui-benchmark-summary.png). Without Chromium it skips,
 except under CI=true.
 """
@@ -21,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +40,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parents[2]
-SHOT = ROOT / "data" / "e2e" / "prefect-ui-solve.png"
+SHOT = (Path(os.environ.get("E2E_SHOT_DIR") or Path(tempfile.gettempdir()) / "budget-e2e")
+        / "prefect-ui-solve.png")
 ARTIFACT_SHOT = SHOT.with_name("prefect-ui-solve-artifact.png")
 BENCH_SHOT = SHOT.with_name("prefect-ui-benchmark-summary.png")
 BIN = Path(sys.executable).parent

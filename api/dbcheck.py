@@ -1,70 +1,30 @@
 """The database checks the API makes before serving data, and text safe to log or send.
 
-* `check_revision(url)`: the database is at the schema revision this code knows (head), else
-  `SchemaRevisionError` naming both revisions. Every data endpoint calls it first (one small
-  query), so `budget db downgrade` under a running API turns the next request into a 503 that
-  names the revision, never a 500 from a missing column; /health calls it too.
+* `check_revision(url)` (`db.migrate`): the database is at the schema revision this code knows
+  (head), else `SchemaRevisionError` naming both revisions. Every data endpoint calls it first
+  (one primary-key SELECT), so `budget db downgrade` under a running API turns the next request
+  into a 503 that names the revision, never a 500 from a missing column.
+* `database_problem(url)`: what /health and the error handlers report, in one line.
 * `safe_text(text, url)`: `text` with every secret of `url` masked, including the tail of a
   password that holds an unencoded "@" (which a URL parser reads as part of the host).
 
-`db.migrate.check_revision` and `db.errors.SchemaRevisionError` are the data layer's own; the
-stand-ins below are used only while that layer does not provide them.
+`check_revision` and `SchemaRevisionError` are the data layer's own (`db.migrate`, `db.errors`).
 """
 
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from db import DatabaseError, DatabaseUnavailableError, mask_url
+from db import DatabaseUnavailableError, SchemaRevisionError, mask_url
 from db.engine import DatabaseURLError, url_secrets
+from db.migrate import check_revision
 
-try:
-    from db.errors import SchemaRevisionError  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until the data layer has it
-
-    class SchemaRevisionError(DatabaseError):  # type: ignore[no-redef]
-        """The database is at a schema revision this code does not run against."""
-
-
-try:
-    from db.migrate import check_revision as _db_check_revision  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until the data layer has it
-    _db_check_revision = None
+__all__ = ["SchemaRevisionError", "check_revision", "database_problem", "describe", "safe_text"]
 
 log = logging.getLogger("api")
-
-
-@lru_cache(maxsize=1)
-def _head() -> str:
-    from db.migrate import head_revision
-
-    return head_revision()
-
-
-def _fallback_check_revision(url: str) -> str:
-    from db.migrate import current_revision
-
-    head = _head()
-    current = current_revision(url)
-    if current == head:
-        return current
-    if current is None:
-        raise SchemaRevisionError(f"the database has no schema (expected revision {head}); "
-                                  "run `budget db upgrade`")
-    raise SchemaRevisionError(f"the database is at schema revision {current}, but this code "
-                              f"runs against revision {head}; run `budget db upgrade` (or "
-                              "deploy the code that knows that revision)")
-
-
-def check_revision(url: str) -> str:
-    """The database's revision when it is the one this code knows; else `SchemaRevisionError`."""
-    if _db_check_revision is not None:
-        return _db_check_revision(url)
-    return _fallback_check_revision(url)
 
 
 def safe_text(text: Any, url: str) -> str:
@@ -88,26 +48,38 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def database_problem(url: str) -> str | None:
-    """What keeps the database at `url` from serving this code, in one line safe to send
-    (`DATABASE_URL` masked), or None when `check_revision` passes."""
-    try:
-        check_revision(url)
-    except SchemaRevisionError as exc:
+def describe(exc: BaseException, url: str) -> str | None:
+    """The one-line detail a client gets for a database it cannot be served from: a schema
+    revision this code does not run against, or an unusable `DATABASE_URL` (masked); None for
+    other errors. The data layer builds these messages without secrets; masked again here."""
+    if isinstance(exc, SchemaRevisionError):
         found = f"database schema not usable: {exc}"
-    except DatabaseURLError as exc:
-        found = f"database unavailable: DATABASE_URL cannot be used: {exc}"
-    except DatabaseUnavailableError as exc:
-        log.warning("database unavailable: %s", safe_text(exc, url))
-        found = "database unavailable: cannot connect (the server log says why)"
-    except Exception as exc:  # the driver refusing the URL itself, or another database error
-        first = _first_line(exc)
-        if first.startswith("invalid dsn"):  # psycopg2: an option libpq does not know
-            found = (f"database unavailable: DATABASE_URL cannot be used: {mask_url(url)!r}: "
-                     f"{first}")
-        else:
-            log.warning("database error: %s: %s", type(exc).__name__, safe_text(first, url))
-            found = f"database error: {type(exc).__name__} (the server log says more)"
+    elif isinstance(exc, DatabaseURLError):
+        text = str(exc)
+        found = (f"database unavailable: {text}" if "DATABASE_URL" in text
+                 else f"database unavailable: DATABASE_URL cannot be used: {text}")
+    elif _first_line(exc).startswith("invalid dsn"):  # psycopg2: an option libpq does not know
+        found = (f"database unavailable: DATABASE_URL cannot be used: {mask_url(url)!r}: "
+                 f"{_first_line(exc)}")
     else:
         return None
-    return safe_text(found, url)
+    return mask_url(found)
+
+
+def database_problem(url: str) -> str | None:
+    """What keeps the database at `url` from serving this code, in one line safe to send
+    (`DATABASE_URL` masked), or None when `check_revision` passes. Other failures are logged
+    (masked) and named only by kind."""
+    try:
+        check_revision(url)
+    except Exception as exc:  # whatever the check hits is what /health reports
+        found = describe(exc, url)
+        if found is not None:
+            return found
+        if isinstance(exc, DatabaseUnavailableError):
+            log.warning("database unavailable: %s", safe_text(exc, url))
+            return "database unavailable: cannot connect (the server log says why)"
+        log.warning("database error: %s: %s", type(exc).__name__,
+                    safe_text(_first_line(exc), url))
+        return f"database error: {type(exc).__name__} (the server log says more)"
+    return None

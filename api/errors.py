@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.dbcheck import SchemaRevisionError, database_problem, safe_text
+from api.dbcheck import SchemaRevisionError, database_problem, describe, safe_text
 from db import DatabaseUnavailableError, DataValidationError, NotFoundError
 from db.engine import DatabaseURLError
 from solvers import InvalidInputError, UnknownAlgorithmError
@@ -123,14 +123,9 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"detail": "database unavailable"})
 
 
-async def _bad_url(request: Request, exc: DatabaseURLError) -> JSONResponse:
-    detail = safe_text(f"database unavailable: DATABASE_URL cannot be used: {exc}", _url(request))
-    log.error("%s", detail)
-    return JSONResponse(status_code=503, content={"detail": _short(detail, 500)})
-
-
-async def _schema_revision(request: Request, exc: SchemaRevisionError) -> JSONResponse:
-    detail = safe_text(f"database schema not usable: {exc}", _url(request))
+async def _cannot_serve(request: Request, exc: Exception) -> JSONResponse:
+    """An unusable DATABASE_URL or a schema revision this code does not know: 503 saying so."""
+    detail = describe(exc, _url(request)) or "database unavailable"
     log.error("%s", detail)
     return JSONResponse(status_code=503, content={"detail": _short(detail, 500)})
 
@@ -147,7 +142,7 @@ async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONRespons
     found = await anyio.to_thread.run_sync(database_problem, url)
     log.error("database error on %s %s: %s: %s", request.method, request.url.path,
               type(exc).__name__, safe_text(_first_line(exc), url))
-    detail = safe_text(found or "database error (logged by the server)", url)
+    detail = found or "database error (logged by the server)"
     return JSONResponse(status_code=503, content={"detail": _short(detail, 500)})
 
 
@@ -176,8 +171,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(DatabaseUnavailableError, _unavailable)
-    app.add_exception_handler(DatabaseURLError, _bad_url)
-    app.add_exception_handler(SchemaRevisionError, _schema_revision)
+    app.add_exception_handler(DatabaseURLError, _cannot_serve)
+    app.add_exception_handler(SchemaRevisionError, _cannot_serve)
     app.add_exception_handler(OperationalError, _unavailable)
     app.add_exception_handler(InterfaceError, _unavailable)  # "connection already closed"
     app.add_exception_handler(SQLAlchemyError, _database_error)

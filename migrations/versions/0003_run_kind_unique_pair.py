@@ -1,9 +1,10 @@
 """Runs say what recorded them (`kind`); a benchmark's pair is recorded once, by the database.
 
 Adds `algorithm_runs.kind` (benchmark | remeasure | user | replay | training), classifies the
-rows already stored, removes the duplicate benchmark pairs (keeping the oldest run of each), and
-adds the partial unique index `uq_algorithm_runs_pair` on (kind, budget_id,
-requested_algorithm) for the kinds recorded once per pair (benchmark, replay).
+rows already stored, relabels the later runs of a repeated benchmark pair as `remeasure` (the
+oldest run of each pair stays `benchmark`; nothing is deleted), and adds the partial unique
+index `uq_algorithm_runs_pair` on (kind, budget_id, requested_algorithm) for the kinds
+recorded once per pair (benchmark, replay).
 
 Classification of existing rows (nothing recorded the kind before):
 
@@ -13,10 +14,10 @@ Classification of existing rows (nothing recorded the kind before):
   and a flow run id (the benchmark flow records both);
 - `user`: everything else (API solves have no flow run id; solve-flow sets are `custom`).
 
-Runs of user solves are never removed. Nothing references `algorithm_runs` by foreign key
-(alerts name a run only inside their JSON context, and only for API solves, which stay), so
-deleting duplicate benchmark rows breaks no reference. Runs recorded with `--remeasure` before
-this revision cannot be told from duplicates and are removed with them (the oldest stays).
+No run is removed: runs recorded with `--remeasure` before this revision cannot be told from
+accidental duplicates (two benchmarks at once), so both become `remeasure`, which is what they
+are: a second measurement of the same pair, and the newest run of a pair is what snapshots
+use.
 
 Revision ID: 0003
 Revises: 0002
@@ -45,7 +46,7 @@ def _has_time_limit(dialect: str) -> str:
 
 
 def upgrade() -> None:
-    """Add and fill `kind`, drop duplicate benchmark pairs, then enforce one run per pair."""
+    """Add and fill `kind`, relabel repeated benchmark pairs, then enforce one run per pair."""
     dialect = op.get_bind().dialect.name
     with op.batch_alter_table("algorithm_runs") as batch:
         batch.add_column(sa.Column("kind", sa.String(length=16), server_default="user",
@@ -58,9 +59,9 @@ def upgrade() -> None:
         "UPDATE algorithm_runs SET kind = 'benchmark' WHERE kind = 'user' "
         "AND requested_algorithm IS NOT NULL AND flow_run_id IS NOT NULL AND project_set_id IN "
         "(SELECT id FROM project_sets WHERE family <> 'custom')")
-    # Keep the oldest (lowest id) benchmark run of each pair.
+    # The oldest (lowest id) benchmark run of each pair stays; later ones are remeasurements.
     op.execute(
-        "DELETE FROM algorithm_runs WHERE kind = 'benchmark' AND EXISTS ("
+        "UPDATE algorithm_runs SET kind = 'remeasure' WHERE kind = 'benchmark' AND EXISTS ("
         "SELECT 1 FROM algorithm_runs AS older WHERE older.kind = 'benchmark' "
         "AND older.budget_id = algorithm_runs.budget_id "
         "AND older.requested_algorithm = algorithm_runs.requested_algorithm "
@@ -76,7 +77,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the index, the checks and `kind` (the removed duplicates do not come back)."""
+    """Drop the index, the checks and `kind` (every run stays)."""
     op.drop_index("uq_algorithm_runs_pair", table_name="algorithm_runs")
     with op.batch_alter_table("algorithm_runs") as batch:
         batch.drop_constraint(op.f("ck_algorithm_runs_pair_requested"), type_="check")

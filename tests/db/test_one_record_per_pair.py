@@ -1,6 +1,6 @@
 """One record per pair: benchmark runs are unique per (budget, requested algorithm), enforced by
 the database (partial unique index + ON CONFLICT DO NOTHING), even for concurrent writers;
-remeasure and user runs may repeat a pair; migration 0003 removes old duplicates."""
+remeasure and user runs may repeat a pair; migration 0003 relabels old duplicates (none lost)."""
 
 from __future__ import annotations
 
@@ -207,24 +207,26 @@ def _old_set(conn, name: str, family: str, params: str) -> tuple[int, int]:
     return set_id, conn.execute(text("SELECT max(id) FROM budgets")).scalar_one()
 
 
-def test_migration_0003_removes_duplicate_benchmark_pairs_and_keeps_the_oldest(db_url):
-    """Upgrading a 0002 database with doubled benchmark pairs keeps the oldest run of each;
-    user solves and training runs (which may repeat a pair) are kept and classified."""
+def test_migration_0003_relabels_duplicate_benchmark_pairs_and_loses_no_run(db_url):
+    """Upgrading a 0002 database with doubled benchmark pairs keeps the oldest run of each as
+    `benchmark` and the later ones as `remeasure` (no row deleted); user solves and training
+    runs (which may repeat a pair) are kept and classified."""
     upgrade(db_url, "0002")
     with get_engine(db_url).begin() as conn:
         bench, bench_budget = _old_set(conn, "bench", "uniform", '{"seed": 1}')
         train, train_budget = _old_set(conn, "train", "uniform", '{"time_limit": null}')
         user, user_budget = _old_set(conn, "mine", "custom", '{"source": "x"}')
         keep = [_old_run(conn, bench, bench_budget, a, "flow-1", 0.1) for a in ("dp", "greedy")]
-        for a in ("dp", "greedy"):  # a second, concurrent benchmark of the same plan
-            _old_run(conn, bench, bench_budget, a, "flow-2", 0.2)
+        later = [_old_run(conn, bench, bench_budget, a, "flow-2", 0.2)  # a second benchmark
+                 for a in ("dp", "greedy")]
         api = [_old_run(conn, bench, bench_budget, "dp", None, 0.3)]  # API solve: no flow run
         trained = [_old_run(conn, train, train_budget, "dp", "train-1", t) for t in (1, 2)]
         solves = [_old_run(conn, user, user_budget, "auto", f"solve-{t}", t) for t in (1, 2)]
     upgrade(db_url, "head")
     with get_engine(db_url).connect() as conn:
         rows = conn.execute(text("SELECT id, kind FROM algorithm_runs ORDER BY id")).all()
-    assert rows == ([(i, "benchmark") for i in keep] + [(i, "user") for i in api]
+    assert rows == ([(i, "benchmark") for i in keep] + [(i, "remeasure") for i in later]
+                    + [(i, "user") for i in api]
                     + [(i, "training") for i in trained] + [(i, "user") for i in solves])
     with session_scope(db_url) as s:  # and from now on the database enforces it
         again = record_runs(session=s, runs=[{

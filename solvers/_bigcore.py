@@ -17,7 +17,8 @@ is at least 8, capped by the memory cap and ``MAX_CORE``.
 
 Complexity: O(n log n) NumPy work plus O(2^(K/2) · K) per core and O(2^(K/2)) per target.
 Limits: a heuristic — it answers only when it hits the bound (a proof of optimality); None
-otherwise. It needs int64 costs (``Core.array``) and stops at its deadline.
+otherwise. It needs costs below 2^61 (their *sums* may pass int64: P(15) at n ≥ 9,300, P(18):
+totals and the fixed part are then summed in Python integers) and stops at its deadline.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ MAX_TARGETS = 48
 SMALL_N = 128  # up to here the targets are every subset sum of the items outside the core
 REST_MAX = 22  # 2^22 subset sums of the items outside the core, at most
 _TARGET_HITS = 8.0
+COST_LIMIT = 1 << 61  # costs below this: a cost plus a gap (the moves' sums) fits int64
 _SEED = 20241202
 
 
@@ -239,18 +241,54 @@ def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
     return None
 
 
+def _costs_int64(core: Core) -> tuple[np.ndarray, np.ndarray] | None:
+    """(costs as int64, ascending order): the core's array, or for costs whose *sums* pass
+    int64 (``Core.array`` is None there) a copy when every cost is below ``COST_LIMIT``;
+    None beyond. Sums over many items are then taken in Python integers (``_prefix_cut``)."""
+    if core.array is not None:
+        return core.array, core.sorted_order()
+    if "int64_costs" not in core.memo:
+        found = None
+        if core.costs and max(core.costs) < COST_LIMIT:
+            arr = np.array(core.costs, dtype=np.int64)
+            found = (arr, np.argsort(arr, kind="stable"))
+        core.memo["int64_costs"] = found
+    return core.memo["int64_costs"]
+
+
+def _prefix_cut(values: np.ndarray, goal: int, exact_sums: bool) -> tuple[int, int]:
+    """(b, the sum of values[:b]) for the longest prefix whose sum is at most ``goal``.
+    With ``exact_sums`` False (the total may pass int64) the cut is found in float64 and
+    settled in Python integers around it."""
+    if exact_sums:
+        csum = np.cumsum(values)
+        b = int(np.searchsorted(csum, goal, side="right"))
+        return b, int(csum[b - 1]) if b else 0
+    approx = np.cumsum(values.astype(np.float64))
+    b = max(0, int(np.searchsorted(approx, float(goal), side="right")) - 8)
+    fixed = sum(values[:b].tolist())
+    while fixed > goal and b:  # float rounding put the cut too far
+        b -= 1
+        fixed -= int(values[b])
+    while b < values.size and fixed + int(values[b]) <= goal:
+        fixed += int(values[b])
+        b += 1
+    return b, fixed
+
+
 def core_hit(core: Core, seconds: float) -> list[int] | None:
     """A selection (positions into ``core.costs``) summing to ``core.upper_bound``, or None."""
-    a = core.array
-    if a is None or a.size < MIN_N:
+    found = _costs_int64(core)
+    if found is None or found[0].size < MIN_N:
         return None
+    a, asc = found
+    exact_sums = core.array is not None  # every sum fits int64
     stop = time.perf_counter() + min(seconds, core.time_left())
-    if a.size <= SMALL_N:
-        found = _enumerated_hit(core, stop)
-        if found is not None or time.perf_counter() >= stop:
-            return found  # else: no enumerable plan; the greedy-and-moves targets below
+    if a.size <= SMALL_N and exact_sums:
+        hit = _enumerated_hit(core, stop)
+        if hit is not None or time.perf_counter() >= stop:
+            return hit  # else: no enumerable plan; the greedy-and-moves targets below
     target_total = core.upper_bound
-    asc = core.sorted_order()
     s = a[asc]
     lows = _pairs(s, _max_core(core))
     if lows.size < MIN_CORE:
@@ -260,8 +298,10 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
     while k > MIN_CORE and time.perf_counter() + _build_seconds(k) > stop:
         k -= 1  # a smaller core that can be built in the time given
     lows, deltas = lows[:k], deltas[:k]
-    base_sum = int(s[lows].sum())
+    base_sum = sum(s[lows].tolist())  # Python integers: 44 costs of 2^60 pass int64
     span = int(deltas.sum())
+    if span >= COST_LIMIT:
+        return None
     goal = target_total - base_sum - span // 2
     if goal < 0:
         return None
@@ -270,9 +310,7 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
     # The fixed part: a prefix of the other items in a seeded random order, so that taken and
     # untaken items interleave in value and 1-for-1 swaps can move the total by small amounts.
     perm = np.random.default_rng(_SEED).permutation(np.flatnonzero(~in_pair))
-    csum = np.cumsum(s[perm])
-    b = int(np.searchsorted(csum, goal, side="right"))
-    fixed = int(csum[b - 1]) if b else 0
+    b, fixed = _prefix_cut(s[perm], goal, exact_sums)
     inside = np.zeros(a.size, dtype=bool)
     inside[perm[:b]] = True
     in_pos = np.flatnonzero(inside)
@@ -280,6 +318,8 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
     if time.perf_counter() > stop:
         return None
     halves = _Halves(deltas)
+    if goal - fixed >= COST_LIMIT:  # the rest cannot reach the window: no target
+        return None
     for delta, drop, add in _moves(s, in_pos, out_pos, goal - fixed, MAX_TARGETS):
         if time.perf_counter() + _query_seconds(k) > stop:
             return None

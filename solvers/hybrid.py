@@ -212,16 +212,16 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
             if sum(core.costs[i] for i in chosen) >= core.upper_bound:
                 return Answer(chosen, exact=True, upper_bound=core.upper_bound,
                           extra={"stage": "heuristic"})
-    if core.array is not None:
-        # Half the time left when no exact method is predicted to finish in it (then only a
-        # hit can prove anything), else at most HEURISTIC_SECONDS or half the exact estimate.
-        hopeless = cheapest > core.plan_seconds() * PLAN_SHARE
-        seconds = core.time_left() / 2 if hopeless else _search_seconds(core, cheapest, config)
-        hit = core_hit(core, seconds)
-        if hit is not None:
-            # A hit claims the bound: the shared result checks its total is the bound.
-            return Answer(hit, exact=True, upper_bound=core.upper_bound,
-                          extra={"stage": "core"})
+    # The difference core (None when the costs pass its int64 arrays): half the time left
+    # when no exact method is predicted to finish (then only a hit can prove anything),
+    # else at most HEURISTIC_SECONDS or half the exact estimate.
+    hopeless = cheapest > core.plan_seconds() * PLAN_SHARE
+    seconds = core.time_left() / 2 if hopeless else _search_seconds(core, cheapest, config)
+    hit = core_hit(core, seconds)
+    if hit is not None:
+        # A hit claims the bound: the shared result checks its total is the bound.
+        return Answer(hit, exact=True, upper_bound=core.upper_bound,
+                      extra={"stage": "core"})
     if large:
         chosen = greedy_fast(core) if core.array is not None else greedy_indices(
             core.costs, core.budget)

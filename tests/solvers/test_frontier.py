@@ -335,3 +335,33 @@ def test_auto_proves_sparse_56_items_with_schroeppel_shamir() -> None:
     result = solvers.solve(costs, budget, time_limit=20)
     assert result["status"] == "exact" and result["total_cost"] == budget
     assert result["stage"] == "meet_in_the_middle" and result["method"] == "schroeppel_shamir"
+
+
+def test_prefix_cut_is_exact_beyond_int64() -> None:
+    """The fixed part's cut, summed past int64 in Python integers, matches a plain scan."""
+    from solvers._bigcore import _prefix_cut
+
+    rng = random.Random(19)
+    for _ in range(40):
+        values = [rng.randint(1, 2**60) for _ in range(rng.randint(1, 300))]
+        goal = rng.randint(0, sum(values) + 5)
+        b, acc = 0, 0
+        while b < len(values) and acc + values[b] <= goal:
+            acc += values[b]
+            b += 1
+        arr = np.array(values, dtype=np.int64)
+        assert _prefix_cut(arr, goal, exact_sums=False) == (b, acc)
+        if sum(values) < 2**62:
+            assert _prefix_cut(arr, goal, exact_sums=True) == (b, acc)
+
+
+@pytest.mark.parametrize(("n", "e"), [(10_000, 15), (10_000, 18)])
+def test_costs_whose_sums_pass_int64_are_proven_by_the_core(n: int, e: int) -> None:
+    """P(15) n = 10,000 (sum ~5e18) and P(18) n = 10,000 (budget 2.5e21): the difference core
+    proves the budget (before: backtracking, approximate after 10 s)."""
+    costs, budget = _pe(n, e, 1)
+    assert sum(costs) >= 2**62
+    result = solvers.solve(costs, budget, time_limit=20)
+    assert result["status"] == "exact" and result["stage"] == "core"
+    assert result["total_cost_exact"] == str(budget)
+    assert sum(costs[i] for i in result["selected_indices"]) == budget

@@ -28,6 +28,7 @@ from db.errors import DatabaseError, NotFoundError
 from ._errors import check_known_revision, report, scrub, urls_in_play
 
 MODEL_NAME = "selector"  # ml.DEFAULT_MODEL_NAME (not imported: keeps `budget --help` light)
+DEFAULT_CANDIDATES = "portfolio"  # ml.DEFAULT_CANDIDATES (not imported, as above)
 DEFAULT_CUTOFF = 2.0  # ml.DEFAULT_CUTOFF: seconds, so PAR10 is not mostly timeout penalty
 
 
@@ -305,8 +306,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--data-dir", default=None,
                        help="folder for model files, plots and metrics (default: DATA_DIR)")
     train.add_argument("--candidates", choices=["base", "base+hybrid", "portfolio"],
-                       default="base",
-                       help="algorithms the model may pick: the base ones (default; hybrid "
-                            "is then only a baseline), the base ones and hybrid, or the "
-                            "portfolio (also hybrid's named configurations)")
+                       default=DEFAULT_CANDIDATES,
+                       help="algorithms the model may pick: the base ones (hybrid is then "
+                            "only a baseline), the base ones and hybrid, or the portfolio "
+                            "(also hybrid's named configurations; the default)")
     train.set_defaults(handler=_guarded(_train))

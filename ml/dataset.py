@@ -5,7 +5,7 @@ A record is ``{"key", "family", "projects", "budget", "runs": [run, ...]}`` (wha
 When an algorithm ran twice on the same instance, its fastest solving run counts.
 
 Only instances on which every candidate ran are rows (a candidate the solvers would refuse
-for its size, brute force above 24 fitting projects or meet in the middle above 46, is not
+for its size, brute force above 24 fitting projects or meet in the middle above 64, is not
 run and not recorded; it counts as run and costs PAR10, and ``Dataset.refused`` counts such
 pairs; a configuration such as ``"hybrid[exact-first]"`` refuses what its algorithm refuses).
 Single solves recorded by the API or the ``solve`` flow, with one
@@ -102,7 +102,7 @@ def _refused(algorithm: str, feats: Mapping[str, float]) -> bool:
     n_fit = feats["n_fit"]
     algorithm = base_algorithm(algorithm)
     return (algorithm == "brute_force" and n_fit > limits.brute_force_max_n) or (
-        algorithm == "meet_in_the_middle" and n_fit > limits.mitm_max_n)
+        algorithm == "meet_in_the_middle" and n_fit > limits.ss_max_n)
 
 
 def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,

@@ -16,7 +16,8 @@ used up the cutoff is not repeated (it costs PAR10 whatever the repeats say).
 
 **Refusals.** Runs an algorithm is known to refuse (brute force with more than
 ``Limits.brute_force_max_n`` projects that fit the budget, meet in the middle with more than
-``Limits.mitm_max_n``; the solvers count after preprocessing, so projects costlier than the
+``Limits.ss_max_n`` (Horowitz–Sahni to ``mitm_max_n``, Schroeppel–Shamir above, as the solver
+runs it); the solvers count after preprocessing, so projects costlier than the
 budget do not count; a configuration refuses what its base algorithm refuses) are neither
 executed nor recorded: they are not failures. Each record
 lists them in ``refused`` (the dataset costs a refused candidate PAR10, as it would a failure).
@@ -130,8 +131,8 @@ def refusal(algorithm: str, n_fit: int, limits: solvers.Limits) -> str | None:
     algorithm = base_algorithm(algorithm)
     if algorithm == "brute_force" and n_fit > limits.brute_force_max_n:
         return f"brute_force refuses {n_fit} > {limits.brute_force_max_n} projects"
-    if algorithm == "meet_in_the_middle" and n_fit > limits.mitm_max_n:
-        return f"meet_in_the_middle refuses {n_fit} > {limits.mitm_max_n} projects"
+    if algorithm == "meet_in_the_middle" and n_fit > limits.ss_max_n:
+        return f"meet_in_the_middle refuses {n_fit} > {limits.ss_max_n} projects"
     return None
 
 

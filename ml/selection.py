@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from . import DEFAULT_CANDIDATES
 from .dataset import Dataset, build_dataset
 from .evaluate import Evaluation, evaluate
 from .history import ALGORITHMS, CANDIDATES, DEFAULT_REPEATS, PORTFOLIO
@@ -66,7 +67,7 @@ def _check(candidates: str) -> None:
                          f"got {candidates!r}")
 
 
-def history_algorithms(candidates: str = "base") -> tuple[str, ...]:
+def history_algorithms(candidates: str = DEFAULT_CANDIDATES) -> tuple[str, ...]:
     """What the covering history must time for ``candidates``: the set plus ``hybrid`` (its
     own baseline), in ``ml.history.PORTFOLIO`` order."""
     _check(candidates)
@@ -74,7 +75,7 @@ def history_algorithms(candidates: str = "base") -> tuple[str, ...]:
     return tuple(a for a in PORTFOLIO if a in wanted)
 
 
-def min_algorithms(candidates: str = "base") -> int:
+def min_algorithms(candidates: str = DEFAULT_CANDIDATES) -> int:
     """Distinct algorithms an instance needs in the history to count as a training row for
     ``candidates`` (every one but those that refuse large sizes): 4 for the base sets, 7 for
     the portfolio, so a history timed without the configurations is topped up."""
@@ -262,7 +263,8 @@ def measure_noise(records: Sequence[Mapping[str, Any]], ds: Dataset, time_limit:
 
 def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
                    model_dir: str | Path, n_splits: int = 5, seeds: Sequence[int] = (0, 1, 2),
-                   champion: Any = None, candidates: str = "base", noise_sample: int = 40,
+                   champion: Any = None, candidates: str = DEFAULT_CANDIDATES,
+                   noise_sample: int = 40,
                    timing_repeats: int = DEFAULT_REPEATS, runtime_model: bool = True
                    ) -> TrainingOutcome:
     """Evaluate (CV and LOFO), fit, save; ``champion``: the current champion (a loaded

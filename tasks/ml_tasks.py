@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
 from db import model_registry as registry
-from ml import DEFAULT_MODEL_NAME
+from ml import DEFAULT_CANDIDATES, DEFAULT_MODEL_NAME
 from ml.history import DEFAULT_REPEATS, plan_instances, run_history
 from ml.report import plot_selector_vs_vbs, write_metrics_parquet
 from ml.runtime import RUNTIME_MODEL_NAME
@@ -31,7 +31,8 @@ def resolve_data_dir(data_dir: str | None) -> Path:
 
 
 @task(name="count-history", cache_policy=NO_CACHE, **IO_RETRIES)
-def count_history(database_url: str | None, candidates: str = "base") -> int:
+def count_history(database_url: str | None, candidates: str = DEFAULT_CANDIDATES
+                  ) -> int:
     """How many instances (set, budget pairs) have runs of enough distinct algorithms to be
     training rows for `candidates` (`ml.selection.min_algorithms`: 4 for the base sets, 7 for
     the portfolio; a lone solve from the API or the solve flow is no training row)."""
@@ -48,7 +49,7 @@ def plan_history(count: int, seed: int, max_n: int | None = None) -> list[dict[s
 
 @task(name="run-history-batch", cache_policy=NO_CACHE)
 def run_history_batch(specs: list[dict[str, Any]], time_limit: float,
-                      repeats: int = DEFAULT_REPEATS, candidates: str = "base"
+                      repeats: int = DEFAULT_REPEATS, candidates: str = DEFAULT_CANDIDATES
                       ) -> list[dict[str, Any]]:
     """Solve a batch of instances with every algorithm (and, for the portfolio, every named
     configuration) that does not refuse its size (median CPU time of `repeats` runs;
@@ -103,7 +104,7 @@ def load_runtime_model(database_url: str | None) -> Any:
 @task(name="train-and-evaluate", cache_policy=NO_CACHE)
 def train_and_evaluate(records: list[dict[str, Any]], time_limit: float, model_dir: str,
                        n_splits: int, seeds: list[int], champion: Any,
-                       candidates: str = "base", noise_sample: int = 40,
+                       candidates: str = DEFAULT_CANDIDATES, noise_sample: int = 40,
                        timing_repeats: int = DEFAULT_REPEATS) -> TrainingOutcome:
     """Evaluate every model and baseline on the same stratified and leave-one-family-out
     folds, measure the re-timing noise floor, fit and save the selector and the runtime

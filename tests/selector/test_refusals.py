@@ -58,3 +58,29 @@ def test_old_refusal_rows_are_not_training_history(migrated_db_url) -> None:
     assert len(loaded) == 1
     assert "brute_force" not in {r["algorithm"] for r in loaded[0]["runs"]}
     assert len(loaded[0]["runs"]) == len(records[0]["runs"]) - 1
+
+
+def test_meet_in_the_middle_is_timed_up_to_the_solvers_limit() -> None:
+    """Meet in the middle is refused only above the solver's own limit (64 items, Schroeppel–
+    Shamir above 46), so the history times it on 50-item instances."""
+    from ml.history import refusal
+
+    lim = solvers.DEFAULT_LIMITS
+    assert refusal("meet_in_the_middle", 50, lim) is None
+    assert refusal("meet_in_the_middle", lim.ss_max_n, lim) is None
+    assert refusal("meet_in_the_middle", lim.ss_max_n + 1, lim) is not None
+    spec = [{"family": "uniform", "n": 50, "seed": 4, "params": {"budget_ratio": 0.5,
+                                                                 "high": 10**7}}]
+    rec = next(run_history(spec, LIMIT, algorithms=("meet_in_the_middle",), repeats=1))
+    assert rec["refused"] == [] and [r["algorithm"] for r in rec["runs"]] == [
+        "meet_in_the_middle"]
+
+
+def test_default_candidates_can_run_hybrid_and_its_configurations() -> None:
+    """The default candidate set of `budget train` holds hybrid and every named
+    configuration, so the oracle can beat the rules."""
+    from ml import DEFAULT_CANDIDATES
+    from ml.selection import CANDIDATE_SETS
+
+    chosen = CANDIDATE_SETS[DEFAULT_CANDIDATES]
+    assert "hybrid" in chosen and set(solvers.CONFIGURATIONS) <= set(chosen)

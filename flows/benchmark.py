@@ -60,7 +60,7 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
     spans, job_seconds = [], []
     for future in as_completed(futures):
         out = future.result()
-        record_results(out["results"], run_id, url, data_dir)
+        record_results(out["results"], run_id, url, data_dir, params.remeasure)
         results += out["results"]
         solver_seconds += out["solver_seconds"]
         pids.add(out["pid"])

@@ -52,17 +52,25 @@ def _not_yet_recorded(session: Any, results: list[dict[str, Any]],
 
 @task(name="record-runs", cache_policy=NO_CACHE, **IO_RETRIES)
 def record_results(results: list[dict[str, Any]], flow_run_id: str | None,
-                   database_url: str | None, data_dir: str | None) -> int:
+                   database_url: str | None, data_dir: str | None,
+                   remeasure: bool = False) -> int:
     """Store results in one transaction (all or nothing), then log one JSON line per run.
 
     The log file is opened first, so an unwritable data folder fails before anything is
-    stored; results this flow run already stored (a retry) are not stored again."""
+    stored; results this flow run already stored (a retry) are not stored again. Benchmark
+    runs are unique per pair in the database: a pair another flow recorded meanwhile (two
+    benchmarks at once) is skipped and counted; ``remeasure`` records them on purpose."""
     logger = jsonlog.pipeline_logger(log_path(data_dir))
     with db_session(database_url) as session:
         todo = _not_yet_recorded(session, results, flow_run_id)
-        count = record_runs(session=session, runs=plan.run_rows(todo, flow_run_id))
+        count = record_runs(session=session, runs=plan.run_rows(todo, flow_run_id),
+                            kind="remeasure" if remeasure else "benchmark")
     jsonlog.log_runs(logger, todo, flow_run_id)
-    return count
+    skipped = getattr(count, "skipped", 0)
+    if skipped:
+        get_run_logger().info("%d of %d runs were already recorded by another run of the same "
+                              "plan and were not stored again", skipped, len(todo))
+    return int(count)
 
 
 @task(name="raise-alerts", cache_policy=NO_CACHE, **IO_RETRIES)

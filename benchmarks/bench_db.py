@@ -151,7 +151,7 @@ def main() -> None:
         rows = list(_runs(targets, args.rows, rng, start))
         with factory() as session:
             t0 = time.perf_counter()
-            record_runs(session=session, runs=rows)
+            record_runs(session=session, runs=rows, kind="remeasure")  # raw throughput
             session.commit()
             fast_s = time.perf_counter() - t0
         print(f"insert, ORM add+flush per row : {naive:>10,.0f} rows/s  ({args.naive_rows:,} rows)")
@@ -167,7 +167,8 @@ def main() -> None:
             have = session.scalar(select(func.count()).select_from(AlgorithmRun))
             missing = max(0, args.agg_rows - have)
             t0 = time.perf_counter()
-            record_runs(session=session, runs=_runs(targets, missing, rng, start), page_size=20_000)
+            record_runs(session=session, runs=_runs(targets, missing, rng, start), page_size=20_000,
+                        kind="remeasure")
             session.commit()
             fill_s = time.perf_counter() - t0
             print(

@@ -46,7 +46,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 import solvers
-from ml import DEFAULT_MODEL_NAME
+from ml import DEFAULT_CANDIDATES, DEFAULT_MODEL_NAME
 from ml.history import DEFAULT_REPEATS
 from solvers.instances import FAMILIES, TODD_MAX_N
 from solvers.money import MONEY_PATTERN, STORED_LIMIT, Money
@@ -300,3 +300,42 @@ class TrainParams(_Params):
                             "configurations, e.g. hybrid[exact-first]).")
     max_n: int | None = Field(None, ge=10, le=100_000,
                               description="Largest instance in the history; empty: no cap.")
+
+
+class ReplayParams(_Params):
+    """Re-run recently solved user instances across the candidate set (honest protocol: CPU
+    time, median of `timing_repeats`, cutoff `time_limit`) and record them as replay runs."""
+
+    FORM_ORDER = ("time_budget", "since_days", "limit", "candidates", "time_limit",
+                  "timing_repeats")
+
+    time_budget: PositiveFloat = Field(
+        1800.0, le=24 * 3600,
+        description="Seconds of solving this run may spend; a candidate starts only if its "
+                    "worst case (timing_repeats × time_limit) fits, and what is left waits "
+                    "for the next run.")
+    since_days: PositiveFloat | None = Field(
+        30.0, le=3650, description="Only instances users solved in the last this many days; "
+                                   "empty: all.")
+    limit: int = Field(1000, ge=1, le=100_000,
+                       description="Most user instances one run considers (most distinct and "
+                                   "most recent first).")
+    candidates: Literal["base", "base+hybrid", "portfolio"] = Field(
+        DEFAULT_CANDIDATES, description="Algorithms replayed: the base ones, plus hybrid, or the "
+                                 "portfolio (base, hybrid and hybrid's named configurations); "
+                                 "hybrid is always timed (the rules' baseline).")
+    time_limit: PositiveFloat = Field(
+        2.0, le=60, description="CPU seconds per solve (the PAR10 cutoff, as in training).")
+    timing_repeats: int = Field(
+        DEFAULT_REPEATS, ge=1, le=15,
+        description="Timed runs per instance and algorithm (median CPU time).")
+
+    @model_validator(mode="after")
+    def _one_run_fits(self) -> Self:
+        worst = self.timing_repeats * self.time_limit
+        if worst > self.time_budget:
+            raise ValueError(
+                f"time_budget must allow one measurement: timing_repeats × time_limit = "
+                f"{self.timing_repeats} × {self.time_limit:g} = {worst:g} s > time_budget "
+                f"{self.time_budget:g} s")
+        return self

@@ -3,6 +3,14 @@
 Usage::
 
     python benchmarks/bench_frontier.py [--quick] [--timeout 60] [--out docs/benchmarks/frontier.md]
+    python benchmarks/bench_frontier.py --issue19 [--timeout 10] [--baseline DIR]
+
+``--issue19`` runs the rows of issue 19 (duplicates, budgets near the total or one cost, tiny
+budgets, sparse P(14)/P(15) n = 56-64, P(15) across the int64 cliff, P(18)) against the C
+``bitset-dp`` and a C ``balsub`` (Pisinger's balanced algorithm, O(n · max cost), written from
+the 1999 paper into the temporary folder and compiled with gcc at run time; it returns the
+optimum's value only, no selection), and times a small solve cold (a fresh interpreter: import
+plus first call) and warm.
 
 Instances: Frobenius ("somatoth") n = 1,000 and 10,000; P(3) and EVEN/ODD n = 10,000; P(3),
 P(6) and money portfolios n = 100,000; P(6) and portfolios n = 1,000,000; P(12) and P(15)
@@ -36,6 +44,8 @@ import ctypes
 import json
 import math
 import os
+import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -214,10 +224,81 @@ def _mtsl_runner(py: Path) -> Runner:
     return run
 
 
+BALSUB_SOURCE = r"""
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+/* Pisinger (1999), balsub: the largest subset sum <= c in O(n * r), r = the largest weight.
+   s[mu] (mu in c-r+1 .. c+r) is the largest item index (1-based) of a balanced filling with
+   weight mu; 0 = none. Returns -1 when out of memory. */
+int64_t balsub(const int64_t *w0, int32_t n0, int64_t c) {
+    int64_t *w = malloc((size_t)(n0 > 0 ? n0 : 1) * 8), r = 0, tot = 0, wbar = 0;
+    int32_t n = 0, b = 1;
+    if (!w) return -1;
+    for (int32_t i = 0; i < n0; i++)
+        if (w0[i] > 0 && w0[i] <= c) { w[n++] = w0[i]; tot += w0[i]; if (w0[i] > r) r = w0[i]; }
+    if (tot <= c) { free(w); return tot; }
+    while (wbar + w[b - 1] <= c) { wbar += w[b - 1]; b++; }
+    int64_t off = c - r + 1, size = 2 * r;
+    int32_t *sp = malloc((size_t)size * 4), *sc = malloc((size_t)size * 4);
+    if (!sp || !sc) return -1;
+    for (int64_t mu = c - r + 1; mu <= c; mu++) sp[mu - off] = 0;
+    for (int64_t mu = c + 1; mu <= c + r; mu++) sp[mu - off] = 1;
+    sp[wbar - off] = b;
+    for (int32_t t = b; t <= n; t++) {
+        int64_t wt = w[t - 1];
+        memcpy(sc, sp, (size_t)size * 4);
+        for (int64_t mu = c - r + 1; mu <= c; mu++) {
+            int64_t m2 = mu + wt - off;
+            if (sc[m2] < sp[mu - off]) sc[m2] = sp[mu - off];
+        }
+        for (int64_t mu = c + wt; mu >= c + 1; mu--)
+            for (int32_t j = sp[mu - off]; j < sc[mu - off]; j++) {
+                int64_t m2 = mu - w[j - 1] - off;
+                if (sc[m2] < j) sc[m2] = j;
+            }
+        int32_t *tmp = sp; sp = sc; sc = tmp;
+    }
+    int64_t best = 0;
+    for (int64_t mu = c; mu >= c - r + 1; mu--) if (sp[mu - off] > 0) { best = mu; break; }
+    free(sp); free(sc); free(w);
+    return best;
+}
+"""
+
+
+def build_balsub() -> ctypes.CDLL | None:
+    """Compile the balsub peer once into PEER_DIR (None when no C compiler)."""
+    PEER_DIR.mkdir(parents=True, exist_ok=True)
+    src, lib = PEER_DIR / "balsub.c", PEER_DIR / "balsub.so"
+    if not src.exists() or src.read_text() != BALSUB_SOURCE or not lib.exists():
+        src.write_text(BALSUB_SOURCE)
+        cmd = ["gcc", "-O3", "-march=native", "-shared", "-fPIC", str(src), "-o", str(lib)]
+        if subprocess.run(cmd, capture_output=True, check=False).returncode:
+            return None
+    dll = ctypes.CDLL(str(lib))
+    dll.balsub.restype = ctypes.c_int64
+    dll.balsub.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64]
+    return dll
+
+
+def _balsub_runner(dll: ctypes.CDLL) -> Runner:
+    def run(case: Case, limit: float) -> Result:
+        w = np.asarray(list(case.costs), dtype=np.int64)
+        best = dll.balsub(w.ctypes.data, len(w), case.budget)
+        if best < 0:
+            return [], False, True, "out of memory", {}
+        return [], True, False, "value only", {"value": int(best)}
+
+    return run
+
+
 def skip(method: str, case: Case) -> str:
     biggest = max(case.costs)
     if method == "bitset-dp" and case.budget > 2.5e8:
         return "needs 4·B bytes"
+    if method == "balsub" and (biggest > 5 * 10**7 or case.budget >= 2**62):
+        return "needs 8·max cost bytes (max cost > 5e7)"
     if method == "mtsl" and max(biggest, case.budget) >= 2**31:
         return "Fortran INTEGER weights (< 2^31)"
     if method == "highs" and case.budget > 2**53:
@@ -241,13 +322,136 @@ def build_cases(spec: list[tuple[str, int, dict[str, Any], tuple[int, ...]]]) ->
     return cases
 
 
+class _Plain:
+    """An instance built here (a budget of our choosing, or costs past the generator's 10^15)."""
+
+    def __init__(self, costs: list[int], budget: int) -> None:
+        self.costs, self.budget = costs, budget
+
+    def projects(self) -> list[dict[str, int]]:
+        return [{"cost": c} for c in self.costs]
+
+
+def _pe(n: int, e: int, seed: int = 1) -> list[int]:
+    rng = random.Random(seed)
+    return [rng.randint(1, 10**e) for _ in range(n)]
+
+
+def issue19_cases() -> list[Case]:
+    """The rows of issue 19 that can be rebuilt (the held-out residue classes cannot)."""
+    rows: list[tuple[str, str, list[int], int]] = []
+    for high in (100, 10**4):
+        inst = generate("uniform", 10**6, seed=1, low=1, high=high)
+        rows.append((f"n=1e6 costs 1..{high:g}", "duplicates", list(inst.costs), inst.budget))
+    p3 = _pe(10**5, 3)
+    rows.append(("P(3) n=1e5 budget near total", "P(3)", p3, sum(p3) - 501))
+    rows.append(("P(3) n=1e5", "P(3)", p3, 10**5 * 10**3 // 4))
+    eo = generate("evenodd", 1000, seed=1)
+    rows.append(("even/odd n=1,000", "evenodd", list(eo.costs), eo.budget))
+    p6 = _pe(10**5, 6)
+    rows.append(("P(6) n=1e5 budget = one cost", "P(6)", p6, p6[17]))
+    rows.append(("P(6) n=1e5 tiny budget", "P(6)", p6, 1000))
+    for n, e in ((64, 14), (56, 14), (56, 15)):
+        rows.append((f"sparse P({e}) n={n}", "sparse", _pe(n, e), n * 10**e // 4))
+    for n in (1000, 9000, 9300, 10_000):
+        rows.append((f"P(15) n={n:,}", "P(15)", _pe(n, 15), n * 10**15 // 4))
+    for n in (100, 1000, 10_000):
+        rows.append((f"P(18) n={n:,}", "P(18)", _pe(n, 18), n * 10**18 // 4))
+    return [Case(label, fam, _Plain(costs, budget), tuple(costs), budget, 1)  # type: ignore[arg-type]
+            for label, fam, costs, budget in rows]
+
+
+SMALL_SOLVE = ("import time; t = time.perf_counter(); import solvers; "
+               "r = solvers.solve([3, 5, 9, 11, 2], 17); "
+               "print(time.perf_counter() - t, r['status'])")
+
+
+def small_solve_timings(python: str, cwd: str, repeats: int = 7) -> dict[str, float]:
+    """Cold (fresh interpreter: import plus the first call, the median of ``repeats``) and warm
+    (best per-call time of 2,000 calls) small solves, n = 5, 50 and 200, in ms."""
+    colds = []
+    for _ in range(repeats):
+        out = subprocess.run([python, "-c", SMALL_SOLVE], capture_output=True, text=True,
+                             cwd=cwd, check=True).stdout.split()
+        colds.append(float(out[0]) * 1000)
+    warm_code = (
+        "import random, time, solvers\n"
+        "for n in (5, 50, 200):\n"
+        "    rng = random.Random(n); c = [rng.randint(1, 10**6) for _ in range(n)]\n"
+        "    b = sum(c) // 2; solvers.solve(c, b)\n"
+        "    k = 2000 if n == 5 else 200; best = 1e9\n"
+        "    for _ in range(3):\n"
+        "        t = time.perf_counter()\n"
+        "        for _ in range(k): solvers.solve(c, b)\n"
+        "        best = min(best, (time.perf_counter() - t) / k)\n"
+        "    print(n, best * 1000)\n")
+    out = subprocess.run([python, "-c", warm_code], capture_output=True, text=True, cwd=cwd,
+                         check=True).stdout.splitlines()
+    timings = {"cold n=5": statistics.median(colds)}
+    for line in out:
+        n, ms = line.split()
+        timings[f"warm n={n}"] = float(ms)
+    return timings
+
+
+def issue19(args: argparse.Namespace) -> int:
+    load0 = os.getloadavg()[0]
+    table: dict[str, Runner] = {"auto": _ours("auto")}
+    dll = build_bitset_dp()
+    if dll is not None:
+        table["bitset-dp"] = _bitset_runner(dll)
+    bal = build_balsub()
+    if bal is not None:
+        table["balsub"] = _balsub_runner(bal)
+    results: dict[tuple[str, str], Outcome] = {}
+    cases = issue19_cases()
+    for case in cases:
+        for name, runner in table.items():
+            reason = skip(name, case)
+            if reason:
+                out = Outcome("skipped", 0.0, note=reason)
+            else:
+                out = run_one(runner, case, args.timeout)
+                check(case, out)
+                if "value" in out.extra and out.kind == "ok":
+                    out.total = out.extra["value"]  # value-only peer: trusted, cross-checked
+            results[case.label, name] = out
+            print(f"{case.label:30s} {name:10s} {cell(out):>14s} {out.note[:50]}", flush=True)
+        best = max((o.total for (lab, _), o in results.items()
+                    if lab == case.label and o.total is not None), default=None)
+        for name in table:
+            out = results[case.label, name]
+            out.proven = out.claims_optimal and out.total is not None and out.total == best
+            out.wrong = out.claims_optimal and out.total is not None and out.total != best
+    small = small_solve_timings(sys.executable, str(ROOT))
+    baseline = {}
+    if args.baseline:  # a checkout of the solvers before (e.g. git archive <rev> solvers)
+        baseline = small_solve_timings(sys.executable, args.baseline)
+    text = report(cases, list(table), results, args.timeout, load0).replace(
+        "bench_frontier.py --timeout", "bench_frontier.py --issue19 --timeout")
+    text += "\n## Small solves (ms)\n\n| timing | now |" + (" baseline |" if baseline else "")
+    text += "\n|---|---:|" + ("---:|" if baseline else "") + "\n"
+    for key, ms in small.items():
+        text += f"| {key} | {ms:.3f} |" + (f" {baseline[key]:.3f} |" if baseline else "") + "\n"
+    Path(args.out).write_text(text)
+    print(text)
+    return 1 if any(o.wrong for o in results.values()) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="four instances (smoke test)")
     parser.add_argument("--timeout", type=float, default=60.0, help="time limit per call, s")
     parser.add_argument("--out", default=str(ROOT / "docs/benchmarks/frontier.md"))
     parser.add_argument("--only", default="", help="comma-separated methods (default: all)")
+    parser.add_argument("--issue19", action="store_true", help="issue 19's rows, balsub peer")
+    parser.add_argument("--baseline", default="", help="--issue19: a folder holding an older "
+                        "solvers/ package, for side-by-side small-solve timings")
     args = parser.parse_args(argv)
+    if args.issue19:
+        if args.out == str(ROOT / "docs/benchmarks/frontier.md"):
+            args.out = str(ROOT / "docs/benchmarks/frontier3.md")
+        return issue19(args)
     load0 = os.getloadavg()[0]
     table: dict[str, Runner] = {"auto": _ours("auto")}
     dll = build_bitset_dp()

@@ -189,8 +189,10 @@ def render(result: dict[str, Any], chosen: list[dict[str, Any]],
     via = result["algorithm"]
     if result.get("selector"):
         via += f" (chosen by {result['selector']})"
-    lines.append(f"solver   {via} in {result['execution_time'] * 1000:.2f} ms, "
-                 f"peak memory {result['memory_used']:.2f} MiB")
+    memory = ("memory not measured" if result.get("memory_method", "none") == "none"
+              or result.get("memory_used") is None
+              else f"peak memory {result['memory_used']:.2f} MiB")
+    lines.append(f"solver   {via} in {result['execution_time'] * 1000:.2f} ms, {memory}")
     return "\n".join(lines)
 
 

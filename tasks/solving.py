@@ -45,7 +45,7 @@ def solve_instance(projects: list[Any], budget: Any, algorithm: str,
     rules do, and `selector_note` (why a model was not usable) joins the result's reason."""
     options = {"selector": selector} if algorithm == "auto" and selector is not None else {}
     result = solvers.solve(projects, budget, algorithm=algorithm, time_limit=time_limit,
-                           limits=solver_limits(), **options)
+                           limits=solver_limits(), measure_memory=True, **options)
     if algorithm == "auto" and selector_note:
         reason = result["reason"]
         result["reason"] = selector_note if reason is None else f"{selector_note}; {reason}"

@@ -9,10 +9,15 @@ Percentiles follow PostgreSQL's `percentile_cont` (linear interpolation between 
 nearest ranks). PostgreSQL computes them natively; other databases (SQLite) use the same
 formula over `row_number()` windows, so both give the same numbers.
 
+Only user-facing runs are aggregated (`SNAPSHOT_KINDS`: benchmark, remeasure, user), never
+the selector's replay or training runs. A snapshot restricted by `where` (a benchmark plan)
+computes `best` over the budgets of its runs only, so its cost is the plan's, not the table's.
+
 Definitions: `exact_rate` = share of runs with status "exact"; time and memory statistics
 cover all runs; `accuracy_mean` = mean of total_cost / best known total for the same set and
-budget (best = highest total among non-failed runs, 1.0 when that best is 0), over non-failed
-runs only (NULL when a group has none).
+budget (best = highest total among non-failed runs of any kind, the proven optimum whenever
+one of them is exact; 1.0 when that best is 0), over non-failed runs only (NULL when a group
+has none).
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from db.models import AlgorithmRun, AnalyticsSnapshot, ProjectSet
 
 _KEYS = ("algorithm_name", "size_bucket", "family")
+SNAPSHOT_KINDS = ("benchmark", "remeasure", "user")
+"""Runs a snapshot aggregates: never the selector's replay or training runs."""
 
 
 def size_bucket(n: int) -> str:
@@ -51,12 +58,12 @@ def _bucket_sql(n: ColumnElement[int]) -> ColumnElement[str]:
 
 def _base(since: datetime | None, where: ColumnElement[bool] | None = None):
     runs, sets = AlgorithmRun.__table__, ProjectSet.__table__
-    best = (
-        select(runs.c.project_set_id, runs.c.budget_id, func.max(runs.c.total_cost).label("best"))
-        .where(runs.c.match_type != "failed")
-        .group_by(runs.c.project_set_id, runs.c.budget_id)
-        .subquery("best")
-    )
+    best = select(runs.c.project_set_id, runs.c.budget_id,
+                  func.max(runs.c.total_cost).label("best")).where(runs.c.match_type != "failed")
+    if where is not None:  # a plan's snapshot: best over its budgets only (same values)
+        best = best.where(runs.c.budget_id.in_(
+            select(runs.c.budget_id).where(where).distinct().correlate(None)))
+    best = best.group_by(runs.c.project_set_id, runs.c.budget_id).subquery("best")
     accuracy = case(
         (runs.c.match_type == "failed", None),
         (best.c.best > 0, cast(runs.c.total_cost, Float) / cast(best.c.best, Float)),
@@ -82,6 +89,7 @@ def _base(since: datetime | None, where: ColumnElement[bool] | None = None):
             ),
         )
     )
+    stmt = stmt.where(runs.c.kind.in_(SNAPSHOT_KINDS))
     if since is not None:
         stmt = stmt.where(runs.c.created_at >= since)
     if where is not None:

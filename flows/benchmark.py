@@ -23,7 +23,8 @@ from flows.params import BenchmarkParams
 from tasks import plan
 from tasks.artifacts import BatchProgress, publish_benchmark_artifacts
 from tasks.data import ensure_database, make_instances, store_datasets
-from tasks.files import export_parquet, plot_results
+from tasks.export_files import export_datasets
+from tasks.files import plot_results
 from tasks.records import (
     load_plan_runs,
     raise_alerts,
@@ -73,7 +74,8 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
             "algorithms": list(params.algorithms)}
     everything = load_plan_runs(keys, url)  # new and already recorded runs of this plan
     snapshot = take_snapshot(keys, run_id, url) if everything else []
-    export = (export_parquet(None, run_id, url, data_dir, False, keys)
+    export = (export_datasets(None, run_id, url, data_dir, bool(snapshot and run_id), keys,
+                              snapshot_flow_run_id=run_id)
               if params.export and everything else None)
     name = f"benchmark-{(run_id or 'local')[:8]}"
     plot = plot_results(everything, name, data_dir) if params.plot and everything else None
@@ -90,6 +92,8 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
         "plan_runs": len(everything), "plan_statuses": statuses(everything),
         "snapshot_rows": len(snapshot),
         "export_path": export["runs_path"] if export else None,
+        "export_root": export["export_path"] if export else None,
+        "snapshots_path": export["snapshots_path"] if export else None,
         "export_rows": export["runs"] if export else 0,
         "plot_path": plot, "by_size": sizes, "snapshot": snapshot,
     }

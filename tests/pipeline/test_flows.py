@@ -36,7 +36,8 @@ def _count(url: str, model) -> int:
 
 def test_benchmark_records_snapshots_exports_and_plots(migrated_db_url, tmp_path) -> None:
     """One benchmark: every planned pair recorded, brute force skipped at n=30, a snapshot,
-    a Hive-partitioned export readable by pyarrow, pandas and DuckDB, and a PNG plot."""
+    a Hive-partitioned export (runs and snapshot) readable by pyarrow, pandas and DuckDB, and a
+    PNG plot."""
     out = benchmark(BenchmarkParams(database_url=migrated_db_url, data_dir=str(tmp_path),
                                     **SMALL))
     assert out["instances"] == 4 and out["skipped"] == 2  # brute force at n=30, two families
@@ -50,8 +51,10 @@ def test_benchmark_records_snapshots_exports_and_plots(migrated_db_url, tmp_path
     root = out["export_path"]
     table = ds.dataset(root, format="parquet", partitioning="hive").to_table()
     assert table.num_rows == out["runs"]
-    assert {"date", "algorithm_name", "code_version", "export_flow_run_id"} <= set(
-        table.column_names)
+    assert {"date", "requested_algorithm", "ran_algorithm", "source", "code_version",
+            "export_flow_run_id"} <= set(table.column_names)
+    snaps = pd.read_parquet(out["snapshots_path"])  # the benchmark exports its snapshot too
+    assert len(snaps) == out["snapshot_rows"] and set(snaps["flow_run_id"]) == {out["flow_run_id"]}
     assert len(pd.read_parquet(root)) == out["runs"]
     n = duckdb.sql(f"select count(*) from read_parquet('{root}/**/*.parquet', "
                    "hive_partitioning=true)").fetchall()[0][0]

@@ -2,6 +2,14 @@
 
     .venv/bin/python benchmarks/bench_db.py [--admin-url URL] [--rows 200000]
         [--naive-rows 5000] [--agg-rows 1000000]
+    .venv/bin/python benchmarks/bench_db.py --export-rows 1000000 [--plan-runs 240]
+
+`--export-rows N` is its own mode: fill N runs, then, side by side in one run (alternating,
+best of `--repeat`): the project's export (`tasks.exporting.export_runs`, the ADBC path when
+installed) against a plain ADBC stream of the same query written with
+`pyarrow.dataset.write_dataset` partitioned the same way, as a ratio (target <= 1.2x); then a
+`--plan-runs` plan recorded into the big table: its export and snapshot cost (scoped) against the
+whole table's snapshot.
 
 Measures: bulk insert of AlgorithmRun rows through `record_runs` (COPY via psycopg2 copy_expert)
 next to naive ORM inserts (one `add` + `flush` per row, and `add_all` + one flush), then
@@ -14,10 +22,13 @@ import argparse
 import os
 import platform
 import random
+import resource
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pyarrow.dataset as ds
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -114,7 +125,14 @@ def main() -> None:
     p.add_argument("--rows", type=int, default=200_000, help="rows for the fast bulk path")
     p.add_argument("--naive-rows", type=int, default=5_000, help="rows for the ORM baselines")
     p.add_argument("--agg-rows", type=int, default=1_000_000, help="runs to aggregate")
+    p.add_argument("--export-rows", type=int, default=0,
+                   help="export mode: runs to fill, then project export vs plain ADBC stream")
+    p.add_argument("--plan-runs", type=int, default=240, help="export mode: a plan's runs")
+    p.add_argument("--repeat", type=int, default=2, help="export mode: alternating repeats")
     args = p.parse_args()
+    if args.export_rows:
+        _with_database(args.admin_url, lambda url: _export_bench(url, args))
+        return
 
     name = f"budget_bench_{uuid.uuid4().hex[:10]}"
     url = make_url(args.admin_url).set(database=name).render_as_string(hide_password=False)
@@ -194,6 +212,112 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def _with_database(admin_url: str, body) -> None:
+    name = f"budget_bench_{uuid.uuid4().hex[:10]}"
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    admin = _admin(admin_url)
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+        server = conn.execute(text("SHOW server_version")).scalar()
+    print(f"machine: {_cpu_model()}, {os.cpu_count()} cores; PostgreSQL {server}; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"database: {mask_url(url)} (throwaway)")
+    try:
+        upgrade(url, "head")
+        body(url)
+    finally:
+        dispose_engines(url)
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _export_bench(url: str, args) -> None:
+    """The project's export against a plain ADBC stream of the same query, side by side."""
+    from db.exports import adbc_available, export_query, stream_adbc
+    from tasks import exporting
+
+    if not adbc_available():
+        raise SystemExit("export mode needs adbc-driver-postgresql (pip install it)")
+    rng = random.Random(42)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    factory = get_sessionmaker(url)
+    with factory() as session:
+        targets = _seed_sets(session, rng)
+        t0 = time.perf_counter()
+        record_runs(session=session, runs=_runs(targets, args.export_rows, rng, start),
+                    kind="remeasure")
+        session.commit()
+        print(f"filled {args.export_rows:,} runs in {time.perf_counter() - t0:.1f} s")
+        session.execute(text("ANALYZE"))
+        session.commit()
+        dialect = session.get_bind().dialect
+        stmt = export_query(None, None, exporting.run_order(dialect.name))
+        sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    tmp = tempfile.mkdtemp(prefix="bench-export-")
+    print(f"peak RSS before exporting: {_rss_mib():.0f} MiB")
+    project, plain = [], []
+    for i in range(args.repeat):
+        with factory() as session:
+            t0 = time.perf_counter()
+            out = exporting.export_runs(session=session, root=f"{tmp}/project{i}")
+            project.append(time.perf_counter() - t0)
+        rss_project = _rss_mib()
+        t0 = time.perf_counter()
+        batches = stream_adbc(sql, make_url(url))
+        first = next(batches)
+        ds.write_dataset(_reader(first, batches), f"{tmp}/adbc{i}",
+                         format="parquet", partitioning=["requested_algorithm"],
+                         partitioning_flavor="hive", existing_data_behavior="overwrite_or_ignore")
+        plain.append(time.perf_counter() - t0)
+        print(f"  round {i + 1}: project {project[-1]:.2f} s ({out['rows_written']:,} rows, "
+              f"{out['partitions']} files), plain ADBC {plain[-1]:.2f} s; "
+              f"peak RSS so far {rss_project:.0f} MiB (after project), {_rss_mib():.0f} MiB")
+    ratio = min(project) / min(plain)
+    print(f"export of {args.export_rows:,} runs: project {min(project):.2f} s "
+          f"({args.export_rows / min(project):,.0f} rows/s), plain ADBC stream "
+          f"{min(plain):.2f} s; ratio {ratio:.2f}x (target <= 1.2x)")
+    _plan_bench(factory, targets, rng, args.plan_runs, tmp)
+
+
+def _reader(first, rest):
+    import pyarrow as pa
+
+    return pa.RecordBatchReader.from_batches(first.schema, [first, *rest])
+
+
+def _plan_bench(factory, targets, rng, plan_runs: int, tmp: str) -> None:
+    """A plan of `plan_runs` runs recorded into the big table: its export and snapshot."""
+    from db.models import AlgorithmRun
+    from tasks import exporting
+
+    flow = f"plan-{uuid.uuid4().hex[:8]}"
+    rows = [{**r, "flow_run_id": flow, "created_at": datetime.now(UTC)}
+            for r in _runs(targets[:6], plan_runs, rng, datetime.now(UTC))]
+    with factory() as session:
+        record_runs(session=session, runs=rows, kind="remeasure")
+        session.commit()
+        where = AlgorithmRun.flow_run_id == flow
+        t0 = time.perf_counter()
+        out = exporting.export_runs(session=session, root=f"{tmp}/project0", where=where)
+        exp_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        snap = compute_snapshot(session=session, where=where)
+        snap_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        compute_snapshot(session=session, snapshot_at=datetime.now(UTC))
+        whole_s = time.perf_counter() - t0
+        session.rollback()
+    print(f"plan of {plan_runs} runs in the big table: export {exp_s:.3f} s "
+          f"({out['rows_written']} rows written, {out['partitions']} files, best scoped: "
+          f"{out['budgets_scoped']}); snapshot {snap_s:.3f} s ({len(snap)} groups) vs whole "
+          f"table {whole_s:.2f} s")
 
 
 if __name__ == "__main__":

@@ -275,6 +275,13 @@ def _lineage(batch: pa.RecordBatch, schema: pa.Schema, values: list[str | None])
         [*base, *(pa.array([v] * n, pa.string()) for v in values)], schema=schema)
 
 
+def run_order(dialect: str) -> list:
+    """The export's ORDER BY: a group's rows arrive together, in id order."""
+    runs = AlgorithmRun.__table__
+    return [_dataset_sql(), requested_sql(), _day_sql(runs.c.created_at, dialect),
+            func.coalesce(runs.c.flow_run_id, cast("", String)), runs.c.id]
+
+
 def run_file(root: Path, dataset: str, requested: str, day: str, flow: str | None) -> Path:
     """The file of one group under a database's export root."""
     return (root / dataset / f"requested_algorithm={quote(requested, safe='')}"
@@ -296,16 +303,17 @@ def export_runs(
     `partitions` (files rewritten), `rows_written`, `budgets_scoped` (whether `best` was
     restricted to the touched budgets)."""
     root = Path(root)
-    runs = AlgorithmRun.__table__
     dialect = session.get_bind().dialect.name
-    count, groups, budgets = run_groups(session=session, since=since, where=where)
-    if not groups:
-        return {"runs": 0, "partitions": 0, "rows_written": 0, "budgets_scoped": False}
     everything = since is None and where is None
-    wanted = None if everything else pa.array(sorted(_key(*g) for g in groups))
-    order = [_dataset_sql(), requested_sql(), _day_sql(runs.c.created_at, dialect),
-             func.coalesce(runs.c.flow_run_id, cast("", String)), runs.c.id]
-    stmt = export_query(None if everything else _coarse(groups), budgets, order)
+    wanted = None
+    if everything:  # every group: no discovery pass, the stream itself is counted
+        count, groups, budgets = -1, set(), None
+    else:
+        count, groups, budgets = run_groups(session=session, since=since, where=where)
+        if not groups:
+            return {"runs": 0, "partitions": 0, "rows_written": 0, "budgets_scoped": False}
+        wanted = pa.array(sorted(_key(*g) for g in groups))
+    stmt = export_query(None if everything else _coarse(groups), budgets, run_order(dialect))
     source = database_source(session.get_bind().url)
     lineage = [source, export_flow_run_id, code_version()]
     writer = _GroupWriter(RUN_FILE_SCHEMA)
@@ -324,7 +332,8 @@ def export_runs(
     except BaseException:
         writer.abort()
         raise
-    return {"runs": count, "partitions": writer.files, "rows_written": writer.rows,
+    return {"runs": writer.rows if everything else count, "partitions": writer.files,
+            "rows_written": writer.rows,
             "budgets_scoped": budgets is not None}
 
 

@@ -129,9 +129,10 @@ def _alias_history(args: argparse.Namespace) -> int:
     return 0
 
 
-_ORDER = ("lgbm_classifier", "lgbm_regression", "logistic_regression", "decision_tree",
-          "rules", "hybrid", "sbs", "vbs")
+_ORDER = ("lgbm_classifier", "lgbm_regression", "lgbm_gated", "logistic_regression",
+          "decision_tree", "rules", "hybrid", "sbs", "vbs")
 _LABELS = {"lgbm_classifier": "LightGBM classifier", "lgbm_regression": "LightGBM cost regression",
+           "lgbm_gated": "LightGBM cost regression, gated",
            "logistic_regression": "logistic regression", "decision_tree": "decision tree",
            "rules": "rule-based auto", "hybrid": "hybrid (own runs)", "sbs": "SBS (single best)",
            "vbs": "VBS (oracle)"}

@@ -15,7 +15,7 @@ algorithm each, would otherwise teach that the algorithm that happened to run is
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,18 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> Dataset:
+        """The dataset restricted to ``rows`` (in that order)."""
+        idx = np.asarray(rows, dtype=np.int64)
+        return replace(
+            self, keys=[self.keys[i] for i in idx], families=[self.families[i] for i in idx],
+            X=self.X[idx], costs=self.costs[idx], times=self.times[idx],
+            labels=self.labels[idx], hybrid_cost=self.hybrid_cost[idx],
+            rules_cost=self.rules_cost[idx], rules_choice=[self.rules_choice[i] for i in idx],
+            skipped=0, trivial=None if self.trivial is None else self.trivial[idx],
+            rules_index=None if self.rules_index is None else self.rules_index[idx],
+            record_index=tuple(self.record_index[i] for i in idx) if self.record_index else ())
 
 
 def _costs_of(runs: Sequence[Mapping[str, Any]], best: Any, time_limit: float

@@ -71,16 +71,20 @@ def folds(labels: np.ndarray, n_splits: int = 5, seeds: Sequence[int] = (0, 1, 2
     return out
 
 
-def lofo_splits(families: Sequence[str]) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+def lofo_splits(families: Sequence[str], always_train: np.ndarray | None = None
+                ) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
     """(0, k, train_idx, test_idx): fold k holds out the k-th family (sorted by name).
 
-    Raises ValueError with fewer than two families (nothing to hold out against).
+    ``always_train``: rows never held out (e.g. the user's past instances: the held-out
+    families are the generated ones) and in every training fold. Raises ValueError with fewer
+    than two families to hold out.
     """
     fam = np.asarray(list(families))
-    names = sorted(set(fam.tolist()))
+    keep = np.ones(len(fam), dtype=bool) if always_train is None else ~np.asarray(always_train)
+    names = sorted(set(fam[keep].tolist()))
     if len(names) < 2:
         raise ValueError(f"leave-one-family-out needs at least 2 families, got {names}")
-    return [(0, k, np.flatnonzero(fam != name), np.flatnonzero(fam == name))
+    return [(0, k, np.flatnonzero(~keep | (fam != name)), np.flatnonzero(keep & (fam == name)))
             for k, name in enumerate(names)]
 
 
@@ -116,20 +120,24 @@ def evaluate(ds: Dataset, kinds: Sequence[str], n_splits: int = 5,
              seeds: Sequence[int] = (0, 1, 2),
              extra: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
              model_params: dict[str, dict[str, Any]] | None = None,
-             protocol: str = "cv") -> Evaluation:
+             protocol: str = "cv", always_train: np.ndarray | None = None) -> Evaluation:
     """Fit each model kind on every training fold and score every method on its test fold.
 
     ``extra``: fixed selectors (e.g. the current champion) mapping feature rows to indices into
     ``ds.pick_names``; they are scored on the same test folds without fitting.
     ``protocol``: ``"cv"`` (stratified ``n_splits``-fold repeated over ``seeds``) or
-    ``"lofo"`` (one fold per held-out family; ``n_splits`` and ``seeds`` unused).
+    ``"lofo"`` (one fold per held-out family; ``n_splits`` and ``seeds`` unused;
+    ``always_train`` rows are trained on in every fold and never scored).
     """
     if protocol not in ("cv", "lofo"):
         raise ValueError(f"protocol must be 'cv' or 'lofo', got {protocol!r}")
+    scored = np.ones(len(ds), dtype=bool)
     if protocol == "lofo":
-        splits = lofo_splits(ds.families)
+        splits = lofo_splits(ds.families, always_train)
         seeds = (0,)
-        fold_names = sorted(set(ds.families))
+        if always_train is not None:
+            scored = ~np.asarray(always_train, dtype=bool)
+        fold_names = sorted(set(np.asarray(ds.families)[scored].tolist()))
     else:
         splits = folds(ds.labels, n_splits, seeds)
         fold_names = []
@@ -149,7 +157,11 @@ def evaluate(ds: Dataset, kinds: Sequence[str], n_splits: int = 5,
         for kind in kinds:
             model = make_model(kind, **model_params.get(kind, {}))
             model.fit(ds.X[tr], ds.costs[tr], ds.labels[tr])
-            chosen = ds.gate(te, model.predict(ds.X[te]))  # trivial rows: the rules' answer
+            if hasattr(model, "predict_gated") and ds.rules_index is not None:
+                raw = model.predict_gated(ds.X[te], ds.rules_index[te])
+            else:
+                raw = model.predict(ds.X[te])
+            chosen = ds.gate(te, raw)  # trivial rows: the rules' answer
             oof_choice[kind][r, te] = chosen
             per[kind] = _pick(test_costs, chosen)
         for name, fn in extra.items():
@@ -173,14 +185,14 @@ def evaluate(ds: Dataset, kinds: Sequence[str], n_splits: int = 5,
                               "remaining_gap": remaining_gap(par10, vbs_m, sbs_m),
                               "worse_than_sbs": bool(par10 > sbs_m + 1e-12)})
     summary = []
-    sbs_all, vbs_all = oof_cost["sbs"].mean(), oof_cost["vbs"].mean()
+    sbs_all, vbs_all = oof_cost["sbs"][:, scored].mean(), oof_cost["vbs"][:, scored].mean()
     for m in methods:
         rows = [row for row in fold_rows if row["method"] == m]
-        mean = float(oof_cost[m].mean())
+        mean = float(oof_cost[m][:, scored].mean())
         summary.append({
             "method": m,
             "par10": mean,
-            "solved_pct": float(100.0 * np.mean(oof_cost[m] < ds.par10)),
+            "solved_pct": float(100.0 * np.mean(oof_cost[m][:, scored] < ds.par10)),
             "remaining_gap": remaining_gap(mean, vbs_all, sbs_all),
             "max_fold_gap": max(row["remaining_gap"] for row in rows),
             "folds_worse_than_sbs": sum(row["worse_than_sbs"] for row in rows),

@@ -21,10 +21,13 @@ from sklearn.tree import DecisionTreeClassifier
 __all__ = [
     "CANDIDATE_FEATURE",
     "LGBM_BASE_PARAMS",
+    "MIN_GAIN",
     "MODEL_KINDS",
+    "GatedCostRegressor",
     "LightGBMClassifier",
     "LightGBMCostRegressor",
     "SklearnSelector",
+    "gate",
     "make_model",
     "regret_weights",
 ]
@@ -49,9 +52,12 @@ CANDIDATE_FEATURE = "candidate"
 
 
 def _names(f: int) -> list[str]:
-    from .features import FEATURE_NAMES  # the model files carry the feature names
+    from .features import KNOWN_FEATURE_SETS  # the model files carry the feature names
 
-    return list(FEATURE_NAMES) if f == len(FEATURE_NAMES) else [f"f{i}" for i in range(f)]
+    for names in KNOWN_FEATURE_SETS:
+        if f == len(names):
+            return list(names)
+    return [f"f{i}" for i in range(f)]
 
 
 def regret_weights(costs: np.ndarray) -> np.ndarray:
@@ -132,6 +138,53 @@ class LightGBMCostRegressor:
         return np.argmin(pred.reshape(-1, self.k), axis=1)
 
 
+MIN_GAIN = 2.0
+"""The gated selector leaves the rules only where it predicts the rules' choice to cost at
+least this many times its own pick."""
+
+
+def gate(pred: np.ndarray, rules_idx: np.ndarray, seen: np.ndarray,
+         min_gain: float = MIN_GAIN) -> np.ndarray:
+    """Choices from predicted log10 costs ``pred`` (n, k): the model's argmin where the row is
+    ``seen`` (inside the trust region) and the rules' choice is predicted ``min_gain`` times
+    dearer, else the rules' choice (``rules_idx``; -1: not a candidate, the model's pick)."""
+    best = np.argmin(pred, axis=1)
+    rows = np.arange(len(pred))
+    r = np.asarray(rules_idx, dtype=np.int64)
+    has = r >= 0
+    saving = np.where(has, pred[rows, np.where(has, r, 0)] - pred[rows, best], np.inf)
+    deviate = ~has | (np.asarray(seen, dtype=bool) & (saving > np.log10(min_gain)))
+    return np.where(deviate, best, r)
+
+
+@dataclass
+class GatedCostRegressor(LightGBMCostRegressor):
+    """The cost regression, deviating from the rules only inside its trust region
+    (``ml.trust``) and only for a predicted saving of ``MIN_GAIN``× or more.
+
+    ``predict`` without the rules' choices is the plain regression; evaluation and serving
+    call ``predict_gated`` with them.
+    """
+
+    kind: str = "lgbm_gated"
+    trust: Any = None
+    min_gain: float = MIN_GAIN
+
+    def fit(self, X: np.ndarray, costs: np.ndarray, labels: np.ndarray) -> GatedCostRegressor:
+        from .trust import fit_trust
+
+        super().fit(X, costs, labels)
+        self.trust = fit_trust(X)
+        return self
+
+    def predict_costs(self, X: np.ndarray) -> np.ndarray:
+        assert self.booster is not None
+        return self.booster.predict(self.expand(X, self.k), num_threads=1).reshape(-1, self.k)
+
+    def predict_gated(self, X: np.ndarray, rules_idx: np.ndarray) -> np.ndarray:
+        return gate(self.predict_costs(X), rules_idx, self.trust.seen(X), self.min_gain)
+
+
 @dataclass
 class SklearnSelector:
     """A scikit-learn classifier over the best-candidate label (logistic regression, tree)."""
@@ -171,7 +224,8 @@ class _Constant:
         return np.full(len(X), self.value, dtype=np.int64)
 
 
-MODEL_KINDS = ("lgbm_classifier", "lgbm_regression", "logistic_regression", "decision_tree")
+MODEL_KINDS = ("lgbm_classifier", "lgbm_regression", "lgbm_gated", "logistic_regression",
+               "decision_tree")
 
 
 def make_model(kind: str, **params: Any) -> Any:
@@ -180,6 +234,8 @@ def make_model(kind: str, **params: Any) -> Any:
         return LightGBMClassifier(params=params)
     if kind == "lgbm_regression":
         return LightGBMCostRegressor(params=params)
+    if kind == "lgbm_gated":
+        return GatedCostRegressor(params=params)
     if kind in ("logistic_regression", "decision_tree"):
         return SklearnSelector(kind=kind)
     raise ValueError(f"unknown model kind {kind!r}; valid kinds: {', '.join(MODEL_KINDS)}")

@@ -18,6 +18,7 @@ __all__ = ["markdown_table", "plot_selector_vs_vbs", "table_rows", "write_metric
 
 _LABELS = {
     "lgbm_classifier": "LightGBM classifier", "lgbm_regression": "LightGBM cost regression",
+    "lgbm_gated": "LightGBM cost regression, gated by the rules and its trust region",
     "logistic_regression": "logistic regression", "decision_tree": "decision tree",
     "rules": "rule-based auto", "hybrid": "hybrid (own runs)", "sbs": "SBS (single best)",
     "vbs": "VBS (oracle)", "champion": "current champion",

@@ -61,6 +61,9 @@ FLOOR_SECONDS = 1e-5  # below the resolution that matters for planning
 RUNTIME_ROUNDS = 150
 PROBE_NAMES = ("greedy_hit", "log2_greedy_gap", "greedy_gap_over_min")
 RUNTIME_FEATURES: tuple[str, ...] = (*ml_features.FEATURE_NAMES, *PROBE_NAMES)
+RUNTIME_FEATURES_V1: tuple[str, ...] = (*ml_features.FEATURE_NAMES_V1, *PROBE_NAMES)
+KNOWN_RUNTIME_FEATURE_SETS = (RUNTIME_FEATURES, RUNTIME_FEATURES_V1)
+"""Feature sets of runtime models this code serves (v1: before the shape features)."""
 
 
 def probe(projects: Any, budget: Any, feats: Mapping[str, float] | None = None
@@ -106,11 +109,12 @@ def envelope(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     return {a: float(np.quantile(v, 0.9)) for a, v in ratios.items() if v}
 
 
-def runtime_vector(feats: Mapping[str, float]) -> np.ndarray:
-    """Selector features then probe features (NaN where the mapping has no probe)."""
+def runtime_vector(feats: Mapping[str, float],
+                   names: Sequence[str] = RUNTIME_FEATURES) -> np.ndarray:
+    """Selector features then probe features in ``names`` order (NaN where the mapping has
+    no probe or no shape)."""
     full = feats if "fit_ratio" in feats else ml_features.extend(feats)
-    return np.array([*(full[f] for f in ml_features.FEATURE_NAMES),
-                     *(feats.get(p, np.nan) for p in PROBE_NAMES)], dtype=np.float64)
+    return np.array([full.get(f, feats.get(f, np.nan)) for f in names], dtype=np.float64)
 
 
 def runtime_rows(records: Sequence[Mapping[str, Any]], time_limit: float | None = None
@@ -123,8 +127,7 @@ def runtime_rows(records: Sequence[Mapping[str, Any]], time_limit: float | None 
     index = {a: i for i, a in enumerate(algorithms)}
     rows, ys, fams = [], [], []
     for rec in records:
-        base = solvers.features(rec["projects"], rec["budget"])
-        feats = runtime_vector({**base, **probe(rec["projects"], rec["budget"], base)})
+        feats = instance_vector(rec)
         for run in rec["runs"]:
             if run["algorithm"] not in index:
                 continue
@@ -137,6 +140,12 @@ def runtime_rows(records: Sequence[Mapping[str, Any]], time_limit: float | None 
     width = len(RUNTIME_FEATURES) + 1
     return (np.array(rows, dtype=np.float64).reshape(-1, width), np.array(ys, dtype=np.float64),
             fams, algorithms)
+
+
+def instance_vector(rec: Mapping[str, Any]) -> np.ndarray:
+    """The runtime features of one record's instance (selector features and the probe)."""
+    base = solvers.features(rec["projects"], rec["budget"])
+    return runtime_vector({**base, **probe(rec["projects"], rec["budget"], base)})
 
 
 def fit_runtime(X: np.ndarray, y: np.ndarray, rounds: int = RUNTIME_ROUNDS) -> lgb.Booster:
@@ -185,11 +194,18 @@ def train_runtime(records: Sequence[Mapping[str, Any]], time_limit: float,
     metrics["train"] = _errors(booster.predict(X, num_threads=1), y)
     metrics["envelope"] = envelope(records)
     path, sha = save_booster(booster, model_dir, "runtime")
+    from .trust import fit_trust
+
+    instances = np.unique(X[:, :-1], axis=0)  # one row per instance (its runs share it)
+    region = fit_trust(instances)
+    t_path, t_sha = region.save(model_dir, "runtime-trust")
+    metrics["trust_radius"] = region.radius
     return {
         "kind": RUNTIME_KIND, "path": str(path), "sha256": sha,
         "params": {"kind": RUNTIME_KIND, "num_boost_round": rounds, "time_limit": time_limit,
                    "floor_seconds": FLOOR_SECONDS, "rows": len(y),
                    "envelope": metrics["envelope"],
+                   "trust": {"path": str(t_path), "sha256": t_sha, "radius": region.radius},
                    "target": "log10 CPU seconds"},
         "feature_names": list(RUNTIME_FEATURES), "class_order": algorithms,
         "library_versions": library_versions(), "metrics": metrics,

@@ -21,7 +21,7 @@ champion stays.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from . import DEFAULT_CANDIDATES
 from .dataset import Dataset, build_dataset
 from .evaluate import Evaluation, evaluate
 from .history import ALGORITHMS, CANDIDATES, DEFAULT_REPEATS, PORTFOLIO
-from .models import MODEL_KINDS
+from .models import MODEL_KINDS, make_model
 from .noise import noise_floor, retime, sample_records
 from .report import markdown_table, table_rows
 from .train import train_and_save
@@ -52,7 +52,16 @@ __all__ = [
     "unseen_mask",
 ]
 
-LGBM_KINDS = ("lgbm_classifier", "lgbm_regression")
+LGBM_KINDS = ("lgbm_classifier", "lgbm_regression", "lgbm_gated")
+SERVED_KIND = "lgbm_gated"
+"""The kind registered and served: the cost regression, leaving the rules only inside its trust
+region and for a predicted 2× saving (``ml.models.GatedCostRegressor``)."""
+USER_FAMILY = "user"
+"""The family of replayed user instances (records with ``source == "replay"``)."""
+HOLDOUT_SHARE = 0.25
+MIN_FUTURE = 4
+"""The most recent ``HOLDOUT_SHARE`` of the user's instances (at least ``MIN_FUTURE``; none
+with fewer than ``2 × MIN_FUTURE`` user instances) are the time-held-out test set."""
 CANDIDATE_SETS: dict[str, tuple[str, ...]] = {
     "base": CANDIDATES,
     "base+hybrid": (*CANDIDATES, "hybrid"),
@@ -232,6 +241,27 @@ def _decide(ds: Dataset, ev: Evaluation, kind: str, metrics: dict[str, Any], cha
                      challenger_new, champion_new, int(mask.sum()), margin=margin, basis=basis)
 
 
+def _against_champion(ds: Dataset, future: np.ndarray, held: Mapping[str, Any], kind: str,
+                      champion: Any, margin: float, text: str, metrics: dict[str, Any]
+                      ) -> tuple[bool, str]:
+    """Both checks passed: the challenger must also beat the current champion on the user's
+    future instances by more than ``margin`` (no usable champion: promoted)."""
+    fn = champion_rows_fn(champion, ds.pick_names)
+    if champion is None or fn is None:
+        return True, text + ("" if champion is None else
+                             f"; champion {champion.name} picks outside these candidates")
+    rows = np.flatnonzero(future)
+    chosen = ds.gate(rows, fn(ds.X[rows]))
+    theirs = float(ds.pick_costs[rows][np.arange(len(rows)), chosen].mean())
+    mine = float(held["methods"][kind]["par10"])
+    metrics["champion_par10_future"] = theirs
+    won = theirs > 0 and (theirs - mine) / theirs > margin
+    verb = "and beats" if won else "but does not beat"
+    return won, (f"{text}; {verb} champion {champion.name} ({theirs:.4f} s) on the user's "
+                 f"future by more than the noise floor {margin:.1%}"
+                 + ("" if won else ": the champion stays"))
+
+
 def family_rows(lofo: Evaluation, kind: str) -> list[dict[str, Any]]:
     """Per held-out family: instances and mean PAR10 of the model, the rules, SBS and VBS."""
     by = {(r["fold"], r["method"]): r for r in lofo.fold_rows}
@@ -248,14 +278,138 @@ def family_rows(lofo: Evaluation, kind: str) -> list[dict[str, Any]]:
     return out
 
 
+def is_user(record: Mapping[str, Any]) -> bool:
+    """A replayed user instance (``source == "replay"``), not a generated one."""
+    return record.get("source") == "replay"
+
+
+def user_time(record: Mapping[str, Any]) -> datetime | None:
+    """When the user solved the instance (``user_time``), else its earliest run."""
+    when = _as_utc(record.get("user_time"))
+    if when is not None:
+        return when
+    times = [_as_utc(r.get("created_at")) for r in record["runs"]]
+    return min((t for t in times if t is not None), default=None)
+
+
+def time_split(kept: Sequence[Mapping[str, Any]], share: float = HOLDOUT_SHARE,
+               minimum: int = MIN_FUTURE) -> tuple[np.ndarray, np.ndarray]:
+    """(user, future) boolean masks over ``kept``: the user's rows, and the most recent
+    ``share`` of them by ``user_time`` (ties by position; none when too few)."""
+    user = np.array([is_user(r) for r in kept], dtype=bool)
+    future = np.zeros(len(kept), dtype=bool)
+    rows = np.flatnonzero(user)
+    if len(rows) < 2 * minimum:
+        return user, future
+    floor = datetime.min.replace(tzinfo=UTC)
+    order = sorted(rows.tolist(), key=lambda i: (user_time(kept[i]) or floor, i))
+    count = max(minimum, round(share * len(rows)))
+    future[order[-count:]] = True
+    return user, future
+
+
+def _pick_rows(costs: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    return costs[np.arange(len(chosen)), chosen]
+
+
+def deviations(ds: Dataset, rows: np.ndarray, chosen: np.ndarray) -> list[dict[str, Any]]:
+    """Where ``chosen`` (candidate indices for ``rows``) differs from the rules: per (rules'
+    choice → model's choice), instances, both mean PAR10s and the seconds saved in total."""
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for row, pick in zip(rows.tolist(), chosen.tolist(), strict=True):
+        model = ds.candidates[pick]
+        ruled = ds.rules_choice[row]
+        if model == ruled:
+            continue
+        groups.setdefault((ruled, model), []).append(
+            (float(ds.rules_cost[row]), float(ds.costs[row, pick])))
+    out = []
+    for (ruled, model), pairs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        r = np.array(pairs)
+        out.append({"rules": ruled, "model": model, "instances": len(pairs),
+                    "rules_par10": float(r[:, 0].mean()), "model_par10": float(r[:, 1].mean()),
+                    "saved_s": float((r[:, 0] - r[:, 1]).sum()),
+                    "better": int((r[:, 1] < r[:, 0]).sum()),
+                    "worse": int((r[:, 1] > r[:, 0]).sum())})
+    return out
+
+
+def time_holdout(ds: Dataset, future: np.ndarray, kinds: Sequence[str] = (SERVED_KIND,)
+                 ) -> dict[str, Any]:
+    """Train on every row but ``future`` (the user's most recent instances), score on them:
+    each kind's mean PAR10 next to the rules, hybrid and the oracle, and the served kind's
+    deviations from the rules."""
+    tr, te = np.flatnonzero(~future), np.flatnonzero(future)
+    methods: dict[str, dict[str, float]] = {}
+    served = None
+    for kind in kinds:
+        model = make_model(kind).fit(ds.X[tr], ds.costs[tr], ds.labels[tr])
+        if hasattr(model, "predict_gated") and ds.rules_index is not None:
+            raw = model.predict_gated(ds.X[te], ds.rules_index[te])
+        else:
+            raw = model.predict(ds.X[te])
+        chosen = ds.gate(te, raw)
+        if kind == SERVED_KIND or served is None:
+            served = chosen
+        picked = _pick_rows(ds.costs[te], chosen)
+        methods[kind] = {"par10": float(picked.mean()),
+                         "solved_pct": float(100 * np.mean(picked < ds.par10))}
+    for name, picked in (("rules", ds.rules_cost[te]), ("hybrid", ds.hybrid_cost[te]),
+                         ("vbs", ds.costs[te].min(axis=1))):
+        methods[name] = {"par10": float(picked.mean()),
+                         "solved_pct": float(100 * np.mean(picked < ds.par10))}
+    return {"instances": len(te), "train_rows": len(tr), "methods": methods,
+            "deviations": deviations(ds, te, served) if served is not None else []}
+
+
+def promotion_checks(user_future: Mapping[str, Any] | None, lofo: Mapping[str, Any] | None,
+                     kind: str, margin: float) -> tuple[bool | None, str, dict[str, Any]]:
+    """The two comparisons of issue 16: on the user's future, the model must beat the rules
+    by more than ``margin`` (a share); on the generated families (LOFO), it must not be worse
+    than the rules by more than ``margin``. (None, why, figures) when there is no user
+    future to test on (the caller then decides on LOFO alone, as before)."""
+    figures: dict[str, Any] = {"margin": margin}
+    lofo_ok = True
+    lofo_text = "no leave-one-family-out figures (fewer than 2 generated families)"
+    if lofo is not None:
+        mine, rules = lofo["selector_par10"], lofo["rules_par10"]
+        loss = (mine - rules) / rules if rules > 0 else 0.0
+        lofo_ok = loss <= margin
+        figures["generated_lofo"] = {"model_par10": mine, "rules_par10": rules,
+                                     "relative_loss": loss, "passed": lofo_ok}
+        lofo_text = (f"on the generated families held out one at a time the model is "
+                     f"{mine:.4f} s against the rules' {rules:.4f} s ({_relative(mine, rules)}; "
+                     f"allowed: at most {margin:.1%} slower)")
+    if not user_future or not user_future.get("instances"):
+        return None, "no replayed user instances to hold out by time", figures
+    m = user_future["methods"]
+    mine, rules = m[kind]["par10"], m["rules"]["par10"]
+    gain = (rules - mine) / rules if rules > 0 else 0.0
+    user_ok = gain > margin
+    figures["user_future"] = {"instances": user_future["instances"], "model_par10": mine,
+                              "rules_par10": rules, "vbs_par10": m["vbs"]["par10"],
+                              "relative_gain": gain, "passed": user_ok}
+    user_text = (f"on the user's {user_future['instances']} most recent instances (trained "
+                 f"on the past only) the model is {mine:.4f} s against the rules' {rules:.4f} s "
+                 f"({_relative(mine, rules)}; needed: more than {margin:.1%} faster)")
+    if user_ok and lofo_ok:
+        return True, f"promoted: {user_text}, and {lofo_text}", figures
+    why = "; ".join(t for ok, t in ((user_ok, user_text), (lofo_ok, lofo_text)) if not ok)
+    return False, f"the rules stay: {why}", figures
+
+
 def measure_noise(records: Sequence[Mapping[str, Any]], ds: Dataset, time_limit: float,
                   sample: int, repeats: int, seed: int = 0) -> dict[str, Any]:
-    """The noise floor on up to ``sample`` of the dataset's instances, timed once more."""
+    """The noise floor on up to ``sample`` of the dataset's instances, timed once more (half
+    of them replayed user instances when there are any)."""
     if sample <= 0:
         return {"instances": 0, "label_agreement": None, "oracle_gap": None,
                 "oracle_regret_s": None, "margin": 0.0, "note": "not measured (sample 0)"}
     kept = ds.kept(records)
-    picked = sample_records(kept, sample, seed)
+    users = [r for r in kept if is_user(r)]
+    picked = sample_records(users, sample // 2, seed) if users else []
+    others = [r for r in kept if not is_user(r)]
+    picked += sample_records(others, sample - len(picked), seed)
     algorithms = sorted({r["algorithm"] for rec in picked for r in rec["runs"]})
     again = retime(picked, time_limit, algorithms, repeats)
     return {**noise_floor(picked, again, time_limit, ds.candidates), "repeats": repeats}
@@ -281,11 +435,22 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     _check(candidates)
     records = list(records)
     ds = build_dataset(records, time_limit, CANDIDATE_SETS[candidates])
-    ev = evaluate(ds, MODEL_KINDS, n_splits=n_splits, seeds=seeds)
-    lofo = (evaluate(ds, MODEL_KINDS, protocol="lofo") if len(set(ds.families)) >= 2
-            else None)
+    kept = ds.kept(records)
+    user, future = time_split(kept)
+    if user.any():  # replayed user instances are one family of their own
+        ds = replace(ds, families=[USER_FAMILY if u else f
+                                   for u, f in zip(user.tolist(), ds.families, strict=True)])
+    past = np.flatnonzero(~future)
+    ds_past = ds.take(past) if future.any() else ds
+    user_past = user[past] if future.any() else user
+    ev = evaluate(ds_past, MODEL_KINDS, n_splits=n_splits, seeds=seeds)
+    generated = set(np.asarray(ds_past.families)[~user_past].tolist())
+    lofo = (evaluate(ds_past, MODEL_KINDS, protocol="lofo",
+                     always_train=user_past if user_past.any() else None)
+            if len(generated) >= 2 else None)
     decisive = lofo if lofo is not None else ev
-    kind = decisive.best_model(LGBM_KINDS)
+    kind = SERVED_KIND
+    held = time_holdout(ds, future, (SERVED_KIND, "lgbm_regression")) if future.any() else None
     artifact = train_and_save(ds, kind, model_dir)
     artifact["params"]["candidates"] = candidates
     noise = measure_noise(records, ds, time_limit, noise_sample, timing_repeats)
@@ -296,6 +461,11 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     metrics["lofo"] = headline(lofo, kind) if lofo is not None else None
     if lofo is not None:
         metrics["lofo_families"] = family_rows(lofo, kind)
+        scored = np.flatnonzero(~user_past)
+        metrics["lofo_deviations"] = deviations(ds_past, scored,
+                                                lofo.oof_choice[kind][0, scored])
+    metrics["user_instances"] = int(user.sum())
+    metrics["time_holdout"] = held
     metrics["noise_floor"] = noise
     metrics["promotion_margin"] = margin
     metrics["time_limit"] = time_limit
@@ -303,7 +473,16 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     metrics["rows"], metrics["left_out"] = len(ds), ds.skipped
     metrics["refused_runs"] = ds.refused  # not run (size refusals), not failures
     metrics.update(oracle_figures(ds))
-    promote, decision = _decide(ds, decisive, kind, metrics, champion, records, margin)
+    verdict, text, figures = promotion_checks(held, metrics["lofo"], kind, margin)
+    metrics["promotion_checks"] = figures
+    if verdict is None:  # no user future: LOFO against the rules, and the champion (as before)
+        promote, decision = _decide(ds_past, decisive, kind, metrics, champion, records,
+                                    margin)
+    elif not verdict:
+        promote, decision = False, text
+    else:
+        promote, decision = _against_champion(ds, future, held, kind, champion, margin, text,
+                                              metrics)
     metrics["decision"] = decision
     runtime = None
     if runtime_model:

@@ -27,7 +27,7 @@ import numpy as np
 import solvers
 
 from . import DEFAULT_MODEL_NAME
-from .features import FEATURE_NAMES, extend, is_trivial
+from .features import KNOWN_FEATURE_SETS, extend, is_trivial
 
 if TYPE_CHECKING:  # LightGBM (and scikit-learn through ml.models) load only with a model
     import lightgbm as lgb
@@ -55,7 +55,8 @@ class ModelSelector:
 
     def __init__(self, booster: lgb.Booster, kind: str, class_order: list[str],
                  feature_names: tuple[str, ...], name: str, version: int | None,
-                 trained_until: Any = None) -> None:
+                 trained_until: Any = None, trust: Any = None,
+                 min_gain: float = 2.0) -> None:
         self.booster = booster
         self.kind = kind
         self.class_order = list(class_order)
@@ -65,8 +66,10 @@ class ModelSelector:
         self.trained_until = trained_until  # end of its training window (datetime or None)
         self._k = len(class_order)
         self._lock = threading.Lock()  # one predict at a time per booster (API threads)
-        self._extras = feature_names[len(solvers.FEATURE_NAMES):]
-        if kind == "lgbm_regression":
+        self.trust = trust  # lgbm_gated: ml.trust.TrustRegion
+        self.min_gain = min_gain
+        self._index = {c: i for i, c in enumerate(self.class_order)}
+        if kind in _REGRESSION_KINDS:
             self._row = np.zeros((self._k, len(feature_names) + 1), dtype=np.float64)
             self._row[:, -1] = np.arange(self._k)
         else:
@@ -80,30 +83,48 @@ class ModelSelector:
         trivial instance (``ml.features.is_trivial``, O(1)) the rules' answer, no model call."""
         if is_trivial(feats):
             return solvers.rules(feats)
-        full = feats if self._extras and self._extras[0] in feats else extend(feats)
-        values = np.fromiter((full[f] for f in self.feature_names), dtype=np.float64,
-                             count=len(self.feature_names))
+        full = feats if "fit_ratio" in feats else extend(feats)
+        values = np.fromiter((full.get(f, np.nan) for f in self.feature_names),
+                             dtype=np.float64, count=len(self.feature_names))
         row = self._row.copy()
         row[:, : len(values)] = values
         with self._lock:
             pred = self.booster.predict(row, num_threads=1)
+        if self.kind == "lgbm_gated":
+            from .models import gate
+
+            ruled = self._index.get(solvers.rules(feats), -1)
+            seen = self.trust.seen(values.reshape(1, -1))
+            return self.class_order[int(gate(pred.reshape(1, -1), np.array([ruled]), seen,
+                                             self.min_gain)[0])]
         if self.kind == "lgbm_regression":
             return self.class_order[int(np.argmin(pred))]
         return self.class_order[int(np.argmax(pred[0]))]
+
+    def deviates(self, feats: Mapping[str, float]) -> bool:
+        """Whether this model's pick differs from the rules' on ``feats``."""
+        return self(feats) != solvers.rules(feats)
 
 
     def choose_many(self, X: np.ndarray) -> list[str]:
         """Choices for many feature rows at once (columns in ``feature_names`` order)."""
         with self._lock:
-            if self.kind == "lgbm_regression":
-                from .models import LightGBMCostRegressor
+            if self.kind in _REGRESSION_KINDS:
+                from .models import LightGBMCostRegressor, gate
 
                 rows = LightGBMCostRegressor.expand(X, self._k)
-                pred = self.booster.predict(rows, num_threads=1)
-                idx = np.argmin(pred.reshape(-1, self._k), axis=1)
+                pred = self.booster.predict(rows, num_threads=1).reshape(-1, self._k)
+                idx = np.argmin(pred, axis=1)
+                if self.kind == "lgbm_gated":
+                    ruled = np.array([self._index.get(solvers.rules(
+                        dict(zip(self.feature_names, row, strict=True))), -1) for row in X])
+                    idx = gate(pred, ruled, self.trust.seen(X), self.min_gain)
             else:
                 idx = np.argmax(self.booster.predict(X, num_threads=1), axis=1)
         return [self.class_order[int(i)] for i in idx]
+
+
+_REGRESSION_KINDS = ("lgbm_regression", "lgbm_gated")
 
 
 def _sha256(path: Path) -> str:
@@ -131,9 +152,9 @@ def load_selector(info: Mapping[str, Any]) -> ModelSelector | None:
                     label, path, actual[:12], str(info.get("sha256"))[:12])
         return None
     names = tuple(info.get("feature_names") or ())
-    if names != FEATURE_NAMES:
-        log.warning("%s refused: its %d features do not match this code's %d; rules used",
-                    label, len(names), len(FEATURE_NAMES))
+    if names not in KNOWN_FEATURE_SETS:
+        log.warning("%s refused: its %d features match none of this code's feature sets; "
+                    "rules used", label, len(names))
         return None
     classes = list(info.get("class_order") or ())
     bad = [c for c in classes
@@ -142,6 +163,16 @@ def load_selector(info: Mapping[str, Any]) -> ModelSelector | None:
         log.warning("%s refused: unknown algorithms in its classes %s; rules used", label, bad)
         return None
     kind = str((info.get("params") or {}).get("kind", "lgbm_classifier"))
+    trust = None
+    if kind == "lgbm_gated":
+        from .trust import load_trust
+
+        spec = (info.get("params") or {}).get("trust") or {}
+        trust = load_trust(str(spec.get("path") or ""), spec.get("sha256"))
+        if trust is None:
+            log.warning("%s refused: its trust region file is missing or tampered with; "
+                        "rules used", label)
+            return None
     import lightgbm as lgb
 
     from .models import CANDIDATE_FEATURE
@@ -151,14 +182,15 @@ def load_selector(info: Mapping[str, Any]) -> ModelSelector | None:
     except lgb.basic.LightGBMError as exc:
         log.warning("%s refused: LightGBM cannot parse it (%s); rules used", label, exc)
         return None
-    expected = [*names, CANDIDATE_FEATURE] if kind == "lgbm_regression" else list(names)
+    expected = [*names, CANDIDATE_FEATURE] if kind in _REGRESSION_KINDS else list(names)
     if booster.feature_name() != expected:
         log.warning("%s refused: the file's feature names differ from the registry's; "
                     "rules used", label)
         return None
     log.info("%s loaded (%s, %d classes)", label, kind, len(classes))
+    min_gain = float(((info.get("params") or {}).get("trust") or {}).get("min_gain", 2.0))
     return ModelSelector(booster, kind, classes, names, label, info.get("version"),
-                         info.get("training_window_end"))
+                         info.get("training_window_end"), trust, min_gain)
 
 
 def champion_selector(database_url: str | None = None, *, name: str = DEFAULT_MODEL_NAME
@@ -259,8 +291,13 @@ class RuntimeModel:
     """
 
     def __init__(self, booster: lgb.Booster, algorithms: list[str], name: str,
-                 version: int | None, envelope: Mapping[str, float] | None = None) -> None:
+                 version: int | None, envelope: Mapping[str, float] | None = None,
+                 feature_names: tuple[str, ...] | None = None, trust: Any = None) -> None:
+        from .runtime import RUNTIME_FEATURES
+
         self.booster = booster
+        self.feature_names = tuple(feature_names or RUNTIME_FEATURES)
+        self.trust = trust  # ml.trust.TrustRegion of its training instances, or None
         self.envelope = dict(envelope or {})  # seconds per unit of work (ml.runtime.work)
         self.algorithms = list(algorithms)
         self.name = name
@@ -274,7 +311,14 @@ class RuntimeModel:
     def _values(self, feats: Mapping[str, float]) -> np.ndarray:
         from .runtime import runtime_vector
 
-        return runtime_vector(feats)
+        return runtime_vector(feats, self.feature_names)
+
+    def seen(self, feats: Mapping[str, float]) -> bool | None:
+        """Is the instance within the trust region of the training instances (None: this
+        model has no trust region, e.g. trained before it existed)?"""
+        if self.trust is None:
+            return None
+        return bool(self.trust.seen(self._values(feats).reshape(1, -1))[0])
 
     def features_of(self, projects: Any, budget: Any) -> dict[str, float]:
         """Everything the model uses: ``solvers.features`` plus the greedy probe (O(n log n)).
@@ -337,9 +381,10 @@ def load_runtime(info: Mapping[str, Any]) -> RuntimeModel | None:
         log.warning("%s refused: sha256 of %s differs from the registry's (tampered?); "
                     "planning uses the size proxy", label, path)
         return None
-    from .runtime import RUNTIME_FEATURES
+    from .runtime import KNOWN_RUNTIME_FEATURE_SETS
 
-    if tuple(info.get("feature_names") or ()) != RUNTIME_FEATURES:
+    names = tuple(info.get("feature_names") or ())
+    if names not in KNOWN_RUNTIME_FEATURE_SETS:
         log.warning("%s refused: its features do not match this code's; planning uses the "
                     "size proxy", label)
         return None
@@ -355,7 +400,28 @@ def load_runtime(info: Mapping[str, Any]) -> RuntimeModel | None:
         log.warning("%s refused: no algorithms recorded", label)
         return None
     envelope = (info.get("params") or {}).get("envelope") or {}
-    return RuntimeModel(booster, algorithms, label, info.get("version"), envelope)
+    trust = None
+    spec = (info.get("params") or {}).get("trust")
+    if spec:
+        from .trust import load_trust
+
+        trust = load_trust(str(spec.get("path") or ""), spec.get("sha256"))
+        if trust is None:
+            log.warning("%s: trust region file missing or tampered with; every forecast says "
+                        "unsure", label)
+            trust = _NEVER_SEEN
+    return RuntimeModel(booster, algorithms, label, info.get("version"), envelope, names,
+                        trust)
+
+
+class _NeverSeen:
+    """A trust region that has seen nothing (its file could not be verified)."""
+
+    def seen(self, X: np.ndarray) -> np.ndarray:
+        return np.zeros(len(np.atleast_2d(X)), dtype=bool)
+
+
+_NEVER_SEEN = _NeverSeen()
 
 
 def runtime_model(database_url: str | None = None, *, name: str | None = None
@@ -386,6 +452,9 @@ def runtime_model(database_url: str | None = None, *, name: str | None = None
 # ------------------------------------------------------------------ the forecast
 
 NO_RUNTIME_MODEL = "no runtime model registered; budget train registers one"
+SURE_FACTOR = 3.0
+""""Expected proven: yes" needs a prediction under 1/SURE_FACTOR of the limit (the model's
+error is about 3× on held-out families); between that and the limit the answer is unsure."""
 """Why there is no forecast when the registry has no runtime model."""
 
 
@@ -431,10 +500,15 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
 
     ``predicted_algorithm``: what will run (for ``auto``, what ``solvers.auto.choose`` picks
     with ``selector``, else the default selector or the rules). ``time_limit``: the limit the
-    solve gets (the given one, else ``limits.default_time_limit``). ``expected_proven``: the
+    solve gets (the given one, else ``limits.default_time_limit``). ``proven_answer``
+    ("yes", "no" or "unsure"; ``expected_proven`` is True only for "yes"): "yes" when the
     instance is trivial (everything fits, or nothing does: preprocessing proves it whatever
     runs), or greedy runs and the probe shows it hits the budget exactly, or the predicted
-    algorithm is exact, does not refuse the size, and is predicted to finish before the limit.
+    algorithm is exact, does not refuse the size, and is predicted to finish in under
+    1/``SURE_FACTOR`` of the limit; "no" for a heuristic without an exact hit, a size refusal,
+    or a prediction at the limit; "unsure" between those, and whenever the instance lies
+    outside the runtime model's trust region (``seen``: ``ml.trust``; None for a model trained
+    before trust regions).
     Predictions are the planner's (``RuntimeModel.predict_many``: the worst-case envelope when
     greedy misses the budget, so backtracking is then predicted at its limit); ``basis`` says
     which rule decided. ``predicted_seconds`` is capped at the limit (the solve stops there).
@@ -453,23 +527,35 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
     else:
         predicted = algorithm
     seconds = model.predict_many(feats, [predicted], [limit])[0]
+    seen = model.seen(feats)
+    answer = None  # "yes" / "no" / "unsure"; decided by the model unless a rule does
     if bool(feats["all_fit"]) or feats["n_fit"] == 0:
-        proven, why = True, "trivial instance: preprocessing proves it"
+        answer, why = "yes", "trivial instance: preprocessing proves it"
     elif predicted not in solvers.EXACT_ALGORITHMS:
         hit = feats.get("greedy_hit") == 1.0  # the probe: greedy's total is the budget
-        proven = hit and predicted == "greedy"
-        why = ("greedy hits the budget exactly (probe): proven" if proven else
+        ok = hit and predicted == "greedy"
+        answer = "yes" if ok else "no"
+        why = ("greedy hits the budget exactly (probe): proven" if ok else
                f"{predicted} is a heuristic and the probe shows no exact hit: not proven")
     elif predicted == "brute_force" and feats["n_fit"] > lim.brute_force_max_n:
-        proven, why = False, f"brute_force refuses more than {lim.brute_force_max_n} items"
+        answer, why = "no", f"brute_force refuses more than {lim.brute_force_max_n} items"
+    elif seen is False:
+        answer, why = "unsure", ("unlike the instances the runtime model was trained on "
+                                 "(outside its trust region): no promise either way")
     elif limit is not None and seconds >= limit:
-        proven = False
+        answer = "no"
         why = (f"{predicted} has no bound but the time limit here (greedy misses the budget)"
                if predicted in UNBOUNDED else "predicted to reach the time limit")
+    elif limit is not None and seconds * SURE_FACTOR > limit:
+        answer, why = "unsure", (f"predicted within {SURE_FACTOR:g}× of the limit: too close "
+                                 "to promise")
     else:
-        proven, why = True, f"{predicted} is exact and predicted to finish" + (
-            " within the limit" if limit is not None else "")
+        answer, why = "yes", f"{predicted} is exact and predicted to finish" + (
+            f" well within the limit (under 1/{SURE_FACTOR:g} of it)" if limit is not None
+            else "")
+    proven = answer == "yes"
     return {"predicted_seconds": seconds, "time_limit": limit, "expected_proven": proven,
+            "proven_answer": answer, "seen": seen,
             "predicted_algorithm": predicted, "runtime_model": model.name,
             "runtime_model_version": model.version, "basis": why}
 
@@ -510,10 +596,17 @@ def describe_forecast(fc: Mapping[str, Any] | None, note: str | None = None,
         version = fc.get("runtime_model_version")
         text = (f"predicted {_seconds(fc['predicted_seconds'])} with "
                 f"{fc['predicted_algorithm']} (runtime model v{version}), expected proven "
-                f"{within}: {'yes' if fc['expected_proven'] else 'no'}")
+                f"{within}: {_answer(fc)}")
     if result is not None and result.get("execution_time") is not None:
         text += f"; actual {describe_actual(result)}"
     return text
+
+
+def _answer(fc: Mapping[str, Any]) -> str:
+    answer = fc.get("proven_answer")
+    if answer is None:  # a forecast from before the three-way answer
+        return "yes" if fc.get("expected_proven") else "no"
+    return str(answer)
 
 
 def describe_actual(result: Mapping[str, Any]) -> str:

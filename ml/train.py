@@ -75,6 +75,11 @@ def train_and_save(ds: Dataset, kind: str, directory: str | Path,
     model = make_model(kind, **(params or {}))
     model.fit(ds.X, ds.costs, ds.labels)
     path, sha = save_booster(model.booster, folder, f"selector-{kind}")
+    trust = None
+    if getattr(model, "trust", None) is not None:  # lgbm_gated: its trust region (ml.trust)
+        t_path, t_sha = model.trust.save(folder, "trust")
+        trust = {"path": str(t_path), "sha256": t_sha, "radius": model.trust.radius,
+                 "min_gain": model.min_gain}
     artifacts = {}
     for name in baselines:
         base = make_model(name).fit(ds.X, ds.costs, ds.labels)
@@ -87,7 +92,8 @@ def train_and_save(ds: Dataset, kind: str, directory: str | Path,
         "params": {"kind": kind, "num_boost_round": NUM_ROUNDS,
                    "lightgbm": {**LGBM_BASE_PARAMS, **(params or {})},
                    "time_limit": ds.time_limit, "rows": len(ds),
-                   "baseline_artifacts": artifacts},
+                   "baseline_artifacts": artifacts,
+                   **({"trust": trust} if trust is not None else {})},
         "feature_names": list(ds.feature_names),
         "class_order": list(ds.candidates),
         "library_versions": library_versions(),

@@ -41,7 +41,34 @@ def test_vector_is_in_feature_order_and_pure() -> None:
     full = mf.extend(base)
     assert row.tolist() == [full[name] for name in mf.FEATURE_NAMES]
     assert mf.vector(full).tolist() == row.tolist()
-    assert mf.FEATURE_NAMES[: len(solvers.FEATURE_NAMES)] == solvers.FEATURE_NAMES
+    assert set(mf.FEATURE_NAMES) >= set(solvers.FEATURE_NAMES)
+    assert mf.FEATURE_NAMES[: len(mf.FEATURE_NAMES_V1)] == mf.FEATURE_NAMES_V1
+
+
+def test_shape_features_see_two_scales_and_few_prices() -> None:
+    """The shape features tell a two-scale instance (a few huge costs and many tiny ones) and a
+    few-prices instance apart from a uniform one."""
+    import random
+
+    rng = random.Random(5)
+    uniform = [rng.randint(10**8, 10**9) for _ in range(80)]
+    two_scale = uniform[:20] + [rng.randint(1, 1000) for _ in range(60)]
+    prices = [rng.randint(10**8, 10**9) for _ in range(4)]
+    few = [rng.choice(prices) for _ in range(80)]
+    f_uni, f_two, f_few = (solvers.features(c, sum(c) // 2) for c in (uniform, two_scale, few))
+    assert f_two["dust_share"] > 0.5 > f_uni["dust_share"]
+    assert f_two["max_log10_gap"] > 3 > f_uni["max_log10_gap"]
+    assert f_few["distinct_share"] <= 4 / 80 < f_uni["distinct_share"]
+    assert np.isfinite(mf.vector(f_two)).all()
+
+
+def test_models_trained_on_the_first_feature_set_still_load() -> None:
+    """Feature set v1 (before the shape features) is still a known set, so stored models of
+    it load, and a v1 row is the v2 row's prefix."""
+    assert mf.FEATURE_NAMES_V1 in mf.KNOWN_FEATURE_SETS
+    base = solvers.features([3, 5, 9, 14], 20)
+    assert mf.vector(base, mf.FEATURE_NAMES_V1).tolist() == \
+        mf.vector(base).tolist()[: len(mf.FEATURE_NAMES_V1)]
 
 
 def test_empty_fit_has_finite_features() -> None:

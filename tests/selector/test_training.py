@@ -33,9 +33,10 @@ def test_training_run_reports_every_method_side_by_side(small_history, tmp_path)
     out = train_selector(small_history, time_limit=SMALL_TIME_LIMIT, model_dir=tmp_path,
                          noise_sample=20)
     methods = [row["method"] for row in out.table()]
-    assert methods == ["lgbm_classifier", "lgbm_regression", "logistic_regression",
-                       "decision_tree", "rules", "hybrid", "sbs", "vbs"]
-    assert out.kind in ("lgbm_classifier", "lgbm_regression")
+    assert methods == ["lgbm_classifier", "lgbm_regression", "lgbm_gated",
+                       "logistic_regression", "decision_tree", "rules", "hybrid", "sbs", "vbs"]
+    assert out.kind == "lgbm_gated"
+    assert out.artifact["params"]["trust"]["radius"] > 0
     m = out.metrics
     assert {"remaining_gap", "sbs_par10", "vbs_par10", "selector_par10", "rules_par10",
             "solved_pct"} <= set(m)

@@ -1,4 +1,5 @@
-"""`budget generate | benchmark | export | serve | demo`: the Prefect pipeline from the shell.
+"""`budget generate | benchmark | export | replay | serve | demo`: the Prefect pipeline from
+the shell.
 
 Each command runs its flow in this process. Without `PREFECT_API_URL` Prefect starts an
 ephemeral local server (15-50 s here; the timeout is raised to 120 s); with it, runs are
@@ -87,12 +88,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(e)
     e.set_defaults(handler=handle_export)
 
+    r = subparsers.add_parser(
+        "replay", help="re-run recently solved user instances across the candidate set")
+    r.add_argument("--time-budget", type=float, default=None,
+                   help="seconds of solving this run may spend (default 1800)")
+    r.add_argument("--since-days", type=float, default=None,
+                   help="only instances users solved in the last N days (default 30)")
+    r.add_argument("--limit", type=int, default=None,
+                   help="most user instances considered (default 1000)")
+    r.add_argument("--candidates", default=None,
+                   help="base, base+hybrid or portfolio (default portfolio)")
+    r.add_argument("--time-limit", type=float, default=None,
+                   help="CPU seconds per solve, the PAR10 cutoff (default 2)")
+    r.add_argument("--repeats", type=int, default=None,
+                   help="timed runs per instance and algorithm, median taken (default 3)")
+    _common(r)
+    r.set_defaults(handler=handle_replay)
+
     s = subparsers.add_parser("serve", help="serve the deployments on PREFECT_API_URL")
     s.add_argument("--keep-schedules", action="store_true",
                    help="leave schedules active when serve stops (default: pause them)")
     s.add_argument("--limit", type=int, default=None, help="most flow runs at once")
     s.add_argument("--nightly-cron", default=None, help="benchmark/nightly cron (0 2 * * *)")
     s.add_argument("--daily-cron", default=None, help="export-metrics/daily cron (30 3 * * *)")
+    s.add_argument("--replay-cron", default=None, help="replay/nightly cron (30 0 * * *)")
     s.add_argument("--list", action="store_true", help="print the deployments and exit")
     s.add_argument("--json", action="store_true", help="with --list: one JSON object")
     s.set_defaults(handler=handle_serve)
@@ -452,6 +471,22 @@ def handle_export(args: argparse.Namespace) -> int:
         f"{d['snapshots_path']}"))
 
 
+def handle_replay(args: argparse.Namespace) -> int:
+    """`budget replay`: the `replay` flow in this process."""
+    from flows.params import ReplayParams
+
+    fields = _given(args, time_budget="time_budget", since_days="since_days", limit="limit",
+                    candidates="candidates", time_limit="time_limit",
+                    timing_repeats="repeats", data_dir="data_dir")
+    params = _params(ReplayParams, fields)
+    from flows.replay import replay
+    from tasks.replay import summary_line
+
+    with _progress_bar(args):
+        out = _run(lambda: replay(params), args)
+    return _emit(args, out, lambda d: print(summary_line(d)))
+
+
 def handle_demo(args: argparse.Namespace) -> int:
     """`budget demo`: the Quickstart's main job."""
     from flows.params import DemoParams
@@ -496,7 +531,8 @@ def handle_serve(args: argparse.Namespace) -> int:
     """`budget serve`: register the deployments on PREFECT_API_URL and run them until stopped."""
     from flows import deployments as dep
 
-    kwargs = _given(args, nightly_cron="nightly_cron", daily_cron="daily_cron")
+    kwargs = _given(args, nightly_cron="nightly_cron", daily_cron="daily_cron",
+                    replay_cron="replay_cron")
     built = dep.build_deployments(**kwargs)
     names = [f"{d.flow_name}/{d.name}" for d in built]
     if args.list:

@@ -111,22 +111,24 @@ def _bucket(item: Mapping[str, Any]) -> tuple[int, int]:
 def replay_order(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Most distinct, then most recent first.
 
-    Rounds: round r holds the r-th newest instance of each shape (`_bucket`: size class ×
-    budget-ratio quartile) and of each project set (so a set solved against many budgets does
-    not crowd out other sets); an instance's round is the later of the two ranks. Within a
-    round, newest first. One shape and one budget per set: plain recency order.
+    Tiers: tier t holds the t-th newest budget of each project set (so a set solved against
+    many budgets does not crowd out other sets). Within a tier, rounds: round r holds the r-th
+    newest instance of each shape (`_bucket`: size class × budget-ratio quartile), so rare
+    shapes are not starved by a common one. Within a round, newest first. One budget per set
+    and one shape: plain recency order.
     """
     newest = sorted(items, key=lambda i: (i["solved_at"], i["budget_id"]), reverse=True)
-    seen_bucket: dict[tuple[int, int], int] = {}
     seen_set: dict[int, int] = {}
-    rounds = []
-    for item in newest:
-        b, s = _bucket(item), item["project_set_id"]
-        rounds.append(max(seen_bucket.get(b, 0), seen_set.get(s, 0)))
-        seen_bucket[b] = seen_bucket.get(b, 0) + 1
-        seen_set[s] = seen_set.get(s, 0) + 1
-    order = sorted(range(len(newest)), key=lambda i: (rounds[i], i))
-    return [newest[i] for i in order]
+    seen_bucket: dict[tuple[int, tuple[int, int]], int] = {}
+    keys = []
+    for i, item in enumerate(newest):
+        tier = seen_set.get(item["project_set_id"], 0)
+        seen_set[item["project_set_id"]] = tier + 1
+        shape = (tier, _bucket(item))
+        rank = seen_bucket.get(shape, 0)
+        seen_bucket[shape] = rank + 1
+        keys.append((tier, rank, i))
+    return [newest[k[2]] for k in sorted(keys)]
 
 
 def pending_replays(*, session: Session, max_fit: Mapping[str, int | None],

@@ -2,6 +2,8 @@
 
     benchmark/nightly   cron, seed derived from the scheduled date (new instances each night)
     export-metrics/daily  cron, the last 24 hours
+    replay/nightly      cron (00:30, before the benchmark), user instances of the last 30 days
+                        re-run across the candidate set within a 30-minute budget
     solve/adhoc, generate-datasets/adhoc, benchmark/adhoc   no schedule: started from the UI/API
     train-selector/weekly  only when `flows.train_selector` (the ML issue) is importable
 
@@ -21,11 +23,13 @@ from flows import names
 from flows.benchmark import benchmark
 from flows.export import export_metrics
 from flows.generate import generate_datasets
+from flows.replay import replay
 from flows.solve import solve
 
 NIGHTLY_CRON = "0 2 * * *"
 DAILY_CRON = "30 3 * * *"
 WEEKLY_CRON = "0 4 * * 0"
+REPLAY_CRON = "30 0 * * *"
 _MODULE = EntrypointType.MODULE_PATH
 
 
@@ -47,6 +51,7 @@ def build_deployments(
     nightly_cron: str = NIGHTLY_CRON,
     daily_cron: str = DAILY_CRON,
     weekly_cron: str = WEEKLY_CRON,
+    replay_cron: str = REPLAY_CRON,
     tags: list[str] | None = None,
 ) -> list[RunnerDeployment]:
     """Every deployment, ready for `prefect.serve`."""
@@ -67,6 +72,11 @@ def build_deployments(
                                         description="Generate and store seeded datasets."),
         benchmark.to_deployment(_name(names.BENCHMARK_ADHOC), tags=tags, entrypoint_type=_MODULE,
                                 description="Benchmark on demand (the API starts this one)."),
+        replay.to_deployment(_name(names.REPLAY_NIGHTLY), cron=replay_cron, tags=tags,
+                             entrypoint_type=_MODULE,
+                             description="Nightly replay of recently solved user instances "
+                                         "across the candidate set (recorded as replay runs, "
+                                         "never as user runs), within a time budget."),
     ]
     train = train_flow()
     if train is not None:

@@ -73,3 +73,44 @@ def test_export_filters_by_set(session, project_set, solver_result):
     """Filtering by another set's id yields nothing."""
     _store(session, project_set, solver_result, 3)
     assert list(iter_run_batches(session=session, project_set_id=project_set.id + 1)) == []
+
+
+def test_database_identity_names_no_user_or_password(tmp_path):
+    """The export source and folder name come from host/port/dbname or the SQLite file's
+    absolute path: no user, no password; two SQLite files differ, one file reached by two
+    spellings is the same database."""
+    from sqlalchemy.engine import make_url
+
+    from db.exports import database_key, database_source
+
+    pg = make_url("postgresql+psycopg2://alice:s3cret@db.example:6543/budget")
+    assert database_source(pg) == "postgresql://db.example:6543/budget"
+    assert "s3cret" not in database_key(pg) and database_key(pg).startswith("postgresql-")
+    a = make_url(f"sqlite:///{tmp_path / 'a.db'}")
+    again = make_url(f"sqlite:///{tmp_path / 'x' / '..' / 'a.db'}")
+    b = make_url(f"sqlite:///{tmp_path / 'b.db'}")
+    assert database_key(a) == database_key(again) != database_key(b)
+    assert database_source(a) == f"sqlite:///{tmp_path / 'a.db'}"
+
+
+def test_export_batches_are_exact_typed_and_bounded(session, project_set, solver_result):
+    """The analyst's batches: decimal128(20, 2) money equal to the stored Decimal, a typed
+    date, both algorithm names, accuracy against the pair's best, at most batch_size rows
+    each (the fallback path; ADBC is compared with it in tests/pipeline)."""
+    import pyarrow as pa
+
+    from db.exports import EXPORT_SCHEMA, export_query, iter_export_batches
+
+    _store(session, project_set, solver_result, 23)
+    batches = list(iter_export_batches(session=session, stmt=export_query(), batch_size=10,
+                                       arrow_native=False))
+    assert [b.num_rows for b in batches] == [10, 10, 3]
+    schema = batches[0].schema
+    assert schema.remove(schema.get_field_index("requested_algorithm")) == EXPORT_SCHEMA
+    row = batches[0].to_pylist()[0]
+    assert row["total_cost"] == Decimal("60.50") and row["budget"] == Decimal("60.00")
+    assert schema.field("total_cost").type == pa.decimal128(20, 2)
+    assert schema.field("date").type == pa.date32() and row["date"] == row["created_at"].date()
+    assert (row["requested_algorithm"], row["ran_algorithm"]) == ("dp", "dp")
+    assert row["accuracy"] == 1.0 and row["best_total"] == Decimal("60.50")
+    assert schema.field("memory_used").metadata[b"unit"] == b"MiB"

@@ -210,3 +210,44 @@ def test_failed_snapshot_leaves_no_partial_rows(session):
 def test_snapshot_of_no_runs_is_empty(session):
     """With no runs there is nothing to aggregate and nothing is written."""
     assert compute_snapshot(session=session) == []
+
+
+def test_snapshot_leaves_out_replay_and_training_runs(session):
+    """Only benchmark, remeasure and user runs are aggregated: the selector's replay and
+    training runs never reach a snapshot."""
+    ps, _ = create_project_set(session=session, name="kinds", family="uniform",
+                               projects=[1, 2, 3], budgets=[3])
+    run = {"project_set_id": ps.id, "budget_id": ps.budgets[0].id, "status": "exact",
+           "selected_indices": [2], "total_cost": 3, "execution_time": 0.1,
+           "algorithm": "dp", "requested_algorithm": "dp"}
+    record_runs(session=session, kind="remeasure", runs=[
+        run, {**run, "kind": "user"}, {**run, "kind": "training", "execution_time": 50},
+        {**run, "kind": "replay", "requested_algorithm": "greedy", "execution_time": 50}])
+    session.commit()
+    (snap,) = compute_snapshot(session=session)
+    assert (snap.algorithm_name, snap.run_count, snap.time_mean) == ("dp", 2, 0.1)
+
+
+def test_a_plans_snapshot_scopes_best_to_its_budgets_with_the_same_values(session):
+    """A snapshot restricted by `where` (one budget, as a plan is) gives each group the mean of
+    total / best over that budget's non-failed runs: scoping `best` to the plan's budgets
+    changes no value."""
+    from db.models import AlgorithmRun
+
+    _seed(session, random.Random(5))
+    session.commit()
+    budget = session.scalar(select(func.min(AlgorithmRun.budget_id)))
+    scoped = compute_snapshot(session=session, where=AlgorithmRun.budget_id == budget)
+    rows = session.execute(select(
+        func.coalesce(AlgorithmRun.requested_algorithm, AlgorithmRun.algorithm_name),
+        AlgorithmRun.total_cost, AlgorithmRun.match_type)
+        .where(AlgorithmRun.budget_id == budget)).all()
+    best = max(t for _, t, m in rows if m != "failed")
+    want: dict[str, list[float]] = {}
+    for alg, total, status in rows:
+        if status != "failed":
+            want.setdefault(alg, []).append(float(total) / float(best) if best > 0 else 1.0)
+    got = {s.algorithm_name: s.accuracy_mean for s in scoped if s.accuracy_mean is not None}
+    assert got.keys() == want.keys() and len(got) >= 2
+    for alg, values in want.items():
+        assert got[alg] == pytest.approx(float(np.mean(values))), alg

@@ -3,10 +3,13 @@
     uvicorn --factory api.app:create_app      (or `budget api`)
 
 At start-up (lifespan) the database schema is brought to head if needed, and the champion
-selector is loaded once (`ml.serving.champion_selector`); without one, `auto` uses the rules.
-The runtime model is loaded once too (`ml.serving.runtime_model_with_note`): each solve's
+selector is loaded (`ml.serving.champion_selector`); without one, `auto` uses the rules.
+The runtime model is loaded too (`ml.serving.runtime_model_with_note`): each solve's
 response carries its `forecast` (predicted seconds, expected proven within the limit), or
 `forecast: null` and a `forecast_note` saying why (no runtime model registered).
+Both follow the registry without a restart: when the `champion` alias moves (a promote, a
+demote, a rollback), the next solve or /health after at most `CHECK_SECONDS` reloads it
+(`api.champion`: one small SELECT at most that often, the load in a worker thread).
 When the registry names a champion that cannot be loaded (tampered or missing file, database
 error), each `auto` result's `reason` says so and /health reports `"source": "fallback"`.
 
@@ -14,11 +17,16 @@ error), each `auto` result's `reason` says so and /health reports `"source": "fa
 the files shipped by the `fastapi-offline` package), never from a CDN: they work offline.
 Every route answers with and without its trailing slash (`POST /solve` = `POST /solve/`),
 never with a redirect; the schema lists the documented form only.
+
+Every error is RFC 9457 problem details (`api.errors`); the schema documents each as
+`application/problem+json` (`Problem`), and each operation's id is its function's name
+(`solve`, `get_dataset`, `list_results`, ...).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -39,10 +47,11 @@ from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from api import errors
+from api.champion import CHECK_SECONDS, ChampionWatch, alias_state, apply_selector
 from api.metrics import ApiMetrics
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from api.routes import benchmark, datasets, ops, results, solve
-from api.schemas import MAX_ID, METADATA_COMPONENTS
+from api.schemas import MAX_ID, METADATA_COMPONENTS, PROBLEM_MEDIA_TYPE
 from api.service import ApiState
 from config.settings import Settings, get_settings
 from db import ensure_schema, mask_url
@@ -114,6 +123,7 @@ def _server_limits_in_schema(app: FastAPI, settings: Settings) -> None:
 
     def openapi() -> dict[str, Any]:
         schema = generate()
+        _problems_in_schema(schema)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(METADATA_COMPONENTS)
         for name, model in components.items():
@@ -130,6 +140,36 @@ def _server_limits_in_schema(app: FastAPI, settings: Settings) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+PROBLEM_REF = "#/components/schemas/Problem"
+INTERNAL_ERROR = {"description": "Internal error (a bug; logged by the server, never detailed).",
+                  "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}}
+HEALTH_PATH = "/health"
+"""Its 503 is the health report itself (`Health`), what load balancers and operators read."""
+
+
+def _problems_in_schema(schema: dict[str, Any]) -> None:
+    """Every error response documented as `application/problem+json` (a `Problem`), and a 500
+    on every operation (what a bug answers); FastAPI's own validation-error models dropped."""
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                if not status.isdigit() or int(status) < 400:
+                    continue
+                if path == HEALTH_PATH and status == "503":
+                    continue
+                response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+            responses.setdefault("500", INTERNAL_ERROR)
+    components = schema.get("components", {}).get("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+
+
+def _operation_id(route: Any) -> str:
+    """The operation id: the endpoint's name (`solve`, `get_dataset`, `list_results`)."""
+    return str(route.name)
 
 
 def _accept_both_slash_forms(app: FastAPI) -> None:
@@ -181,10 +221,13 @@ def load_runtime_with_note(database_url: str) -> tuple[Any, str | None]:
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None,
-               selector: Any = _LOAD, migrate: bool = True, runtime: Any = _LOAD) -> FastAPI:
+               selector: Any = _LOAD, migrate: bool = True, runtime: Any = _LOAD,
+               champion_check_seconds: float = CHECK_SECONDS) -> FastAPI:
     """A new app. `database_url` overrides the settings'; `selector` skips loading the champion
     (None: the rules); `migrate=False` skips the schema check at start-up; `runtime` skips
-    loading the runtime model (None: no forecasts)."""
+    loading the runtime model (None: no forecasts). Models loaded from the registry are
+    reloaded when its champion alias moves, checked at most every `champion_check_seconds`;
+    given ones (`selector`, `runtime`) stay."""
     settings = settings or get_settings()
     url = database_url or settings.database_url
     metrics = ApiMetrics()
@@ -199,18 +242,20 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                 await anyio.to_thread.run_sync(ensure_schema, url)
             except Exception as exc:  # the API still starts; /health reports the database
                 log.error("schema check failed on %s: %s", mask_url(url), type(exc).__name__)
+        watch = ChampionWatch(selector=selector is _LOAD, runtime=runtime is _LOAD,
+                              every=champion_check_seconds)
+        # what the registry names before loading: a promotion meanwhile is seen as a change
+        watch.seen = await anyio.to_thread.run_sync(alias_state, url, watch.names) or {}
         chosen, note = (await anyio.to_thread.run_sync(load_champion_with_note, url)
                         if selector is _LOAD else (selector, None))
-        st.selector = chosen
-        st.selector_note = note
-        st.selector_name = str(getattr(chosen, "name", "custom")) if chosen else "rules"
-        st.selector_version = getattr(chosen, "version", None) if chosen else None
-        metrics.set_model(st.selector_name, st.selector_version)
+        apply_selector(st, chosen, note)
         if runtime is _LOAD:
             model, runtime_note = await anyio.to_thread.run_sync(load_runtime_with_note, url)
         else:  # given by the caller (tests); None: forecasts off
             model, runtime_note = runtime, (None if runtime else "forecasts are off here")
         st.runtime_model, st.runtime_note = model, runtime_note
+        watch.checked_at = time.monotonic()
+        st.champion_watch = watch
         log.info("API on %s, selector %s, forecasts %s", mask_url(url), st.selector_name,
                  getattr(model, "name", None) or f"off ({st.runtime_note})")
         yield
@@ -221,6 +266,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         description="Choose the projects whose total cost comes closest to a budget without "
                     "going over, and prove when the choice is optimal.",
         lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
         docs_url=None,
         redoc_url=None,
     )

@@ -19,6 +19,26 @@ def state(request: Request) -> ApiState:
     return request.app.state.api
 
 
+async def current_state(request: Request) -> ApiState:
+    """The `ApiState`, with the champion models reloaded first if the registry's alias moved
+    (checked at most every few seconds: `api.champion`)."""
+    st: ApiState = request.app.state.api
+    from api.champion import refresh
+
+    await refresh(st, st.champion_watch)
+    return st
+
+
+def next_link(request: Request) -> Callable[[str, int], str]:
+    """`link(parameter, value)`: this request's path and query with `parameter` set to
+    `value` (the `next` link of a page: same filters, next offset)."""
+    def link(parameter: str, value: int) -> str:
+        url = request.url.include_query_params(**{parameter: value})
+        return f"{url.path}?{url.query}"
+
+    return link
+
+
 async def solve_in_thread(st: ApiState, fn: Callable[..., T], *args: Any) -> T:
     """Run a solve in a worker thread, at most `SOLVE_THREADS` at once per process."""
     return await anyio.to_thread.run_sync(fn, *args, limiter=st.solve_limiter)

@@ -1,14 +1,21 @@
 """One error shape for every failure; no stack trace and no secret ever reaches a response.
 
+Every error is RFC 9457 problem details, `application/problem+json`: ``{"type": "about:blank",
+"title": "Not Found", "status": 404, "detail": "project set 7 does not exist", "instance":
+"/datasets/7/"}``. `detail` is always one string; bad input lists its fields in the `errors`
+extension member, so a client never branches on the type of `detail`:
+
 * bad input (pydantic, the solver's `InvalidInputError`, the data layer's `DataValidationError`)
-  → 422 ``{"detail": [{"loc": [...], "field": "projects[3].cost", "msg": ..., "type": ...}]}``
+  → 422, ``"detail": "projects[3].cost: ..."``, ``"errors": [{"loc": [...], "field":
+  "projects[3].cost", "msg": ..., "type": ...}]``
 * a bad money value names the value too: ``must be digits with at most two decimals, e.g.
   "1200.50"; got '1e3'`` (the rule is `solvers.money`'s, the same verdict as the solver's)
-* unknown id → 404
+* unknown id → 404; unknown path → 404; a method a path does not take → 405 (with `Allow`)
+* a body over API_MAX_BODY_BYTES → 413 (`api.middleware`, the same shape)
 * database faults → 503, never a 500: unreachable (``"database unavailable"``), an unusable
   `DATABASE_URL` (its masked form and why), a schema revision this code does not know (both
   revisions), any other database error (logged in one line, masked)
-* anything unexpected (a bug) → 500 ``{"detail": "internal error"}`` (logged server-side with
+* anything unexpected (a bug) → 500, ``"detail": "internal error"`` (logged server-side with
   the traceback, never sent).
 """
 
@@ -16,6 +23,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 import anyio
@@ -26,6 +35,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlche
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.dbcheck import SchemaRevisionError, database_problem, describe, safe_text
+from api.schemas import PROBLEM_MEDIA_TYPE
 from db import DatabaseUnavailableError, DataValidationError, NotFoundError
 from db.engine import DatabaseURLError
 from solvers import InvalidInputError, UnknownAlgorithmError
@@ -50,10 +60,54 @@ def parse_field(field: str) -> list[str | int]:
     return [int(index) if index else name for name, index in _FIELD_PART.findall(field)]
 
 
-def validation_error(loc: list[str | int], msg: str, kind: str = "value_error") -> JSONResponse:
-    """A 422 in the same shape pydantic's errors take."""
+def problem_body(status: int, detail: str, instance: str | None = None,
+                 errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """RFC 9457 problem details: `about:blank` typed, titled by the status code's phrase."""
+    body: dict[str, Any] = {"type": "about:blank", "title": _title(status), "status": status,
+                            "detail": detail}
+    if instance is not None:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem(request: Request | None, status: int, detail: str, *,
+            errors: list[dict[str, Any]] | None = None,
+            headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """A problem-details response (`application/problem+json`) for `request`'s path."""
+    instance = request.url.path if request is not None else None
+    return JSONResponse(status_code=status, content=problem_body(status, detail, instance, errors),
+                        media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}) or None)
+
+
+def _summary(items: list[dict[str, Any]]) -> str:
+    """The field errors in one line: "projects[3].cost: must be ... (and 2 more)"."""
+    if not items:
+        return "invalid input"
+    first = items[0]
+    where = first.get("field") or "body"
+    more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+    return _short(f"{where}: {first.get('msg')}{more}")
+
+
+def validation_errors(request: Request | None, items: list[dict[str, Any]]) -> JSONResponse:
+    """A 422 listing each field's problem in `errors` (pydantic's shape plus `field`)."""
+    return problem(request, 422, _summary(items), errors=items)
+
+
+def validation_error(request: Request | None, loc: list[str | int], msg: str,
+                     kind: str = "value_error") -> JSONResponse:
+    """A 422 for one field."""
     item = {"loc": loc, "field": field_name(loc), "msg": msg, "type": kind}
-    return JSONResponse(status_code=422, content={"detail": [item]})
+    return validation_errors(request, [item])
 
 
 def _shown(value: Any) -> Any:
@@ -67,7 +121,7 @@ def _short(text: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     items = []
     for err in exc.errors()[:50]:
         loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
@@ -77,37 +131,39 @@ async def _request_validation(_: Request, exc: RequestValidationError) -> JSONRe
             msg = f"{msg}; got {_shown(err.get('input'))!r}"
         items.append({"loc": loc, "field": field_name(loc), "msg": _short(msg),
                       "type": str(err.get("type", "value_error"))})
-    return JSONResponse(status_code=422, content={"detail": items})
+    return validation_errors(request, items)
 
 
-async def _invalid_input(_: Request, exc: InvalidInputError) -> JSONResponse:
+async def _invalid_input(request: Request, exc: InvalidInputError) -> JSONResponse:
     loc: list[str | int] = ["body", *parse_field(exc.field)]
-    return validation_error(loc, _short(f"{exc.problem} (got {exc.value!r})"), "invalid_input")
+    return validation_error(request, loc, _short(f"{exc.problem} (got {exc.value!r})"),
+                            "invalid_input")
 
 
-async def _limit(_: Request, exc: Exception) -> JSONResponse:
-    return validation_error(list(exc.loc), _short(exc.msg), "limit_exceeded")  # type: ignore[attr-defined]
+async def _limit(request: Request, exc: Exception) -> JSONResponse:
+    return validation_error(request, list(exc.loc), _short(exc.msg), "limit_exceeded")  # type: ignore[attr-defined]
 
 
-async def _unknown_algorithm(_: Request, exc: UnknownAlgorithmError) -> JSONResponse:
-    return validation_error(["body", "algorithm"], _short(str(exc)), "unknown_algorithm")
+async def _unknown_algorithm(request: Request, exc: UnknownAlgorithmError) -> JSONResponse:
+    return validation_error(request, ["body", "algorithm"], _short(str(exc)), "unknown_algorithm")
 
 
-async def _data_validation(_: Request, exc: DataValidationError) -> JSONResponse:
+async def _data_validation(request: Request, exc: DataValidationError) -> JSONResponse:
     message = str(exc)
     head = message.split(" ", 1)[0].rstrip(":")
     loc: list[str | int] = ["body", *parse_field(head)] if head else ["body"]
-    return validation_error(loc, _short(message), "invalid_data")
+    return validation_error(request, loc, _short(message), "invalid_data")
 
 
-async def _data_error(_: Request, exc: DataError) -> JSONResponse:
+async def _data_error(request: Request, exc: DataError) -> JSONResponse:
     # A value the database refused (the edge checks should have caught it): no SQL is sent back.
     log.warning("database refused a value: %s", str(exc.orig).splitlines()[:1])
-    return validation_error(["body"], "a value was refused by the database", "invalid_data")
+    return validation_error(request, ["body"], "a value was refused by the database",
+                            "invalid_data")
 
 
-async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-    return JSONResponse(status_code=404, content={"detail": str(exc)})
+async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+    return problem(request, 404, _short(str(exc)))
 
 
 def _url(request: Request) -> str:
@@ -120,14 +176,14 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.error("database unavailable: %s", safe_text(exc, url))
     else:  # a connection lost mid-query: the driver's first line
         log.error("database error: %s", safe_text(_first_line(exc), url))
-    return JSONResponse(status_code=503, content={"detail": "database unavailable"})
+    return problem(request, 503, "database unavailable")
 
 
 async def _cannot_serve(request: Request, exc: Exception) -> JSONResponse:
     """An unusable DATABASE_URL or a schema revision this code does not know: 503 saying so."""
     detail = describe(exc, _url(request)) or "database unavailable"
     log.error("%s", detail)
-    return JSONResponse(status_code=503, content={"detail": _short(detail, 500)})
+    return problem(request, 503, _short(detail, 500))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -143,20 +199,21 @@ async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONRespons
     log.error("database error on %s %s: %s: %s", request.method, request.url.path,
               type(exc).__name__, safe_text(_first_line(exc), url))
     detail = found or "database error (logged by the server)"
-    return JSONResponse(status_code=503, content={"detail": _short(detail, 500)})
+    return problem(request, 503, _short(detail, 500))
 
 
-async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
         # FastAPI's answer to a body that is not UTF-8 JSON: bad input like any other (422)
-        return validation_error(["body"], "the body is not valid UTF-8 JSON", "json_invalid")
-    return JSONResponse(status_code=exc.status_code, content={"detail": _short(exc.detail)},
-                        headers=getattr(exc, "headers", None))
+        return validation_error(request, ["body"], "the body is not valid UTF-8 JSON",
+                                "json_invalid")
+    return problem(request, exc.status_code, _short(exc.detail),
+                   headers=getattr(exc, "headers", None))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(status_code=500, content={"detail": "internal error"})
+    return problem(request, 500, "internal error")
 
 
 def install(app: FastAPI) -> None:

@@ -53,6 +53,8 @@ class ApiMetrics:
             ["kind"], registry=r)
 
     def set_model(self, name: str, version: Any) -> None:
+        """The selector in use (the previous one's series is dropped when it changes)."""
+        self.model.clear()
         self.model.labels(selector=name, version="" if version is None else str(version)).set(1)
 
     def observe_solve(self, result: Mapping[str, Any]) -> None:

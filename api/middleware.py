@@ -8,7 +8,9 @@ import time
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import problem_body
 from api.metrics import ApiMetrics
+from api.schemas import PROBLEM_MEDIA_TYPE
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
@@ -21,10 +23,12 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body larger than {limit} bytes")
 
 
-async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+async def _send_413(send: Send, limit: int, path: str) -> None:
+    """The 413 as problem details (`api.errors`' shape), sent before any parsing."""
+    body = json.dumps(problem_body(413, f"request body larger than {limit} bytes",
+                                   path)).encode()
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
+                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                             (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
@@ -48,7 +52,7 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
-                    await _send_413(send, self.max_bytes)
+                    await _send_413(send, self.max_bytes, scope.get("path", ""))
                     return
         seen = 0
         started = False
@@ -72,7 +76,7 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _send_413(send, self.max_bytes)
+                await _send_413(send, self.max_bytes, scope.get("path", ""))
 
 
 class MetricsMiddleware:

@@ -279,10 +279,27 @@ class DatasetSolveRequest(_In):
 
 
 class SelectedProject(BaseModel):
+    """A project as every response shows it (chosen ones, a set's projects): its position in
+    the set, name, cost and the metadata sent with it (`{}` when none), as the CLI's `--json`
+    `selected_projects` items."""
+
     index: int
     name: str
     cost: MoneyOut
     cost_exact: MoneyExact
+    metadata: dict[str, Any] = Field(default_factory=dict,
+                                     description="The metadata sent with the project ({}: none).")
+
+
+NEXT_DESCRIPTION = "The URL of the next page (same filters), or null on the last page."
+
+
+class ProjectPage(BaseModel):
+    items: list[SelectedProject]
+    total: int = Field(description="Projects in the set.")
+    limit: int
+    offset: int
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class Stats(BaseModel):
@@ -297,7 +314,13 @@ class Stats(BaseModel):
 class Forecast(BaseModel):
     predicted_seconds: float = Field(description="Predicted CPU seconds (capped at the limit).")
     time_limit: float | None = Field(description="The limit the solve got (null: none).")
-    expected_proven: bool = Field(description="Expected to be proven optimal within the limit.")
+    expected_proven: bool = Field(description="Expected to be proven optimal within the limit "
+                                              "(true only when `proven_answer` is yes).")
+    proven_answer: Literal["yes", "no", "unsure"] | None = Field(
+        default=None, description="yes, no, or unsure (too close to the limit, or an instance "
+                                  "unlike those the runtime model was trained on).")
+    seen: bool | None = Field(default=None, description="Whether the instance lies inside the "
+                              "runtime model's trust region (null: a model without one).")
     predicted_algorithm: str = Field(description="What was expected to run (auto's choice).")
     runtime_model: str = Field(description="The runtime model, e.g. `model:runtime@v3`.")
     runtime_model_version: int | None = None
@@ -311,7 +334,8 @@ class RunResult(BaseModel):
     budget: MoneyOut
     budget_exact: MoneyExact
     selected_indices: list[int]
-    selected: list[SelectedProject]
+    selected_projects: list[SelectedProject] = Field(
+        description="The chosen projects (name, cost, metadata), as in `budget solve --json`.")
     total_cost: MoneyOut
     total_cost_exact: MoneyExact
     status: Status
@@ -367,6 +391,7 @@ class RunPage(BaseModel):
     total: int
     limit: int
     offset: int
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class DatasetOut(BaseModel):
@@ -376,9 +401,57 @@ class DatasetOut(BaseModel):
     n_projects: int
     content_hash: str
     created_at: datetime | None
-    projects: list[SelectedProject]
+    projects: ProjectPage = Field(description="One page of the projects, in position order "
+                                              "(`projects_limit`, `projects_offset`).")
     budgets: list[BudgetOut]
     runs: RunPage
+
+
+class DatasetSummary(BaseModel):
+    id: int
+    name: str
+    family: str
+    n_projects: int
+    content_hash: str
+    created_at: datetime | None
+
+
+class DatasetList(BaseModel):
+    items: list[DatasetSummary]
+    total: int = Field(description="Sets that match the filters.")
+    limit: int
+    offset: int
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
+
+
+class ResultSummary(BaseModel):
+    """A recorded run without its chosen projects' details (GET /results/{run_id}/ has them)."""
+
+    run_id: int
+    dataset_id: int
+    budget_id: int
+    budget: MoneyOut
+    budget_exact: MoneyExact
+    selected_indices: list[int]
+    total_cost: MoneyOut
+    total_cost_exact: MoneyExact
+    status: Status
+    upper_bound: MoneyOut | None
+    upper_bound_exact: MoneyExact | None
+    algorithm: str
+    requested_algorithm: str | None
+    selector: str | None
+    reason: str | None
+    execution_time: float
+    created_at: datetime | None
+
+
+class ResultList(BaseModel):
+    items: list[ResultSummary]
+    total: int = Field(description="Runs that match the filters.")
+    limit: int
+    offset: int
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class AlgorithmFigures(BaseModel):
@@ -412,16 +485,34 @@ class Health(BaseModel):
     model: dict[str, Any]
 
 
-class Message(BaseModel):
-    detail: str
-
-
 class FieldError(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
-    field: str | None = None
+    loc: list[str | int] = Field(description="Where: `[\"body\", \"projects\", 3, \"cost\"]`.")
+    field: str | None = Field(default=None, description="The same path as text: "
+                                                        "`projects[3].cost`.")
+    msg: str = Field(description="What is wrong with it (and the value, for money).")
+    type: str = Field(description="A machine-readable kind, e.g. `decimal_max_places`.")
 
 
-class ValidationErrors(BaseModel):
-    detail: list[FieldError]
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details (`application/problem+json`), for every status.
+
+    `detail` is always a string; bad input (422) lists each field's problem in `errors`."""
+
+    type: str = Field(default="about:blank", description="The problem type (a URI); "
+                      "`about:blank`: the status code says it all.")
+    title: str = Field(description="The status code's phrase, e.g. `Not Found`.")
+    status: int = Field(ge=400, le=599, description="The HTTP status code.")
+    detail: str = Field(description="What happened, for a human.")
+    instance: str | None = Field(default=None, description="The path that was requested.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="422 only: one entry per bad field (path and reason).")
+
+
+def problems(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each a `Problem` (`api.app` documents
+    them as `application/problem+json`, and adds the 500 every operation may answer)."""
+    return {status: {"model": Problem, "description": text}
+            for status, text in descriptions.items()}

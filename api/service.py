@@ -27,7 +27,6 @@ from db import (
     AlgorithmRun,
     ProjectSet,
     create_project_set,
-    get_project_set,
     record_run,
     session_scope,
 )
@@ -63,6 +62,8 @@ class ApiState:
     """Why there is no forecast (no runtime model registered, or not usable), else None."""
     solve_limiter: anyio.CapacityLimiter | None = None
     ops_limiter: anyio.CapacityLimiter | None = None
+    champion_watch: Any = None
+    """`api.champion.ChampionWatch` when the models follow the registry (set at start-up)."""
 
 
 # ------------------------------------------------------------------------------ limits
@@ -145,12 +146,26 @@ def _alerts(state: ApiState, session: Any, result: Mapping[str, Any], run_id: in
             log.warning("alert %s: %s", kind, message)
 
 
-def _project_out(index: int, name: str, cost: Any) -> dict[str, Any]:
-    return {"index": index, "name": name, "cost": money_out(cost), "cost_exact": money_exact(cost)}
+def _project_out(index: int, name: str, cost: Any, metadata: Any = None) -> dict[str, Any]:
+    """A project in the response vocabulary (the CLI's `--json` items plus `cost_exact`)."""
+    return {"index": index, "name": name, "cost": money_out(cost), "cost_exact": money_exact(cost),
+            "metadata": metadata if isinstance(metadata, dict) else {}}
 
 
 def _selected(indices: Sequence[int], projects: Sequence[Mapping[str, Any]]) -> list[dict]:
-    return [_project_out(i, projects[i]["name"], projects[i]["cost"]) for i in indices]
+    return [_project_out(i, projects[i]["name"], projects[i]["cost"],
+                         projects[i].get("metadata")) for i in indices]
+
+
+NextLink = Callable[[str, int], str]
+"""`next_link(parameter, value)`: this request's URL with the offset parameter set to value."""
+
+
+def _next(next_link: NextLink | None, parameter: str, limit: int, offset: int,
+          total: int) -> str | None:
+    if next_link is None or offset + limit >= total:
+        return None
+    return next_link(parameter, offset + limit)
 
 
 def _exact_amounts(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -183,7 +198,7 @@ def run_payload(run: AlgorithmRun, budget: Any, selected: list[dict],
         "budget": money_out(budget),
         "budget_exact": money_exact(budget),
         "selected_indices": list(run.selected_projects),
-        "selected": selected,
+        "selected_projects": selected,
         "total_cost": money_out(run.total_cost),
         "total_cost_exact": money_exact(run.total_cost),
         "status": run.match_type,
@@ -249,30 +264,78 @@ def create_dataset(state: ApiState, name: str, projects: list[ProjectIn],
     return body, created
 
 
-def dataset(state: ApiState, set_id: int, limit: int, offset: int) -> dict[str, Any]:
-    """GET /datasets/{id}/: the set, its budgets and one page of runs."""
+def _run_summary(r: AlgorithmRun) -> dict[str, Any]:
+    return {"run_id": r.id, "budget_id": r.budget_id, "algorithm": r.algorithm_name,
+            "requested_algorithm": r.requested_algorithm, "status": r.match_type,
+            "total_cost": money_out(r.total_cost), "total_cost_exact": money_exact(r.total_cost),
+            "upper_bound": money_out(r.upper_bound),
+            "upper_bound_exact": money_exact(r.upper_bound),
+            "selector": r.selector, "execution_time": r.execution_time,
+            "created_at": r.created_at}
+
+
+def dataset(state: ApiState, set_id: int, limit: int, offset: int, projects_limit: int = 1000,
+            projects_offset: int = 0, next_link: NextLink | None = None) -> dict[str, Any]:
+    """GET /datasets/{id}/: the set, its budgets, one page of its projects (position order,
+    with their metadata) and one page of its runs (newest first, every kind)."""
     check_revision(state.database_url)
     with session_scope(state.database_url) as session:
-        page = get_project_set(session=session, set_id=set_id, limit=limit, offset=offset)
-        ps = page.project_set
+        ps = q.dataset_header(session=session, set_id=set_id)
+        rows = q.project_page(session=session, set_id=set_id, limit=projects_limit,
+                              offset=projects_offset)
+        runs = q.list_runs(session=session, dataset_id=set_id, limit=limit, offset=offset,
+                           kinds=None)
         return {
             "id": ps.id, "name": ps.name, "family": ps.family, "n_projects": ps.n_projects,
             "content_hash": ps.content_hash, "created_at": ps.created_at,
-            "projects": [_project_out(p.position, p.name, p.cost) for p in ps.projects],
+            "projects": {
+                "items": [_project_out(p.position, p.name, p.cost, p.meta) for p in rows],
+                "total": ps.n_projects, "limit": projects_limit, "offset": projects_offset,
+                "next": _next(next_link, "projects_offset", projects_limit, projects_offset,
+                              ps.n_projects),
+            },
             "budgets": [_budget_out(b) for b in ps.budgets],
             "runs": {
-                "items": [{"run_id": r.id, "budget_id": r.budget_id, "algorithm": r.algorithm_name,
-                           "requested_algorithm": r.requested_algorithm, "status": r.match_type,
-                           "total_cost": money_out(r.total_cost),
-                           "total_cost_exact": money_exact(r.total_cost),
-                           "upper_bound": money_out(r.upper_bound),
-                           "upper_bound_exact": money_exact(r.upper_bound),
-                           "selector": r.selector,
-                           "execution_time": r.execution_time, "created_at": r.created_at}
-                          for r in page.runs],
-                "total": page.total_runs, "limit": page.limit, "offset": page.offset,
+                "items": [_run_summary(r) for r, _amount in runs.items],
+                "total": runs.total, "limit": limit, "offset": offset,
+                "next": _next(next_link, "offset", limit, offset, runs.total),
             },
         }
+
+
+def list_datasets(state: ApiState, limit: int, offset: int, since: Any = None,
+                  family: str | None = None, next_link: NextLink | None = None
+                  ) -> dict[str, Any]:
+    """GET /datasets/: one page of the stored sets, newest first (without their projects)."""
+    check_revision(state.database_url)
+    with session_scope(state.database_url) as session:
+        page = q.list_project_sets(session=session, limit=limit, offset=offset, since=since,
+                                   family=family)
+        items = [{"id": ps.id, "name": ps.name, "family": ps.family,
+                  "n_projects": ps.n_projects, "content_hash": ps.content_hash,
+                  "created_at": ps.created_at} for ps in page.items]
+    return {"items": items, "total": page.total, "limit": limit, "offset": offset,
+            "next": _next(next_link, "offset", limit, offset, page.total)}
+
+
+def list_results(state: ApiState, limit: int, offset: int, *, dataset_id: int | None = None,
+                 algorithm: str | None = None, status: str | None = None, since: Any = None,
+                 next_link: NextLink | None = None) -> dict[str, Any]:
+    """GET /results/: one page of the users' runs (never benchmark, replay or training runs),
+    newest first, filtered by set, algorithm (ran or requested), status and time."""
+    check_revision(state.database_url)
+    with session_scope(state.database_url) as session:
+        page = q.list_runs(session=session, limit=limit, offset=offset, dataset_id=dataset_id,
+                           algorithm=algorithm, status=status, since=since)
+        items = []
+        for run, amount in page.items:
+            item = _run_summary(run)
+            item.update(dataset_id=run.project_set_id, budget=money_out(amount),
+                        budget_exact=money_exact(amount),
+                        selected_indices=list(run.selected_projects), reason=run.reason)
+            items.append(item)
+    return {"items": items, "total": page.total, "limit": limit, "offset": offset,
+            "next": _next(next_link, "offset", limit, offset, page.total)}
 
 
 def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest) -> dict[str, Any]:
@@ -280,7 +343,7 @@ def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest) -> dic
     check_revision(state.database_url)
     with session_scope(state.database_url) as session:
         ps = q.get_set_with_projects(session=session, set_id=set_id)
-        projects = [{"name": p.name, "cost": p.cost} for p in ps.projects]
+        projects = [{"name": p.name, "cost": p.cost, "metadata": p.meta} for p in ps.projects]
         amount: Any = req.budget
         if req.budget_id is not None:
             amount = q.budget_in_set(session=session, set_id=set_id, budget_id=req.budget_id).amount
@@ -301,7 +364,7 @@ def result(state: ApiState, run_id: int) -> dict[str, Any]:
         run, amount = q.run_with_budget(session=session, run_id=run_id)
         rows = q.projects_at(session=session, set_id=run.project_set_id,
                              positions=run.selected_projects)
-        selected = [_project_out(p.position, p.name, p.cost) for p in rows]
+        selected = [_project_out(p.position, p.name, p.cost, p.meta) for p in rows]
         project_set = session.get(ProjectSet, run.project_set_id)
         n = project_set.n_projects if project_set is not None else None
         return run_payload(run, amount, selected, memory_method_of(run), n)

@@ -7,25 +7,151 @@ Same conventions as the rest of `db/`: the session is a keyword argument, unknow
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from db import _validate as v
 from db.datasets import get_or_add_budget, get_set_with_projects
 from db.errors import DataValidationError, NotFoundError
-from db.models import ALERT_SEVERITIES, Alert, AlgorithmRun, Budget, Project, ProjectSet
+from db.models import (
+    ALERT_SEVERITIES,
+    MATCH_TYPES,
+    RUN_KINDS,
+    Alert,
+    AlgorithmRun,
+    Budget,
+    ModelAlias,
+    ModelVersion,
+    Project,
+    ProjectSet,
+)
 
 __all__ = [
+    "Page",
+    "alias_versions",
     "budget_for_amount",
     "budget_in_set",
+    "dataset_header",
     "get_set_with_projects",
+    "list_project_sets",
+    "list_runs",
+    "project_page",
     "projects_at",
     "record_alert",
     "run_with_budget",
 ]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing: `items[offset:offset+limit]` of `total` rows."""
+
+    items: list[Any]
+    total: int
+    limit: int
+    offset: int
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not isinstance(limit, int) or not isinstance(offset, int) or limit < 1 or offset < 0:
+        raise DataValidationError(f"limit must be >= 1 and offset >= 0, got {limit!r}, {offset!r}")
+
+
+def _moment(session: Session, since: datetime) -> datetime:
+    """`since` as the database compares it: UTC (a naive value is taken as UTC); naive UTC
+    on SQLite, which stores timestamps as text without a zone."""
+    aware = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+    aware = aware.astimezone(UTC)
+    bind = session.get_bind()
+    return aware.replace(tzinfo=None) if bind.dialect.name == "sqlite" else aware
+
+
+def _page(session: Session, stmt: Select[Any], limit: int, offset: int,
+          *order: Any) -> tuple[list[Any], int]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.execute(stmt.order_by(*order).limit(limit).offset(offset)).all()
+    return list(rows), int(total or 0)
+
+
+def list_project_sets(*, session: Session, limit: int = 50, offset: int = 0,
+                      since: datetime | None = None, family: str | None = None) -> Page:
+    """Project sets (without their projects), newest first; `since`: created at or after;
+    `family`: only sets of that family (`custom` for the ones users sent)."""
+    _check_page(limit, offset)
+    stmt = select(ProjectSet)
+    if since is not None:
+        stmt = stmt.where(ProjectSet.created_at >= _moment(session, since))
+    if family is not None:
+        stmt = stmt.where(ProjectSet.family == family)
+    rows, total = _page(session, stmt, limit, offset, ProjectSet.id.desc())
+    return Page([row[0] for row in rows], total, limit, offset)
+
+
+def list_runs(*, session: Session, limit: int = 50, offset: int = 0,
+              dataset_id: int | None = None, algorithm: str | None = None,
+              status: str | None = None, since: datetime | None = None,
+              kinds: Iterable[str] | None = ("user",)) -> Page:
+    """Runs with their budget's amount (`(AlgorithmRun, Decimal)` items), newest first.
+
+    Filters: `dataset_id` (the project set), `algorithm` (what ran, or what was requested:
+    `auto` finds every run `auto` chose), `status` (exact, approximate, failed), `since`
+    (recorded at or after), `kinds` (`RUN_KINDS`; default the users' own runs only, so that
+    benchmark, replay and training runs never mix with them; None: every kind)."""
+    _check_page(limit, offset)
+    if status is not None and status not in MATCH_TYPES:
+        raise DataValidationError(f"status must be one of {MATCH_TYPES}, got {status!r}")
+    stmt = select(AlgorithmRun, Budget.amount).join(Budget, Budget.id == AlgorithmRun.budget_id)
+    if kinds is not None:
+        wanted = list(kinds)
+        unknown = [k for k in wanted if k not in RUN_KINDS]
+        if unknown:
+            raise DataValidationError(f"kind must be one of {RUN_KINDS}, got {unknown[0]!r}")
+        stmt = stmt.where(AlgorithmRun.kind.in_(wanted))
+    if dataset_id is not None:
+        stmt = stmt.where(AlgorithmRun.project_set_id == dataset_id)
+    if algorithm is not None:
+        stmt = stmt.where(or_(AlgorithmRun.algorithm_name == algorithm,
+                              AlgorithmRun.requested_algorithm == algorithm))
+    if status is not None:
+        stmt = stmt.where(AlgorithmRun.match_type == status)
+    if since is not None:
+        stmt = stmt.where(AlgorithmRun.created_at >= _moment(session, since))
+    rows, total = _page(session, stmt, limit, offset, AlgorithmRun.created_at.desc(),
+                        AlgorithmRun.id.desc())
+    return Page([(row[0], row[1]) for row in rows], total, limit, offset)
+
+
+def dataset_header(*, session: Session, set_id: int) -> ProjectSet:
+    """The set with its budgets loaded, not its projects; `NotFoundError` if there is none."""
+    project_set = session.scalar(select(ProjectSet).where(ProjectSet.id == set_id)
+                                 .options(selectinload(ProjectSet.budgets)))
+    if project_set is None:
+        raise NotFoundError(f"project set {set_id} does not exist")
+    return project_set
+
+
+def project_page(*, session: Session, set_id: int, limit: int, offset: int) -> list[Project]:
+    """The set's projects at positions offset .. offset+limit-1, in position order."""
+    _check_page(limit, offset)
+    return list(session.scalars(
+        select(Project).where(Project.project_set_id == set_id)
+        .order_by(Project.position).limit(limit).offset(offset)))
+
+
+def alias_versions(*, session: Session, names: Iterable[str], alias: str = "champion"
+                   ) -> dict[str, tuple[int, int]]:
+    """`{model name: (version row id, version number)}` of the models whose `alias` is set,
+    in one small SELECT (the API asks it every few seconds to notice a promotion)."""
+    rows = session.execute(
+        select(ModelAlias.model_name, ModelVersion.id, ModelVersion.version)
+        .join(ModelVersion, ModelVersion.id == ModelAlias.model_version_id)
+        .where(ModelAlias.alias == alias, ModelAlias.model_name.in_(list(names))))
+    return {name: (int(row_id), int(version)) for name, row_id, version in rows}
 
 
 def budget_in_set(*, session: Session, set_id: int, budget_id: int) -> Budget:

@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from api import benchmark
 from api.body import MoneyRoute
 from api.deps import solve_in_thread, state
-from api.schemas import AlgorithmName, BackgroundRun, BenchmarkOut, Family, Message
-from api.schemas import ValidationErrors as _VE
+from api.schemas import AlgorithmName, BackgroundRun, BenchmarkOut, Family, problems
 from api.service import ApiState, LimitError
 from solvers import ALGORITHMS
 from solvers.instances import TODD_MAX_N
@@ -74,10 +73,10 @@ def _start_background(parameters: dict[str, Any]) -> dict[str, str]:
 
 @router.get("/algorithms/benchmark", response_model=BenchmarkOut, responses={
     202: {"model": BackgroundRun, "description": "background=true: the flow run started."},
-    422: {"model": _VE, "description": "Parameters out of bounds."},
-    503: {"model": Message, "description": "background=true but no Prefect API/deployment."},
+    **problems({422: "Parameters out of bounds.",
+                503: "background=true but no Prefect API/deployment."}),
 })
-async def run_benchmark(
+async def benchmark_algorithms(
     st: Annotated[ApiState, Depends(state)],
     family: Family = "uniform",
     n: Annotated[int, Query(ge=1, le=MAX_N, description=N_DESCRIPTION,

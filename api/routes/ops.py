@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api import service
 from api.body import MoneyRoute
-from api.deps import ops_in_thread, state
+from api.deps import current_state, ops_in_thread, state
 from api.schemas import Health
 from api.service import ApiState
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["operations"], route_class=MoneyRoute)
 
 @router.get("/health", response_model=Health, responses={
     503: {"model": Health, "description": "The database cannot be reached."}})
-async def health(st: Annotated[ApiState, Depends(state)]) -> JSONResponse:
+async def health(st: Annotated[ApiState, Depends(current_state)]) -> JSONResponse:
     """Database reachable, and which selector `auto` uses (the champion model, or the rules).
 
     `model.source`: "champion" (loaded), "none" (no model yet: rules), or "fallback" (a champion

@@ -8,21 +8,22 @@ from fastapi import APIRouter, Depends
 
 from api import service
 from api.body import MoneyRoute
-from api.deps import solve_rendered, state
-from api.schemas import Message, RunResult, SolveRequest, ValidationErrors
+from api.deps import current_state, solve_rendered
+from api.schemas import RunResult, SolveRequest, problems
 from api.service import ApiState
 
 router = APIRouter(tags=["solve"], route_class=MoneyRoute)
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    413: {"model": Message, "description": "Body larger than API_MAX_BODY_BYTES."},
-    422: {"model": ValidationErrors, "description": "Bad input: field path and reason."},
-    503: {"model": Message, "description": "Database unavailable."},
-}
+ERRORS: dict[int | str, dict[str, Any]] = problems({
+    413: "Body larger than API_MAX_BODY_BYTES.",
+    422: "Bad input: each field's path and reason in `errors`.",
+    503: "Database unavailable.",
+})
 
 
 @router.post("/solve/", response_model=RunResult, responses=ERRORS)
-async def solve(body: SolveRequest, st: Annotated[ApiState, Depends(state)]) -> dict[str, Any]:
+async def solve(body: SolveRequest,
+                st: Annotated[ApiState, Depends(current_state)]) -> dict[str, Any]:
     """Solve with `auto` (champion model or rules) unless an algorithm is named; record the run.
 
     Costs and budget may be money with cents. The set of projects is stored once by content.

@@ -40,7 +40,7 @@ def test_a_request_at_the_default_cap_is_solved_and_stored(pg_migrated_url: str)
         assert again["stats"]["n"] == cap
         assert again["total_cost_exact"] == result["total_cost_exact"]
         over = client.post("/solve/", json={"projects": [1] * (cap + 1), "budget": 1})
-        assert over.status_code == 422 and over.json()["detail"][0]["field"] == "projects"
+        assert over.status_code == 422 and over.json()["errors"][0]["field"] == "projects"
     print(f"\nn={cap}: body {len(body) / 1e6:.2f} MB ({len(body) / cap:.0f} B/project), "
           f"POST /solve/ {elapsed:.1f} s, of which solving {result['stats']['execution_time']:.2f}"
           f" s ({result['algorithm']}, {result['status']})")

@@ -36,14 +36,14 @@ def test_parameters_are_bounded(client: TestClient) -> None:
     assert client.get("/algorithms/benchmark", params={"algorithm": "nope"}).status_code == 422
     heavy = client.get("/algorithms/benchmark", params={"instances": 10, "time_limit": 1})
     assert heavy.status_code == 422
-    assert "over the server cap" in heavy.json()["detail"][0]["msg"]
+    assert "over the server cap" in heavy.json()["errors"][0]["msg"]
     todd = client.get("/algorithms/benchmark", params={"family": "todd", "n": 50})
     assert todd.status_code == 422
-    assert todd.json()["detail"][0]["field"] == "n"
-    assert "at most 40 for family 'todd'" in todd.json()["detail"][0]["msg"]
+    assert todd.json()["errors"][0]["field"] == "n"
+    assert "at most 40 for family 'todd'" in todd.json()["errors"][0]["msg"]
     background = client.get("/algorithms/benchmark",
                             params={"family": "todd", "n": 41, "background": True})
-    assert background.status_code == 422 and background.json()["detail"][0]["field"] == "n"
+    assert background.status_code == 422 and background.json()["errors"][0]["field"] == "n"
     assert client.get("/algorithms/benchmark", params={
         "family": "todd", "n": 40, "instances": 1, "algorithm": "greedy"}).status_code == 200
 
@@ -113,7 +113,7 @@ def test_background_parameters_the_flow_refuses_are_422(client: TestClient, monk
     response = client.get("/algorithms/benchmark", params={
         "background": "true", "family": "todd", "n": 100})
     assert response.status_code == 422
-    assert "todd" in response.json()["detail"][0]["msg"]
+    assert "todd" in response.json()["errors"][0]["msg"]
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ def test_projects_may_be_bare_amounts(client: TestClient) -> None:
     assert bare.status_code == 200, bare.text
     body = bare.json()
     assert body["total_cost"] == 4 and body["status"] == "exact"
-    assert [p["name"] for p in body["selected"]] == [f"project-{i}"
+    assert [p["name"] for p in body["selected_projects"]] == [f"project-{i}"
                                                      for i in body["selected_indices"]]
     mixed = client.post("/solve/", json={"projects": ["1200.50", {"name": "B", "cost": 800},
                                                       450.25], "budget": 2000}).json()
@@ -35,7 +35,7 @@ def test_bad_bare_amounts_name_the_item(client: TestClient, item, field: str) ->
     """A bad bare amount is a 422 naming its position, like a bad object's cost."""
     response = client.post("/solve/", json={"projects": [1, item], "budget": 4})
     assert response.status_code == 422, response.text
-    error = response.json()["detail"][0]
+    error = response.json()["errors"][0]
     assert error["field"] == field, response.json()
     if field.endswith(".cost") and isinstance(item, str):
         assert error["msg"] == (f'must be digits with at most two decimals, e.g. "1200.50"; '
@@ -126,14 +126,14 @@ def test_huge_amounts_come_back_with_their_cents(client: TestClient, pg_migrated
     assert body["total_cost_exact"] == "12345678901234567.90"
     assert body["budget_exact"] == "12345678901234567.90"
     assert body["upper_bound_exact"] == "12345678901234567.90"
-    assert body["selected"][0]["cost_exact"] == "12345678901234567.89"
+    assert body["selected_projects"][0]["cost_exact"] == "12345678901234567.89"
     with session_scope(pg_migrated_url) as s:
         run = s.get(AlgorithmRun, body["run_id"])
         assert run.total_cost == Decimal("12345678901234567.90")
     got = client.get(f"/results/{body['run_id']}/").json()
     for key in ("total_cost_exact", "budget_exact", "upper_bound_exact"):
         assert got[key] == body[key], key
-    assert got["selected"][0]["cost_exact"] == "12345678901234567.89"
+    assert got["selected_projects"][0]["cost_exact"] == "12345678901234567.89"
     again = client.post(f"/datasets/{body['dataset_id']}/solve",
                         json={"budget": "12345678901234567.89"}).json()
     assert again["total_cost_exact"] == "12345678901234567.89"
@@ -147,7 +147,7 @@ def test_exact_strings_are_whole_or_two_decimals(client: TestClient) -> None:
     """Whole amounts read "2000" (not "2000.00"); others always two decimals ("0.50")."""
     body = client.post("/solve/", json={"projects": ["0.5", 3], "budget": 2000}).json()
     assert body["budget_exact"] == "2000" and body["total_cost_exact"] == "3.50"
-    assert [p["cost_exact"] for p in body["selected"]] == ["0.50", "3"]
+    assert [p["cost_exact"] for p in body["selected_projects"]] == ["0.50", "3"]
 
 
 def test_negative_zero_is_zero(client: TestClient) -> None:
@@ -157,7 +157,7 @@ def test_negative_zero_is_zero(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["budget_exact"] == "0" and body["total_cost_exact"] == "0"
-    assert all(p["cost_exact"] == "0" for p in body["selected"])
+    assert all(p["cost_exact"] == "0" for p in body["selected_projects"])
 
 
 @pytest.mark.parametrize("value", [0, 1, "true", "yes", None])
@@ -166,7 +166,7 @@ def test_measure_memory_must_be_a_json_boolean(client: TestClient, value) -> Non
     response = client.post("/solve/", json={"projects": [1], "budget": 1,
                                             "measure_memory": value})
     assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["field"] == "measure_memory"
+    assert response.json()["errors"][0]["field"] == "measure_memory"
 
 
 def test_budget_id_must_be_a_json_integer(client: TestClient) -> None:
@@ -178,7 +178,7 @@ def test_budget_id_must_be_a_json_integer(client: TestClient) -> None:
     for value in (True, str(budget_id), budget_id + 0.5):
         response = client.post(f"/datasets/{made['id']}/solve", json={"budget_id": value})
         assert response.status_code == 422, (value, response.text)
-        assert response.json()["detail"][0]["field"] == "budget_id"
+        assert response.json()["errors"][0]["field"] == "budget_id"
 
 
 def test_schema_states_exactly_one_budget(client: TestClient) -> None:
@@ -248,4 +248,4 @@ def test_schema_states_this_servers_limits(make_client) -> None:
                    if b.get("type") == "number"]
         assert numbers[0]["maximum"] == 7.5
     over = client.post("/solve/", json={"projects": [1] * 1235, "budget": 1})
-    assert over.status_code == 422 and over.json()["detail"][0]["field"] == "projects"
+    assert over.status_code == 422 and over.json()["errors"][0]["field"] == "projects"

@@ -34,7 +34,7 @@ def test_get_returns_projects_budgets_and_paginated_runs(client: TestClient) -> 
                         json={"budget_id": budget_id, "algorithm": a}).json()["run_id"]
             for a in ("dp", "greedy", "hybrid")]
     body = client.get(f"/datasets/{ds['id']}/", params={"limit": 2}).json()
-    assert [p["name"] for p in body["projects"]] == ["A", "B", "C"]
+    assert [p["name"] for p in body["projects"]["items"]] == ["A", "B", "C"]
     assert [b["amount"] for b in body["budgets"]] == [2000, 1000.5]
     assert body["runs"]["total"] == 3 and body["runs"]["limit"] == 2
     assert [r["run_id"] for r in body["runs"]["items"]] == runs[::-1][:2]
@@ -70,22 +70,22 @@ def test_unknown_set_or_foreign_budget_is_404(client: TestClient) -> None:
 def test_bad_dataset_requests_are_422(client: TestClient) -> None:
     """Bad projects, both or neither budget, bad ids and bad paging all get 422 naming the field."""
     bad = client.post("/datasets/", json={"projects": [{"cost": "-1"}]})
-    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "projects[0].cost"
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "projects[0].cost"
     meta = client.post("/datasets/", json={"projects": [{"cost": 1, "metadata": [1]}]})
     assert meta.status_code == 422
     too_many = client.post("/datasets/", json={"projects": [{"cost": 1}] * 301})
-    assert too_many.status_code == 422 and too_many.json()["detail"][0]["field"] == "projects"
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "projects"
     ds = _create(client)
     for body in ({}, {"budget": 1, "budget_id": ds["budgets"][0]["id"]}):
         response = client.post(f"/datasets/{ds['id']}/solve", json=body)
         assert response.status_code == 422
-        assert "exactly one of budget_id and budget" in response.json()["detail"][0]["msg"]
+        assert "exactly one of budget_id and budget" in response.json()["errors"][0]["msg"]
     assert client.get("/datasets/0/").status_code == 422
     assert client.get("/datasets/x/").status_code == 422
     assert client.get(f"/datasets/{ds['id']}/", params={"limit": 0}).status_code == 422
     assert client.get(f"/datasets/{ds['id']}/", params={"offset": -1}).status_code == 422
     slow = client.post(f"/datasets/{ds['id']}/solve", json={"budget": 1, "time_limit": 60})
-    assert slow.status_code == 422 and slow.json()["detail"][0]["field"] == "time_limit"
+    assert slow.status_code == 422 and slow.json()["errors"][0]["field"] == "time_limit"
 
 
 def test_concurrent_solves_with_the_same_new_budget_all_succeed(client: TestClient) -> None:

@@ -110,7 +110,7 @@ def test_health_answers_within_a_second_during_four_big_requests(pg_migrated_url
     assert len(posts) == 4
     for _start, _end, response in posts:
         assert response.status_code == 422, response.text[:300]
-        assert response.json()["detail"][0]["field"] == "budget", response.text[:300]
+        assert response.json()["errors"][0]["field"] == "budget", response.text[:300]
     busy_from = min(start for start, _, _ in posts)
     busy_to = max(end for _, end, _ in posts)
     during = [(latency, status) for asked, latency, status in samples

@@ -26,7 +26,8 @@ def test_solve_and_dataset_solve_carry_the_forecast(make_client, pg_migrated_url
     fc = body["forecast"]
     assert body["forecast_note"] is None and fc["runtime_model"] == f"model:runtime@v{version}"
     assert fc["predicted_algorithm"] == body["algorithm"] and fc["time_limit"] == 1.5
-    assert fc["expected_proven"] is True and 0 < fc["predicted_seconds"] < 1.5
+    assert fc["proven_answer"] in ("yes", "unsure") and 0 < fc["predicted_seconds"] < 1.5
+    assert fc["expected_proven"] is (fc["proven_answer"] == "yes")
     greedy = client.post(f"/datasets/{body['dataset_id']}/solve",
                          json={"budget_id": body["budget_id"], "algorithm": "greedy"}).json()
     assert greedy["forecast"]["predicted_algorithm"] == "greedy"

@@ -23,7 +23,7 @@ def test_deeply_nested_metadata_is_a_422_naming_the_field(make_client) -> None:
     client = make_client(raise_server_exceptions=False)
     response = _solve_raw(client, _nested(900))
     assert response.status_code == 422, response.text
-    (err,) = response.json()["detail"]
+    (err,) = response.json()["errors"]
     assert err["field"] == "projects[0].metadata" and "deep" in err["msg"]
 
 
@@ -37,7 +37,7 @@ def test_metadata_with_too_many_items_is_a_422(client: TestClient) -> None:
     """A flat metadata document with very many entries is rejected, naming the field."""
     response = _solve_raw(client, "[" + ",".join(["0"] * 20_000) + "]")
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == "projects[0].metadata"
+    assert response.json()["errors"][0]["field"] == "projects[0].metadata"
 
 
 @pytest.mark.parametrize("metadata", ['{"k": "\\ud800"}', '{"\\udc00": 1}',
@@ -47,7 +47,7 @@ def test_lone_surrogate_in_metadata_is_a_422(make_client, metadata: str) -> None
     client = make_client(raise_server_exceptions=False)
     response = _solve_raw(client, metadata)
     assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["field"] == "projects[0].metadata"
+    assert response.json()["errors"][0]["field"] == "projects[0].metadata"
 
 
 def test_valid_surrogate_pair_is_accepted(client: TestClient) -> None:

@@ -42,9 +42,9 @@ def test_cost_as_json_number_above_1e13_is_read_exactly(client: TestClient) -> N
     body = response.json()
     assert body["selected_indices"] == [0, 1], body
     assert body["total_cost_exact"] == "90071992547409.94" and body["status"] == "exact"
-    assert body["selected"][0]["cost_exact"] == "90071992547409.93"
+    assert body["selected_projects"][0]["cost_exact"] == "90071992547409.93"
     got = client.get(f"/results/{body['run_id']}/").json()
-    assert got["selected"][0]["cost_exact"] == "90071992547409.93"
+    assert got["selected_projects"][0]["cost_exact"] == "90071992547409.93"
 
 
 def test_bare_amounts_and_budget_as_long_json_numbers(client: TestClient) -> None:
@@ -56,10 +56,10 @@ def test_bare_amounts_and_budget_as_long_json_numbers(client: TestClient) -> Non
     body = response.json()
     assert body["budget_exact"] == "12345678901234567.90"
     assert body["total_cost_exact"] == "12345678901234567.90"
-    assert [p["cost_exact"] for p in body["selected"]] == ["12345678901234567.89", "0.01"]
+    assert [p["cost_exact"] for p in body["selected_projects"]] == ["12345678901234567.89", "0.01"]
     dataset = client.get(f"/datasets/{body['dataset_id']}/").json()
-    assert [p["cost_exact"] for p in dataset["projects"]] == ["12345678901234567.89", "0.01",
-                                                             "7"]
+    assert [p["cost_exact"] for p in dataset["projects"]["items"]] == [
+        "12345678901234567.89", "0.01", "7"]
 
 
 def test_dataset_budgets_as_long_json_numbers(client: TestClient) -> None:
@@ -100,7 +100,7 @@ def test_the_api_and_the_solver_give_one_verdict(client: TestClient, token: str)
     response = _post(client, "/solve/", '{"projects":[1, 2], "budget": ' + token + '}')
     if expected is None:
         assert response.status_code == 422, (token, response.text)
-        assert response.json()["detail"][0]["field"] == "budget", response.text
+        assert response.json()["errors"][0]["field"] == "budget", response.text
     else:
         assert response.status_code == 200, (token, response.text)
         assert Decimal(response.json()["budget_exact"]) == expected, token
@@ -119,7 +119,7 @@ def test_money_errors_name_the_value(client: TestClient) -> None:
     """A refused amount's message gives the reason and the value, for the field it names."""
     response = _post(client, "/solve/", '{"projects":[1, "1_000"], "budget": 4}')
     assert response.status_code == 422
-    error = response.json()["detail"][0]
+    error = response.json()["errors"][0]
     assert error["field"] == "projects[1].cost"
     assert error["msg"].endswith("got '1_000'"), error
 
@@ -142,7 +142,7 @@ def test_undecodable_bodies_are_422(make_client, text: str) -> None:
     response = client.post("/solve/", content=text.encode("latin-1"),
                            headers={"content-type": "application/json"})
     assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["loc"][0] == "body"
+    assert response.json()["errors"][0]["loc"][0] == "body"
 
 
 DOCUMENTS = ['{"a": 1.10, "b": [1e3, -0.0, 12345678901234567.89, 7], "c": {"d": null}}',

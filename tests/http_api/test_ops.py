@@ -34,7 +34,9 @@ def test_unreachable_database_is_503_without_the_password(make_client, caplog) -
     health = client.get("/health")
     assert health.status_code == 503 and health.json()["status"] == "degraded"
     solve = client.post("/solve/", json={"projects": PORTFOLIO, "budget": 2000})
-    assert solve.status_code == 503 and solve.json() == {"detail": "database unavailable"}
+    assert solve.status_code == 503 and solve.json() == {
+        "type": "about:blank", "title": "Service Unavailable", "status": 503,
+        "detail": "database unavailable", "instance": "/solve/"}
     for text in (health.text, solve.text, caplog.text):
         assert "s3cret-pw" not in text
     assert "***" in caplog.text  # the start-up log names the URL, masked
@@ -144,7 +146,10 @@ def test_unexpected_errors_are_500_without_a_stack_trace(make_client, monkeypatc
     client = make_client(raise_server_exceptions=False)
     response = client.get("/results/1/")
     assert response.status_code == 500
-    assert response.json() == {"detail": "internal error"}
+    assert response.json() == {"type": "about:blank", "title": "Internal Server Error",
+                               "status": 500, "detail": "internal error",
+                               "instance": "/results/1/"}
+    assert response.headers["content-type"] == "application/problem+json"
     assert "Traceback" not in response.text and "hunter2" not in response.text
 
 

@@ -13,7 +13,7 @@ from tests.http_api.conftest import PORTFOLIO
 
 def _field_errors(response) -> list[tuple[str, str]]:
     assert response.status_code == 422, response.text
-    return [(item["field"], item["msg"]) for item in response.json()["detail"]]
+    return [(item["field"], item["msg"]) for item in response.json()["errors"]]
 
 
 def test_solve_money_with_cents_returns_the_optimum_and_records_the_run(client: TestClient,
@@ -23,8 +23,10 @@ def test_solve_money_with_cents_returns_the_optimum_and_records_the_run(client: 
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["selected_indices"] == [0, 2]
-    assert body["selected"] == [{"index": 0, "name": "A", "cost": 1200.5, "cost_exact": "1200.50"},
-                                {"index": 2, "name": "C", "cost": 450.25, "cost_exact": "450.25"}]
+    assert body["selected_projects"] == [
+        {"index": 0, "name": "A", "cost": 1200.5, "cost_exact": "1200.50", "metadata": {}},
+        {"index": 2, "name": "C", "cost": 450.25, "cost_exact": "450.25",
+         "metadata": {"team": "ops"}}]
     assert body["total_cost"] == 1650.75 and body["status"] == "exact"
     assert body["total_cost_exact"] == "1650.75" and body["budget_exact"] == "2000"
     assert body["upper_bound"] == 1650.75 and body["budget"] == 2000
@@ -43,7 +45,7 @@ def test_result_returns_the_stored_run(client: TestClient) -> None:
     got = client.get(f"/results/{posted['run_id']}/")
     assert got.status_code == 200
     body = got.json()
-    for key in ("run_id", "dataset_id", "budget_id", "selected_indices", "selected",
+    for key in ("run_id", "dataset_id", "budget_id", "selected_indices", "selected_projects",
                 "total_cost", "status", "upper_bound", "algorithm", "selector"):
         assert body[key] == posted[key], key
     assert body["algorithm"] == "dp" and body["requested_algorithm"] == "dp"
@@ -152,7 +154,10 @@ def test_unknown_run_is_404_and_bad_ids_are_422(client: TestClient) -> None:
     """Unknown run ids get 404; ids that are not positive 64-bit integers get 422."""
     missing = client.get("/results/999999/")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": "algorithm run 999999 does not exist"}
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json() == {"type": "about:blank", "title": "Not Found", "status": 404,
+                              "detail": "algorithm run 999999 does not exist",
+                              "instance": "/results/999999/"}
     for bad in ("abc", "0", "-1", str(2**63)):
         assert client.get(f"/results/{bad}/").status_code == 422, bad
 
@@ -163,7 +168,7 @@ def test_nul_characters_are_422_not_a_database_error(client: TestClient) -> None
                     {"cost": 1, "metadata": {"k": ["x\x00"]}}):
         response = client.post("/solve/", json={"projects": [project], "budget": 1})
         assert response.status_code == 422, response.text
-        assert response.json()["detail"][0]["field"].startswith("projects[0]")
+        assert response.json()["errors"][0]["field"].startswith("projects[0]")
 
 
 def test_memory_is_measured_only_on_request(client: TestClient) -> None:

@@ -136,9 +136,12 @@ def summary_markdown(summary: Mapping[str, Any], skipped: Sequence[Mapping[str, 
                   f"![median time against n per algorithm, log-log]({png_data_uri(plot_png)})"]
     files = []
     if summary.get("export_path"):
-        files.append(f"- Parquet dataset (every run of the plan; the dataset holds all runs): "
+        files.append(f"- Parquet runs of this database (every run of the plan; the dataset "
+                     f"holds all of this database's runs, partitioned by requested_algorithm): "
                      f"`{summary['export_path']}`, read with "
                      f"`pandas.read_parquet(\"{summary['export_path']}\")`")
+    if summary.get("snapshots_path"):
+        files.append(f"- Parquet snapshots of this database: `{summary['snapshots_path']}`")
     if summary.get("plot_path"):
         files.append(f"- Plot (PNG): `{summary['plot_path']}`")
     if files:

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
@@ -21,7 +22,9 @@ from db.datasets import create_project_set
 from db.engine import session_scope
 from db.models import AlgorithmRun, Budget
 from db.replay import pending_replays, replay_order
-from flows.params import ReplayParams, SolveParams
+from db.snapshots import compute_snapshot
+from flows.export import export_metrics
+from flows.params import ExportParams, ReplayParams, SolveParams
 from flows.replay import replay
 from flows.solve import solve
 from tasks.replay import candidate_caps, replay_batches
@@ -99,7 +102,8 @@ def test_new_candidates_replay_only_what_is_missing(sqlite_migrated_url, tmp_pat
 
 def test_replays_never_appear_as_user_runs(migrated_db_url, tmp_path) -> None:
     """A user's solve through the solve flow stays the only user run; replays are kind
-    'replay', request the candidate they ran, and their pending list holds user pairs only."""
+    'replay', request the candidate they ran, only user pairs are replayed, and neither the
+    snapshot nor the exported `runs` dataset contains a replay."""
     url = migrated_db_url
     solved = solve(SolveParams(database_url=url, data_dir=str(tmp_path),
                                projects=["3", "5", "7.25", "11"], budget="15"))
@@ -123,6 +127,12 @@ def test_replays_never_appear_as_user_runs(migrated_db_url, tmp_path) -> None:
     assert user.id == solved["run_id"] and user.requested_algorithm == "auto"
     assert {r.budget_id for r in replays} == {solved["budget_id"]}
     assert all(r.requested_algorithm == r.algorithm_name for r in replays)
+    with session_scope(url) as s:  # snapshots aggregate the user and benchmark runs only
+        snapshot = compute_snapshot(session=s)
+    assert sum(row.run_count for row in snapshot) == 2
+    exported = export_metrics(ExportParams(database_url=url, data_dir=str(tmp_path)))
+    runs = pq.ParquetDataset(exported["runs_path"]).read().to_pylist()
+    assert sorted(r["kind"] for r in runs) == ["benchmark", "user"]  # replays: not in runs/
 
 
 def _hard(seed: int, n: int = 36) -> tuple[list[int], int]:

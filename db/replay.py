@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from db.models import AlgorithmRun, Budget, Project, ProjectSet
 
-__all__ = ["ReplayCandidate", "load_replay_instances", "pending_replays", "replay_order",
-           "replayed_by_flow_run", "user_instances"]
+__all__ = ["ReplayCandidate", "load_replay_history", "load_replay_instances",
+           "pending_replays", "replay_order", "replayed_by_flow_run", "user_instances"]
 
 USER_KIND = "user"
 REPLAY_KIND = "replay"
@@ -184,3 +184,44 @@ def replayed_by_flow_run(*, session: Session, flow_run_id: str, budget_ids: Iter
         select(runs.budget_id, runs.requested_algorithm)
         .where(runs.kind == REPLAY_KIND, runs.flow_run_id == flow_run_id,
                runs.budget_id.in_(sorted(set(budget_ids)))))}
+
+
+def load_replay_history(*, session: Session, since: datetime | None = None,
+                        algorithms: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Replayed user instances as training-history records (the shape of
+    `db.model_registry.load_training_history`), from `replay` runs only (never the user's own
+    run: one wall-clock sample of what `auto` chose).
+
+    A record: `key` ("<set id>:<budget id>"), `family` (the set's), `projects` (costs as
+    Decimal, by position), `budget`, `runs` (`algorithm`, `status`, `total_cost`,
+    `execution_time`, `created_at`), `source` ("replay") and `user_time` (the user's first
+    solve of the pair: the time a held-out-by-time split orders by). `since` filters on
+    `user_time`; `algorithms` on the replayed algorithm. Oldest user solve first.
+    """
+    runs = AlgorithmRun.__table__.c
+    first = (select(runs.budget_id, func.min(runs.created_at).label("user_time"))
+             .where(runs.kind == USER_KIND).group_by(runs.budget_id).subquery("first_solve"))
+    stmt = (select(runs.project_set_id, runs.budget_id, runs.algorithm_name, runs.match_type,
+                   runs.total_cost, runs.execution_time, runs.created_at, first.c.user_time)
+            .join(first, first.c.budget_id == runs.budget_id)
+            .where(runs.kind == REPLAY_KIND)
+            .order_by(first.c.user_time, runs.budget_id, runs.id))
+    if since is not None:
+        stmt = stmt.where(first.c.user_time >= since)
+    if algorithms is not None:
+        stmt = stmt.where(runs.algorithm_name.in_(sorted(set(algorithms))))
+    grouped: dict[tuple[int, int], dict[str, Any]] = {}
+    for set_id, budget_id, name, status, total, seconds, created, user_time in \
+            session.execute(stmt):
+        rec = grouped.setdefault((set_id, budget_id), {"user_time": user_time, "runs": []})
+        rec["runs"].append({"algorithm": name, "status": status, "total_cost": total,
+                            "execution_time": seconds, "created_at": created})
+    if not grouped:
+        return []
+    loaded = load_replay_instances(session=session, budget_ids=[b for _, b in grouped])
+    families = dict(session.execute(select(ProjectSet.id, ProjectSet.family).where(
+        ProjectSet.id.in_(sorted({s for s, _ in grouped})))).all())
+    return [{"key": f"{s}:{b}", "family": families.get(s, "custom"),
+             "projects": loaded[b]["costs"], "budget": loaded[b]["budget"],
+             "runs": rec["runs"], "source": REPLAY_KIND, "user_time": rec["user_time"]}
+            for (s, b), rec in grouped.items() if b in loaded]

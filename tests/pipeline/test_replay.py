@@ -21,7 +21,7 @@ from config import get_settings
 from db.datasets import create_project_set
 from db.engine import session_scope
 from db.models import AlgorithmRun, Budget
-from db.replay import pending_replays, replay_order
+from db.replay import load_replay_history, pending_replays, replay_order
 from db.snapshots import compute_snapshot
 from flows.export import export_metrics
 from flows.params import ExportParams, ReplayParams, SolveParams
@@ -74,8 +74,8 @@ def _kinds(url: str) -> dict[str, int]:
 
 
 def test_replay_is_idempotent(migrated_db_url, tmp_path) -> None:
-    """A replay records every candidate of every user instance once; a second replay finds
-    nothing pending and records 0 runs."""
+    """A replay records every candidate of every user instance once (training reads them as
+    replay records); a second replay finds nothing pending and records 0 runs."""
     url = migrated_db_url
     for i in range(3):
         _user_solve(url, _small(i), [20 + i], name=f"u{i}")
@@ -84,6 +84,11 @@ def test_replay_is_idempotent(migrated_db_url, tmp_path) -> None:
     assert first["runs"] == 3 * BASE_HYBRID and first["skipped"] == 0
     rows = _replay_rows(url)
     assert len(rows) == len(set(rows)) == 3 * BASE_HYBRID
+    with session_scope(url) as s:  # what training reads: replay runs, by the user's time
+        history = load_replay_history(session=s)
+    assert [len(r["runs"]) for r in history] == [BASE_HYBRID] * 3
+    assert all(r["source"] == "replay" and r["user_time"] is not None for r in history)
+    assert all(run["algorithm"] != "auto" for rec in history for run in rec["runs"])
     second = replay(ReplayParams(database_url=url, data_dir=str(tmp_path), **FAST))
     assert second["pending"] == 0 and second["runs"] == 0 and second["instances"] == 0
     assert len(_replay_rows(url)) == 3 * BASE_HYBRID

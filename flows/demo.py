@@ -34,8 +34,20 @@ def demo(params: DemoParams = DemoParams()) -> dict:  # noqa: B008
             **where, min_instances=params.train_min_instances,
             time_limit=params.train_time_limit, max_n=params.train_max_n,
             seed=params.seed or 0))
-        # Solve the bundled example with the model just trained (champion or not).
-        solved = solve(EXAMPLE.model_copy(update={**where,
-                                                  "model_version": trained["model_version"]}))
-        out.update(train=trained, solve=solved)
+        # Solve the bundled example with what `auto` really uses now: the model just trained
+        # only if it was promoted; a rejected model is never served, and the demo says why.
+        version = trained["model_version"] if trained.get("promoted") else None
+        solved = solve(EXAMPLE.model_copy(update={**where, "model_version": version}))
+        out.update(train=trained, solve=solved, solved_with=solved_with(trained))
     return out
+
+
+def solved_with(trained: dict) -> str:
+    """One plain sentence: which selector solved the demo's example, and why."""
+    version = trained.get("model_version")
+    if trained.get("promoted"):
+        return (f"The example was solved by `auto` with selector v{version}, promoted just now: "
+                f"{trained.get('decision')}")
+    return (f"Selector v{version} was trained but not promoted, so the example was solved by "
+            f"`auto` with what it serves today (the champion, or the rules without one). Why "
+            f"it was not promoted: {trained.get('decision')}")

@@ -2,11 +2,16 @@
 
 1. If fewer than `min_instances` instances have runs of the candidates, run a covering
    benchmark first (every family, sizes where different algorithms win; batches stored as
-   they finish; with `candidates="portfolio"` the named configurations are timed too).
-2. Load the history, evaluate every model and baseline on the same repeated stratified folds
-   (and the current champion on those folds), fit and save the better LightGBM variant.
-3. Register the version; promote it to `champion` only if it beats the champion.
-4. Publish the evaluation table, the plot (PNG) and the metrics (Parquet).
+   they finish; the portfolio's named configurations are timed too).
+2. Load the history, with the replayed user instances (`budget replay`: runs of kind
+   `replay`, their user's solve time) as a family of their own. Evaluate every model and
+   baseline on the user's past and the generated families (stratified folds, and each
+   generated family held out), and on the user's most recent instances held out by time.
+3. Register the version; promote it to `champion` only if it beats the rules on the user's
+   future by more than the noise floor, is not worse on the held-out generated families
+   beyond it, and beats the champion (`ml.selection.promotion_checks`).
+4. Publish the decision first, both comparisons, the deviations from the rules, the plot
+   (embedded), the metrics (Parquet); a progress artifact follows the steps.
 
 Like every flow it takes one `params` object (`flows.params.TrainParams`), so the UI renders
 one form with the same conventions as the others.
@@ -23,6 +28,7 @@ from flows.names import TRAIN_FLOW
 from flows.params import TrainParams
 from tasks.data import ensure_database
 from tasks.ml_tasks import (
+    TrainingProgress,
     count_history,
     load_champion,
     load_history,
@@ -39,7 +45,8 @@ _KEYS = ("remaining_gap", "sbs_par10", "vbs_par10", "selector_par10", "rules_par
          "hybrid_par10", "solved_pct", "max_fold_gap", "folds_worse_than_sbs", "folds",
          "kind", "candidates", "rows", "left_out", "new_instances", "champion_par10_new",
          "selector_par10_new", "evaluation", "cv", "lofo", "lofo_families", "noise_floor",
-         "promotion_margin", "refused_runs", "oracle_wins", "vbs_par10_by_candidates")
+         "promotion_margin", "refused_runs", "oracle_wins", "vbs_par10_by_candidates",
+         "promotion_checks", "time_holdout", "lofo_deviations", "user_instances")
 
 
 @flow(name=TRAIN_FLOW, validate_parameters=True)
@@ -49,6 +56,7 @@ def train_selector(params: TrainParams = TrainParams()) -> dict[str, Any]:  # no
     run_id = current_flow_run_id()
     url = params.database_url
     ensure_database(url)
+    progress = TrainingProgress()
     have = count_history(url, params.candidates)
     generated = 0
     if have < params.min_instances:
@@ -58,14 +66,19 @@ def train_selector(params: TrainParams = TrainParams()) -> dict[str, Any]:  # no
                                       params.timing_repeats, params.candidates)
             store_history(batch, url, run_id)
             generated += len(batch)
+    progress.advance("history")
     history = load_history(url)
+    progress.advance("load")
     folder = resolve_data_dir(params.data_dir)
     champion = load_champion(url, params.model_name)
     outcome = train_and_evaluate(history["records"], params.time_limit, str(folder / "models"),
                                  params.n_splits, list(range(params.repeats)), champion,
                                  params.candidates, timing_repeats=params.timing_repeats)
+    progress.advance("evaluate and fit")
     registered = register_model(outcome, history, url, params.model_name)
+    progress.advance("register")
     files = publish_training(outcome, registered, str(folder))
+    progress.advance("publish")
     return {**registered, "instances": len(history["records"]), "generated": generated,
             "metrics": {k: outcome.metrics[k] for k in _KEYS if k in outcome.metrics},
             "methods": outcome.metrics["methods"], **files}

@@ -14,7 +14,13 @@ import pyarrow.parquet as pq
 from .dataset import Dataset
 from .evaluate import Evaluation
 
-__all__ = ["markdown_table", "plot_selector_vs_vbs", "table_rows", "write_metrics_parquet"]
+__all__ = [
+    "decision_markdown",
+    "markdown_table",
+    "plot_selector_vs_vbs",
+    "table_rows",
+    "write_metrics_parquet",
+]
 
 _LABELS = {
     "lgbm_classifier": "LightGBM classifier", "lgbm_regression": "LightGBM cost regression",
@@ -130,3 +136,79 @@ def write_metrics_parquet(ev: Evaluation, path: str | Path, extra: Mapping[str, 
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out)
     return out
+
+
+def _s(x: Any) -> str:
+    return "–" if x is None else f"{float(x):.4f}"
+
+
+def decision_markdown(metrics: dict[str, Any], promoted: bool, version: int, kind: str,
+                      plot_png: bytes | None = None) -> str:
+    """The training artifact: the decision in plain words first, then the two promotion
+    comparisons (user's future by time, generated families held out one at a time), the
+    deviations from the rules with the seconds each saved, what the oracle covers, the plot."""
+    checks = metrics.get("promotion_checks") or {}
+    margin = float(metrics.get("promotion_margin") or 0.0)
+    head = ("**Promoted: `auto` now uses this model.**" if promoted else
+            "**Not promoted: `auto` keeps its current choice (the rules, or the champion).**")
+    lines = [f"# Selector v{version}: {'promoted' if promoted else 'not promoted'}", "", head,
+             "", f"Why: {metrics.get('decision')}", "",
+             f"Noise floor (the same instances timed again): {margin:.1%} of the rules' PAR10; "
+             f"a comparison inside it is a tie.", "", "## The two comparisons", "",
+             "| test set | instances | model PAR10 (s) | rules PAR10 (s) | oracle PAR10 (s) "
+             "| verdict |", "|---|---:|---:|---:|---:|---|"]
+    fut = checks.get("user_future")
+    held = metrics.get("time_holdout") or {}
+    if fut:
+        lines.append(f"| user's most recent instances (trained on the past) | {fut['instances']} "
+                     f"| {_s(fut['model_par10'])} | {_s(fut['rules_par10'])} | "
+                     f"{_s(fut['vbs_par10'])} | {'passed' if fut['passed'] else 'failed'}: "
+                     f"{fut['relative_gain']:+.1%} vs needed > {margin:.1%} |")
+    else:
+        lines.append("| user's most recent instances | 0 | – | – | – | no replayed user "
+                     "instances yet (`budget replay`) |")
+    lofo = checks.get("generated_lofo")
+    lofo_m = metrics.get("lofo") or {}
+    if lofo:
+        lines.append(f"| generated families, each held out | "
+                     f"{sum(r['instances'] for r in metrics.get('lofo_families') or [])} | "
+                     f"{_s(lofo['model_par10'])} | {_s(lofo['rules_par10'])} | "
+                     f"{_s(lofo_m.get('vbs_par10'))} | {'passed' if lofo['passed'] else 'failed'}"
+                     f": {lofo['relative_loss']:+.1%} slower vs allowed ≤ {margin:.1%} |")
+    lines += ["", "## Where the model leaves the rules, and what it saved", ""]
+    for title, devs in (("user's future", held.get("deviations")),
+                        ("generated families (LOFO)", metrics.get("lofo_deviations"))):
+        if not devs:
+            lines.append(f"- {title}: never (it runs the rules' choice everywhere)")
+            continue
+        lines += [f"**{title}**", "", "| rules' choice | model's choice | instances | better | "
+                  "worse | saved in total (s) |", "|---|---|---:|---:|---:|---:|"]
+        lines += [f"| {d['rules']} | {d['model']} | {d['instances']} | {d['better']} | "
+                  f"{d['worse']} | {d['saved_s']:+.4f} |" for d in devs[:12]]
+        lines.append("")
+    fams = metrics.get("lofo_families") or []
+    if fams:
+        lines += ["## Held-out generated families", "", "| family | instances | model | rules "
+                  "| oracle | winner |", "|---|---:|---:|---:|---:|---|"]
+        lines += [f"| {r['family']} | {r['instances']} | {_s(r['selector_par10'])} | "
+                  f"{_s(r['rules_par10'])} | {_s(r['vbs_par10'])} | {r['winner']} |"
+                  for r in fams]
+    vbs = metrics.get("vbs_par10_by_candidates") or {}
+    wins = metrics.get("oracle_wins") or {}
+    lines += ["", "## What the oracle covers", "",
+              f"The oracle (virtual best) picks, per instance, the fastest of the candidate set "
+              f"`{metrics.get('candidates')}` that proved the optimum within the "
+              f"{metrics.get('time_limit')} s cutoff (else PAR10). It does not cover anything "
+              "outside that set, nor instances no candidate proved.",
+              "VBS mean PAR10 by candidate set: " + ", ".join(
+                  f"{k} {v:.4f} s" for k, v in vbs.items()),
+              "Share of instances each candidate wins: " + ", ".join(
+                  f"{k} {v:.0%}" for k, v in sorted(wins.items(), key=lambda kv: -kv[1])
+                  if v > 0), "", f"Served kind: {_LABELS.get(kind, kind)}."]
+    if plot_png:
+        import base64
+
+        lines += ["", "## Held-out cost per instance against the oracle", "",
+                  "![held-out cost per instance](data:image/png;base64,"
+                  + base64.b64encode(plot_png).decode("ascii") + ")"]
+    return "\n".join(lines)

@@ -118,6 +118,7 @@ class TrainingOutcome:
     decision: str
     lofo: Evaluation | None = None
     runtime: dict[str, Any] | None = None  # the runtime model's artifact (ml.runtime)
+    evaluated: Dataset | None = None  # the rows `evaluation`/`lofo` scored (the past)
 
     def table(self) -> list[dict[str, Any]]:
         return table_rows(self.evaluation, self.lofo)
@@ -490,4 +491,5 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
 
         runtime = train_runtime(records, time_limit, model_dir)
         metrics["runtime_model"] = runtime["metrics"] if runtime else None
-    return TrainingOutcome(ds, ev, kind, artifact, metrics, promote, decision, lofo, runtime)
+    return TrainingOutcome(ds, ev, kind, artifact, metrics, promote, decision, lofo, runtime,
+                           ds_past)

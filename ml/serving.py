@@ -36,6 +36,7 @@ __all__ = [
     "ModelSelector",
     "RuntimeModel",
     "champion_selector",
+    "champion_stamp",
     "describe_actual",
     "describe_forecast",
     "forecast",
@@ -249,6 +250,20 @@ def _registry_champion(database_url: str) -> str | None:
     with session_scope(database_url) as session:
         record = get_champion(session=session, name=name)
         return None if record is None else f"model:{record.name}@v{record.version}"
+
+
+def champion_stamp(database_url: str | None = None, *, name: str = DEFAULT_MODEL_NAME
+                   ) -> tuple[int, str] | None:
+    """(version, sha256) the ``champion`` alias points at, or None (no champion): one indexed
+    query, no model file read, no LightGBM import. A consumer that keeps a loaded champion
+    calls this (e.g. every few seconds, or per request) and reloads with
+    ``champion_with_note`` only when the stamp changed. Raises what the database raises."""
+    from db.engine import session_scope
+    from db.model_registry import get_champion
+
+    with session_scope(database_url) as session:
+        record = get_champion(session=session, name=name)
+        return None if record is None else (int(record.version), str(record.sha256))
 
 
 def champion_with_note(database_url: str | None = None) -> tuple[ModelSelector | None, str | None]:

@@ -6,7 +6,10 @@ only for an instance close to its training data: the Euclidean distance, in stan
 signed-log feature space, to the nearest training row is at most ``radius``. The radius is
 the ``RADIUS_QUANTILE`` quantile of every training row's distance to its nearest *other*
 training row (leave-one-out), times ``RADIUS_FACTOR``: an instance as close to the data as
-the data is to itself is "seen".
+the data is to itself is "seen". Nearest-neighbour distances grow with the dimension and
+shrink with the rows, so with few rows the radius is wide; a second test therefore needs every
+feature inside the training range, widened by ``BOX_MARGIN`` standard deviations (no
+extrapolation: 60 items when the model saw at most 30 is not "seen").
 
 Pure NumPy; O(reference rows × features) per query (a few hundred microseconds for 2,000
 rows). Saved as a ``.npz`` named by content hash, its sha256 recorded with the model.
@@ -26,6 +29,7 @@ __all__ = ["RADIUS_FACTOR", "RADIUS_QUANTILE", "TrustRegion", "fit_trust", "load
 
 RADIUS_QUANTILE = 0.95
 RADIUS_FACTOR = 1.5
+BOX_MARGIN = 0.25
 MAX_REFERENCE = 3000
 
 
@@ -42,6 +46,8 @@ class TrustRegion:
     scale: np.ndarray
     reference: np.ndarray
     radius: float
+    low: np.ndarray | None = None  # per-feature box (standardised), widened by BOX_MARGIN
+    high: np.ndarray | None = None
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         return (_signed_log(np.atleast_2d(X)) - self.center) / self.scale
@@ -56,14 +62,22 @@ class TrustRegion:
             out[start:start + 256] = np.sqrt(d2.min(axis=1))
         return out
 
+    def inside(self, X: np.ndarray) -> np.ndarray:
+        """True where every feature of a row lies in the (widened) training range."""
+        if self.low is None or self.high is None:
+            return np.ones(len(np.atleast_2d(X)), dtype=bool)
+        Z = self.transform(X)
+        return np.all((self.low <= Z) & (self.high >= Z), axis=1)
+
     def seen(self, X: np.ndarray) -> np.ndarray:
-        """True where a row is within the radius of the training data."""
-        return self.distance(X) <= self.radius
+        """True where a row is inside the training range and within the radius of a row."""
+        return self.inside(X) & (self.distance(X) <= self.radius)
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
+        box = {} if self.low is None else {"low": self.low, "high": self.high}
         np.savez(buf, center=self.center, scale=self.scale, reference=self.reference,
-                 radius=np.array([self.radius]))
+                 radius=np.array([self.radius]), **box)
         return buf.getvalue()
 
     def save(self, directory: str | Path, prefix: str) -> tuple[Path, str]:
@@ -99,7 +113,8 @@ def fit_trust(X: np.ndarray, seed: int = 0) -> TrustRegion:
         d2[np.arange(len(block)), idx] = np.inf
         nearest[start:start + 256] = np.sqrt(d2.min(axis=1))
     radius = float(np.quantile(nearest, RADIUS_QUANTILE) * RADIUS_FACTOR)
-    return TrustRegion(center, scale, Z, radius)
+    return TrustRegion(center, scale, Z, radius, Z.min(axis=0) - BOX_MARGIN,
+                       Z.max(axis=0) + BOX_MARGIN)
 
 
 def load_trust(path: str | Path, sha256: str | None) -> TrustRegion | None:
@@ -111,4 +126,6 @@ def load_trust(path: str | Path, sha256: str | None) -> TrustRegion | None:
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         return None
     with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        return TrustRegion(z["center"], z["scale"], z["reference"], float(z["radius"][0]))
+        box = (z["low"], z["high"]) if "low" in z.files else (None, None)
+        return TrustRegion(z["center"], z["scale"], z["reference"], float(z["radius"][0]),
+                           *box)

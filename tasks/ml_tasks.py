@@ -11,18 +11,39 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
 from db import model_registry as registry
 from ml import DEFAULT_CANDIDATES, DEFAULT_MODEL_NAME
 from ml.history import DEFAULT_REPEATS, plan_instances, run_history
-from ml.report import plot_selector_vs_vbs, write_metrics_parquet
+from ml.report import decision_markdown, plot_selector_vs_vbs, write_metrics_parquet
 from ml.runtime import RUNTIME_MODEL_NAME
 from ml.selection import TrainingOutcome, history_algorithms, min_algorithms, train_selector
 from ml.serving import champion_selector, champion_with_note, runtime_model, version_selector
 from tasks._io import IO_RETRIES, db_session
+
+
+class TrainingProgress:
+    """The training run's progress artifact (0-100 %), advanced step by step."""
+
+    STEPS = ("history", "load", "evaluate and fit", "register", "publish")
+
+    def __init__(self, key: str = "training-progress") -> None:
+        self.done = 0
+        self.artifact_id = create_progress_artifact(
+            0.0, key=key, description="Selector training: " + " → ".join(self.STEPS))
+
+    def advance(self, step: str) -> None:
+        """Mark ``step`` (one of STEPS) done."""
+        self.done = self.STEPS.index(step) + 1
+        update_progress_artifact(self.artifact_id, 100.0 * self.done / len(self.STEPS))
 
 
 def resolve_data_dir(data_dir: str | None) -> Path:
@@ -67,12 +88,65 @@ def store_history(records: list[dict[str, Any]], database_url: str | None,
                                                flow_run_id=flow_run_id)
 
 
+def _replays(session: Any) -> dict[int, dict[str, Any]]:
+    """Per budget that was replayed: its replay runs and when the user first solved it.
+
+    A stand-in until ``db.model_registry.load_training_history`` returns each run's ``kind``
+    (asked of the db owner): the user's own solve (wall time, whatever limit) must not count
+    as a timing, only the replay's honest protocol does.
+    """
+    from sqlalchemy import func, select
+
+    from db.models import AlgorithmRun
+
+    out: dict[int, dict[str, Any]] = {}
+    for budget_id, name, status, total, seconds, created, reason in session.execute(
+            select(AlgorithmRun.budget_id, AlgorithmRun.algorithm_name, AlgorithmRun.match_type,
+                   AlgorithmRun.total_cost, AlgorithmRun.execution_time,
+                   AlgorithmRun.created_at, AlgorithmRun.reason)
+            .where(AlgorithmRun.kind == "replay").order_by(AlgorithmRun.id)):
+        if reason and reason.startswith(registry.REFUSAL_PREFIX):
+            continue
+        entry = out.setdefault(budget_id, {"runs": [], "user_time": None})
+        entry["runs"].append({"algorithm": name, "status": status, "total_cost": total,
+                              "execution_time": seconds, "created_at": created})
+    if out:
+        for budget_id, first in session.execute(
+                select(AlgorithmRun.budget_id, func.min(AlgorithmRun.created_at))
+                .where(AlgorithmRun.kind == "user",
+                       AlgorithmRun.budget_id.in_(list(out)))
+                .group_by(AlgorithmRun.budget_id)):
+            out[budget_id]["user_time"] = first
+    return out
+
+
+def mark_replays(records: list[dict[str, Any]], replays: dict[int, dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+    """Records of replayed budgets carry only their replay runs, ``source="replay"`` and
+    ``user_time`` (when the user solved it; the first replay run when unknown)."""
+    out = []
+    for rec in records:
+        budget_id = int(str(rec["key"]).rsplit(":", 1)[-1])
+        found = replays.get(budget_id)
+        if found is None:
+            out.append(rec)
+            continue
+        first = min((r["created_at"] for r in found["runs"] if r["created_at"]), default=None)
+        out.append({**rec, "runs": found["runs"], "source": "replay",
+                    "user_time": found["user_time"] or first})
+    return out
+
+
 @task(name="load-history", cache_policy=NO_CACHE, **IO_RETRIES)
 def load_history(database_url: str | None) -> dict[str, Any]:
-    """Every recorded instance with its runs, and the training window."""
+    """Every recorded instance with its runs, and the training window; replayed user
+    instances are marked (``ml.selection.is_user``) and carry their replay runs only."""
     with db_session(database_url) as session:
         records, first, last = registry.load_training_history(session=session)
-    return {"records": records, "window_start": first, "window_end": last}
+        records = mark_replays(records, _replays(session))
+    users = sum(r.get("source") == "replay" for r in records)
+    return {"records": records, "window_start": first, "window_end": last,
+            "user_instances": users}
 
 
 @task(name="load-champion", cache_policy=NO_CACHE)
@@ -152,7 +226,8 @@ def publish_training(outcome: TrainingOutcome, registered: dict[str, Any], data_
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     version = registered["model_version"]
     base = Path(data_dir) / "ml"
-    plot = plot_selector_vs_vbs(outcome.dataset, outcome.evaluation, outcome.kind,
+    scored, ev = (outcome.evaluated or outcome.dataset), (outcome.lofo or outcome.evaluation)
+    plot = plot_selector_vs_vbs(scored, ev, outcome.kind,
                                 base / f"selector-v{version}-vs-vbs.png")
     parquet = write_metrics_parquet(
         outcome.evaluation, base / "metrics" / f"selector-v{version}-{stamp}.parquet",
@@ -162,7 +237,11 @@ def publish_training(outcome: TrainingOutcome, registered: dict[str, Any], data_
                           description=f"Selector v{version}: every model and baseline on the "
                                       "same stratified and leave-one-family-out folds")
     create_markdown_artifact(
-        f"# Selector v{version} ({outcome.kind})\n\n{outcome.markdown()}\n\n"
-        f"Decision: {registered['decision']}\n\nPlot: {plot}\n\nMetrics: {parquet}",
-        key="selector-summary", description="Selector training summary")
+        decision_markdown(outcome.metrics, registered["promoted"], version, outcome.kind,
+                          Path(plot).read_bytes())
+        + f"\n\n## Every method side by side\n\n{outcome.markdown()}\n\nPlot file: {plot}"
+        f"\n\nMetrics: {parquet}",
+        key="selector-summary",
+        description=("Selector training: " + ("promoted" if registered["promoted"]
+                                               else "not promoted")))
     return {"plot": str(plot), "metrics_parquet": str(parquet)}

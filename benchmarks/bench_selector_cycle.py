@@ -1,0 +1,229 @@
+"""One installation's learning cycle, simulated: user solves → replay → retrain → `auto`.
+
+For each of two instance families that ``solvers.instances`` does not contain (defined here):
+
+1. a user solves ``--users`` instances of the family (one a minute, timestamps increasing);
+2. one replay: each is re-run over the candidate portfolio with the honest protocol (CPU
+   seconds, median of ``--repeats``, the cutoff) and recorded as a ``replay`` record
+   (``source="replay"``, ``user_time``), exactly what ``budget replay`` stores;
+3. one retraining on the replays and a covering history of the generated families
+   (``ml.selection.train_selector``: time-held-out user instances, LOFO, noise floor);
+4. ``--fresh`` new instances of the family, timed over the portfolio, solved by ``auto`` with
+   the served selector when it was promoted (the rules otherwise).
+
+Reports the PAR10 of the rules, the model (auto) and the virtual best on the fresh
+instances, the noise floor, both promotion comparisons, and the forecast's accuracy (on the
+family the runtime model was trained on, and on the other family it never saw).
+
+    .venv/bin/python benchmarks/bench_selector_cycle.py --generated 120 --users 100 \\
+        --fresh 40 --time-limit 0.5 --out /tmp/cycle
+
+Timings are cached under ``--out`` (pickles keyed by the arguments), so a rerun retrains only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ml.history import PORTFOLIO, instance_key, plan_instances, run_history, run_instance
+from ml.labels import PAR_FACTOR, best_proven_total, run_cost
+
+
+def two_scale(rng: random.Random) -> tuple[list[int], int]:
+    """A quarter of huge costs (1e8..1e9) and many tiny ones (1..1000): the rules send it to
+    hybrid (0.1-0.3 s), backtracking proves it in milliseconds."""
+    n = rng.randint(40, 120)
+    big = n // 4
+    costs = [rng.randint(10**8, 10**9) for _ in range(big)]
+    costs += [rng.randint(1, 1000) for _ in range(n - big)]
+    rng.shuffle(costs)
+    return costs, int(sum(costs) * rng.uniform(0.2, 0.8))
+
+
+def few_prices(rng: random.Random) -> tuple[list[int], int]:
+    """3-8 distinct large prices (1e7..1e9), each repeated: few distinct sums."""
+    n = rng.randint(60, 200)
+    prices = [rng.randint(10**7, 10**9) for _ in range(rng.randint(3, 8))]
+    costs = [rng.choice(prices) for _ in range(n)]
+    return costs, int(sum(costs) * rng.uniform(0.2, 0.8))
+
+
+FAMILIES = {"two_scale": two_scale, "few_prices": few_prices}
+
+
+def _cached(path: Path, make: Any) -> Any:
+    if path.is_file():
+        return pickle.loads(path.read_bytes())
+    value = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(value))
+    return value
+
+
+def instances(family: str, count: int, seed: int) -> list[tuple[list[int], int]]:
+    rng = random.Random(f"{family}-{seed}")
+    return [FAMILIES[family](rng) for _ in range(count)]
+
+
+def replay(items: list[tuple[list[int], int]], family: str, limit: float, repeats: int,
+           start: datetime) -> list[dict[str, Any]]:
+    """What a replay stores: each user instance re-run over the portfolio (honest protocol)."""
+    out = []
+    for i, (costs, budget) in enumerate(items):
+        when = start + timedelta(minutes=i)
+        runs = run_instance(costs, budget, limit, PORTFOLIO, repeats=repeats)
+        out.append({"key": instance_key(costs, budget), "family": family, "source": "replay",
+                    "user_time": when, "projects": costs, "budget": budget,
+                    "runs": [{**r, "created_at": when + timedelta(days=1)} for r in runs]})
+    return out
+
+
+def cost_table(rec: dict[str, Any], limit: float) -> dict[str, float]:
+    best = best_proven_total(rec["runs"])
+    table = {a: PAR_FACTOR * limit for a in PORTFOLIO}
+    for r in rec["runs"]:
+        table[r["algorithm"]] = min(table[r["algorithm"]], run_cost(r, best, limit))
+    return table
+
+
+def selector_info(art: dict[str, Any], name: str) -> dict[str, Any]:
+    return {"name": name, "version": 1, "path": art["path"], "sha256": art["sha256"],
+            "params": art["params"], "feature_names": art["feature_names"],
+            "class_order": art["class_order"]}
+
+
+def forecast_accuracy(runtime: Any, fresh: list[dict[str, Any]], selector: Any,
+                      limit: float) -> dict[str, Any]:
+    """Within 3x for solves >= 0.1 s; precision/recall of "will not be proven"."""
+    from ml.serving import forecast
+
+    slow = within = 0
+    tp = fp = fn = 0
+    answers = {"yes": 0, "no": 0, "unsure": 0}
+    for rec in fresh:
+        fc = forecast(runtime, rec["projects"], rec["budget"], "auto", limit, selector)
+        algo = fc["predicted_algorithm"]
+        table = cost_table(rec, limit)
+        run = next((r for r in rec["runs"] if r["algorithm"] == algo), None)
+        actual = float(run["execution_time"]) if run else limit
+        proven = table.get(algo, PAR_FACTOR * limit) < PAR_FACTOR * limit
+        answers[fc["proven_answer"]] += 1
+        if actual >= 0.1:
+            slow += 1
+            ratio = max(fc["predicted_seconds"], 1e-6) / max(actual, 1e-6)
+            within += 1 / 3 <= ratio <= 3
+        said_no = fc["proven_answer"] == "no"
+        tp += said_no and not proven
+        fp += said_no and proven
+        fn += (not said_no) and not proven
+    return {"instances": len(fresh), "slow_solves": slow,
+            "within_3x_slow_pct": 100.0 * within / slow if slow else None,
+            "not_proven": tp + fn, "said_no": tp + fp,
+            "no_precision": tp / (tp + fp) if tp + fp else None,
+            "no_recall": tp / (tp + fn) if tp + fn else None, "answers": answers}
+
+
+def cycle(family: str, other: str, generated: list[dict[str, Any]], args: argparse.Namespace,
+          out: Path) -> dict[str, Any]:
+    from ml.selection import train_selector
+    from ml.serving import load_runtime, load_selector
+
+    limit = args.time_limit
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    users = instances(family, args.users, 1)
+    tag = f"{family}-u{args.users}-l{limit}-r{args.repeats}"
+    replays = _cached(out / f"replay-{tag}.pkl",
+                      lambda: replay(users, family, limit, args.repeats, start))
+    fresh_items = instances(family, args.fresh, 2)
+    fresh = _cached(out / f"fresh-{family}-f{args.fresh}-l{limit}-r{args.repeats}.pkl",
+                    lambda: replay(fresh_items, family, limit, args.repeats,
+                                   start + timedelta(days=30)))
+    t0 = time.perf_counter()
+    outcome = train_selector([*generated, *replays], time_limit=limit,
+                             model_dir=out / f"models-{family}", seeds=tuple(range(args.cv)),
+                             noise_sample=args.noise_sample, timing_repeats=args.repeats)
+    train_s = time.perf_counter() - t0
+    served = load_selector(selector_info(outcome.artifact, f"selector-{family}"))
+    rt = outcome.runtime
+    runtime = load_runtime({"name": "runtime", "version": 1, **rt}) if rt else None
+    champion = served if outcome.promote else None
+    import solvers
+
+    rows = []
+    for rec in fresh:
+        table = cost_table(rec, limit)
+        feats = solvers.features(rec["projects"], rec["budget"])
+        ruled = solvers.rules(feats)
+        picked = champion(feats) if champion is not None else ruled
+        model_pick = served(feats) if served is not None else ruled
+        rows.append((table[ruled], table[picked], table[model_pick], min(table.values())))
+    arr = np.array(rows)
+    other_fresh = _cached(out / f"fresh-{other}-f{args.fresh}-l{limit}-r{args.repeats}.pkl",
+                          lambda: replay(instances(other, args.fresh, 2), other, limit,
+                                         args.repeats, start + timedelta(days=30)))
+    m = outcome.metrics
+    return {
+        "family": family, "promoted": outcome.promote, "decision": outcome.decision,
+        "train_seconds": round(train_s, 1), "rows": m["rows"],
+        "noise_floor": {k: m["noise_floor"].get(k) for k in
+                        ("instances", "label_agreement", "oracle_regret_s", "margin")},
+        "promotion_checks": m["promotion_checks"],
+        "time_holdout_deviations": (m.get("time_holdout") or {}).get("deviations"),
+        "lofo_deviations": m.get("lofo_deviations"),
+        "fresh": {"instances": len(fresh), "rules_par10": float(arr[:, 0].mean()),
+                  "auto_par10": float(arr[:, 1].mean()),
+                  "model_par10": float(arr[:, 2].mean()), "vbs_par10": float(arr[:, 3].mean()),
+                  "auto_over_vbs": float(arr[:, 1].mean() / arr[:, 3].mean()),
+                  "rules_over_vbs": float(arr[:, 0].mean() / arr[:, 3].mean())},
+        "forecast_trained_family": forecast_accuracy(runtime, fresh, champion, limit)
+        if runtime else None,
+        "forecast_unseen_family": forecast_accuracy(runtime, other_fresh, champion, limit)
+        if runtime else None,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--generated", type=int, default=120)
+    ap.add_argument("--max-n", type=int, default=300)
+    ap.add_argument("--users", type=int, default=100)
+    ap.add_argument("--fresh", type=int, default=40)
+    ap.add_argument("--time-limit", type=float, default=0.5)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--cv", type=int, default=1, help="repeats of the stratified 5-fold")
+    ap.add_argument("--noise-sample", type=int, default=24)
+    ap.add_argument("--families", default="two_scale,few_prices")
+    ap.add_argument("--out", default="/tmp/selector-cycle")
+    args = ap.parse_args()
+    out = Path(args.out)
+    limit = args.time_limit
+    gen = _cached(out / f"generated-{args.generated}-n{args.max_n}-l{limit}-r{args.repeats}.pkl",
+                  lambda: list(run_history(plan_instances(args.generated, 7, max_n=args.max_n),
+                                           limit, PORTFOLIO, repeats=args.repeats)))
+    names = args.families.split(",")
+    report = {"load_average_start": os.getloadavg(), "time_limit": limit,
+              "generated": len(gen), "cycles": []}
+    for i, family in enumerate(names):
+        report["cycles"].append(cycle(family, names[(i + 1) % len(names)], gen, args, out))
+        print(json.dumps(report["cycles"][-1], indent=1, default=str), flush=True)
+    report["load_average_end"] = os.getloadavg()
+    (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    print(json.dumps({k: report[k] for k in ("load_average_start", "load_average_end")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -33,6 +33,8 @@ RUN_KINDS = ("benchmark", "remeasure", "user", "replay", "training")
 """What recorded a run: a benchmark plan's pair, a deliberate re-measurement (`--remeasure`), a
 user's solve (API, solve flow), a replay of a user instance, the selector's training history."""
 UNIQUE_RUN_KINDS = ("benchmark", "replay")
+BENCHMARK_RUN_KINDS = ("benchmark", "remeasure")
+"""What a benchmark plan counts as its own runs (never a user solve, a replay or training)."""
 """Kinds recorded at most once per pair (budget, requested algorithm): the database enforces it
 with the partial unique index `uq_algorithm_runs_pair`; the others may repeat a pair."""
 SIZE_BUCKETS = ("small", "medium", "large", "xlarge")

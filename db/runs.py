@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from db import _validate as v
 from db.errors import BudgetMismatchError, DataValidationError, NotFoundError
 from db.models import (
+    BENCHMARK_RUN_KINDS,
     MATCH_TYPES,
     PAIR_COLUMNS,
     PAIR_UNIQUE_WHERE,
@@ -398,12 +399,14 @@ def latest_run_ids(budget_ids: Iterable[int], algorithms: Iterable[str]) -> Sele
     """The id of the newest run of each (budget, requested algorithm) among these: one per
     planned pair of a benchmark, whichever flow run recorded it (a rerun after a crash finds
     the pairs the first attempt stored). Runs recorded without a request count under the
-    algorithm that ran."""
+    algorithm that ran. Only benchmark runs (`BENCHMARK_RUN_KINDS`) count: a user solve or a
+    replay of a benchmark's dataset never stands in for the benchmark's own run."""
     runs = AlgorithmRun.__table__
     requested = func.coalesce(runs.c.requested_algorithm, runs.c.algorithm_name)
     return (select(func.max(runs.c.id))
             .where(runs.c.budget_id.in_(sorted(set(budget_ids))),
-                   requested.in_(sorted(set(algorithms))))
+                   requested.in_(sorted(set(algorithms))),
+                   runs.c.kind.in_(BENCHMARK_RUN_KINDS))
             .group_by(runs.c.budget_id, requested))
 
 

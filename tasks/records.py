@@ -12,7 +12,7 @@ from sqlalchemy import select
 from config import get_settings
 from db.alerts import record_alerts
 from db.exports import iter_run_batches
-from db.models import AlgorithmRun
+from db.models import BENCHMARK_RUN_KINDS, AlgorithmRun
 from db.runs import plan_filter, record_runs
 from db.snapshots import compute_snapshot
 from tasks import jsonlog, plan
@@ -26,12 +26,14 @@ def log_path(data_dir: str | None) -> Path:
 
 @task(name="recorded-pairs", cache_policy=NO_CACHE, **IO_RETRIES)
 def recorded_pairs(dataset_ids: list[int], database_url: str | None) -> list[tuple]:
-    """(dataset, budget, requested algorithm) already recorded for these datasets."""
+    """(dataset, budget, requested algorithm) already recorded by a benchmark for these datasets
+    (a user solve or a replay of the same pair does not count: the benchmark still runs it)."""
     if not dataset_ids:
         return []
     runs = AlgorithmRun.__table__.c
     stmt = select(runs.project_set_id, runs.budget_id, runs.requested_algorithm).where(
-        runs.project_set_id.in_(sorted(set(dataset_ids)))).distinct()
+        runs.project_set_id.in_(sorted(set(dataset_ids))),
+        runs.kind.in_(BENCHMARK_RUN_KINDS)).distinct()
     with db_session(database_url) as session:
         return [tuple(row) for row in session.execute(stmt)]
 

@@ -152,9 +152,13 @@ def cycle(family: str, other: str, generated: list[dict[str, Any]], args: argpar
                     lambda: replay(fresh_items, family, limit, args.repeats,
                                    start + timedelta(days=30)))
     t0 = time.perf_counter()
+    from ml.features import FEATURE_NAMES, FEATURE_NAMES_V1
+
+    names = FEATURE_NAMES_V1 if args.features == "v1" else FEATURE_NAMES
     outcome = train_selector([*generated, *replays], time_limit=limit,
                              model_dir=out / f"models-{family}", seeds=tuple(range(args.cv)),
-                             noise_sample=args.noise_sample, timing_repeats=args.repeats)
+                             noise_sample=args.noise_sample, timing_repeats=args.repeats,
+                             feature_names=names)
     train_s = time.perf_counter() - t0
     served = load_selector(selector_info(outcome.artifact, f"selector-{family}"))
     rt = outcome.runtime
@@ -175,7 +179,15 @@ def cycle(family: str, other: str, generated: list[dict[str, Any]], args: argpar
                           lambda: replay(instances(other, args.fresh, 2), other, limit,
                                          args.repeats, start + timedelta(days=30)))
     m = outcome.metrics
+    import lightgbm as lgb
+
+    booster = lgb.Booster(model_file=outcome.artifact["path"])
+    gain = dict(zip(booster.feature_name(), booster.feature_importance("gain"), strict=True))
+    total = sum(gain.values()) or 1.0
+    top = sorted(((k, v / total) for k, v in gain.items()), key=lambda kv: -kv[1])[:10]
     return {
+        "features": args.features,
+        "gain_share_top10": [(k, round(v, 3)) for k, v in top],
         "family": family, "promoted": outcome.promote, "decision": outcome.decision,
         "train_seconds": round(train_s, 1), "rows": m["rows"],
         "noise_floor": {k: m["noise_floor"].get(k) for k in
@@ -206,6 +218,8 @@ def main() -> int:
     ap.add_argument("--cv", type=int, default=1, help="repeats of the stratified 5-fold")
     ap.add_argument("--noise-sample", type=int, default=24)
     ap.add_argument("--families", default="two_scale,few_prices")
+    ap.add_argument("--features", choices=["v1", "v2"], default="v2",
+                    help="selector feature set: v2 with the shape features (default), v1 without")
     ap.add_argument("--out", default="/tmp/selector-cycle")
     args = ap.parse_args()
     out = Path(args.out)
@@ -220,7 +234,7 @@ def main() -> int:
         report["cycles"].append(cycle(family, names[(i + 1) % len(names)], gen, args, out))
         print(json.dumps(report["cycles"][-1], indent=1, default=str), flush=True)
     report["load_average_end"] = os.getloadavg()
-    (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    (out / f"report-{args.features}.json").write_text(json.dumps(report, indent=1, default=str))
     print(json.dumps({k: report[k] for k in ("load_average_start", "load_average_end")}))
     return 0
 

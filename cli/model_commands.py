@@ -232,6 +232,17 @@ def _train(args: argparse.Namespace) -> int:
               f"{100 * noise['label_agreement']:.1f}%, oracle-vs-oracle gap "
               f"{noise['oracle_gap']:.3f}, margin {100 * noise['margin']:.1f}% of the rules' "
               "PAR10")
+    checks = m.get("promotion_checks") or {}
+    fut, gen = checks.get("user_future"), checks.get("generated_lofo")
+    if fut:
+        print(f"  user's {fut['instances']} most recent instances (trained on the past): model "
+              f"{fut['model_par10']:.4f} s, rules {fut['rules_par10']:.4f} s, oracle "
+              f"{fut['vbs_par10']:.4f} s: {'passed' if fut['passed'] else 'failed'}")
+    else:
+        print("  user's instances held out by time: none replayed yet (`budget replay`)")
+    if gen:
+        print(f"  generated families held out one at a time: model {gen['model_par10']:.4f} s, "
+              f"rules {gen['rules_par10']:.4f} s: {'passed' if gen['passed'] else 'failed'}")
     print(("promoted to champion: " if summary["promoted"] else "not promoted: ")
           + summary["decision"])
     if summary.get("runtime_model_version"):

@@ -118,8 +118,10 @@ def _refused(algorithm: str, feats: Mapping[str, float]) -> bool:
 
 
 def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
-                  candidates: Sequence[str] = CANDIDATES) -> Dataset:
-    """Features, PAR10 costs, labels and baseline costs for every record."""
+                  candidates: Sequence[str] = CANDIDATES,
+                  feature_names: tuple[str, ...] = ml_features.FEATURE_NAMES) -> Dataset:
+    """Features (``feature_names``: one of ``ml.features.KNOWN_FEATURE_SETS``), PAR10 costs,
+    labels and baseline costs for every record."""
     cands = tuple(candidates)
     par10 = PAR_FACTOR * time_limit
     keys, families, rows, cost_rows, time_rows, labels = [], [], [], [], [], []
@@ -142,7 +144,7 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
         kept.append(position)
         keys.append(rec["key"])
         families.append(rec.get("family", "custom"))
-        rows.append(ml_features.vector(base))
+        rows.append(ml_features.vector(base, feature_names))
         cost_rows.append([full[a] for a in cands])
         time_rows.append([times.get(a, 0.0) for a in cands])
         labels.append(cands.index(label(full, times, cands)))
@@ -151,11 +153,11 @@ def build_dataset(records: Iterable[Mapping[str, Any]], time_limit: float,
         trivial.append(ml_features.is_trivial(base))
         rules_index.append(cands.index(choice) if choice in cands else -1)
         rules_cost.append(costs.get(choice, par10))
-    f = len(ml_features.FEATURE_NAMES)
+    f = len(feature_names)
     return Dataset(
         keys=keys, families=families,
         X=np.array(rows, dtype=np.float64).reshape(-1, f),
-        feature_names=ml_features.FEATURE_NAMES, candidates=cands,
+        feature_names=feature_names, candidates=cands,
         costs=np.array(cost_rows, dtype=np.float64).reshape(-1, len(cands)),
         times=np.array(time_rows, dtype=np.float64).reshape(-1, len(cands)),
         labels=np.array(labels, dtype=np.int64),

@@ -420,8 +420,8 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
                    model_dir: str | Path, n_splits: int = 5, seeds: Sequence[int] = (0, 1, 2),
                    champion: Any = None, candidates: str = DEFAULT_CANDIDATES,
                    noise_sample: int = 40,
-                   timing_repeats: int = DEFAULT_REPEATS, runtime_model: bool = True
-                   ) -> TrainingOutcome:
+                   timing_repeats: int = DEFAULT_REPEATS, runtime_model: bool = True,
+                   feature_names: tuple[str, ...] | None = None) -> TrainingOutcome:
     """Evaluate (CV and LOFO), fit, save; ``champion``: the current champion (a loaded
     ModelSelector).
 
@@ -432,10 +432,13 @@ def train_selector(records: Iterable[Mapping[str, Any]], *, time_limit: float,
     candidate (``history_algorithms``); records without them are left out (``left_out``).
     ``noise_sample``: instances timed again for the noise floor (0: margin 0, not measured).
     ``runtime_model``: also fit the per-(instance, algorithm) runtime model (``ml.runtime``).
+    ``feature_names``: the selector's feature set (default ``ml.features.FEATURE_NAMES``;
+    ``FEATURE_NAMES_V1`` measures what the shape features add).
     """
     _check(candidates)
     records = list(records)
-    ds = build_dataset(records, time_limit, CANDIDATE_SETS[candidates])
+    ds = build_dataset(records, time_limit, CANDIDATE_SETS[candidates],
+                       **({"feature_names": feature_names} if feature_names else {}))
     kept = ds.kept(records)
     user, future = time_split(kept)
     if user.any():  # replayed user instances are one family of their own

@@ -347,9 +347,10 @@ class RuntimeModel:
                      time_limits: list[float | None] | None = None) -> list[float]:
         """Predicted seconds of each of ``algorithms`` on one instance (one predict call).
 
-        With the probe in ``feats`` showing greedy misses the budget, each prediction is
-        raised to the algorithm's worst-case envelope (``ml.runtime``); ``time_limits`` (one
-        per algorithm) cap the result and are the envelope of backtracking.
+        With the probe in ``feats`` showing greedy misses the budget, and the instance outside
+        the model's trust region (``seen``), each prediction is raised to the algorithm's
+        worst-case envelope (``ml.runtime``); ``time_limits`` (one per algorithm) cap the
+        result and are the envelope of backtracking.
         """
         from .runtime import UNBOUNDED, work
 
@@ -361,7 +362,9 @@ class RuntimeModel:
             pred = 10.0 ** self.booster.predict(rows, num_threads=1)
         slowest = float(pred.max())
         limits = time_limits or [None] * len(algorithms)
-        hard = feats.get("greedy_hit") == 0.0  # probed, and no early proof by the budget
+        # probed, and no early proof by the budget: the worst-case envelope guards against
+        # extrapolation, so not inside the trust region (the model has seen such instances)
+        hard = feats.get("greedy_hit") == 0.0 and not self.seen(feats)
         out = []
         for a, limit in zip(algorithms, limits, strict=True):
             known = a if a in self._index else _base(a)  # a configuration: its algorithm's

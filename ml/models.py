@@ -140,20 +140,30 @@ class LightGBMCostRegressor:
 
 MIN_GAIN = 2.0
 """The gated selector leaves the rules only where it predicts the rules' choice to cost at
-least this many times its own pick."""
+least this many times its own pick ..."""
+MIN_SAVING_S = 0.01
+"""... and at least this many seconds more: savings of microseconds are within the timing
+noise of a shared machine, and a wrong deviation can cost the whole cutoff (measured: on
+held-out generated families every deviation that lost time was one where the rules' choice
+took under 10 ms)."""
 
 
 def gate(pred: np.ndarray, rules_idx: np.ndarray, seen: np.ndarray,
-         min_gain: float = MIN_GAIN) -> np.ndarray:
+         min_gain: float = MIN_GAIN, min_saving: float = MIN_SAVING_S) -> np.ndarray:
     """Choices from predicted log10 costs ``pred`` (n, k): the model's argmin where the row is
     ``seen`` (inside the trust region) and the rules' choice is predicted ``min_gain`` times
-    dearer, else the rules' choice (``rules_idx``; -1: not a candidate, the model's pick)."""
+    dearer and ``min_saving`` seconds dearer, else the rules' choice (``rules_idx``; -1: not
+    a candidate, the model's pick)."""
     best = np.argmin(pred, axis=1)
     rows = np.arange(len(pred))
     r = np.asarray(rules_idx, dtype=np.int64)
     has = r >= 0
-    saving = np.where(has, pred[rows, np.where(has, r, 0)] - pred[rows, best], np.inf)
-    deviate = ~has | (np.asarray(seen, dtype=bool) & (saving > np.log10(min_gain)))
+    theirs = pred[rows, np.where(has, r, 0)]
+    mine = pred[rows, best]
+    ratio = np.where(has, theirs - mine, np.inf)
+    seconds = np.where(has, 10.0 ** theirs - 10.0 ** mine, np.inf)
+    deviate = ~has | (np.asarray(seen, dtype=bool) & (ratio > np.log10(min_gain))
+                      & (seconds >= min_saving))
     return np.where(deviate, best, r)
 
 

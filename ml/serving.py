@@ -373,8 +373,8 @@ class RuntimeModel:
                 units = work(a, feats)
                 if units is not None and a in self.envelope:
                     seconds = max(seconds, self.envelope[a] * units)
-                elif a in UNBOUNDED and limit is not None:
-                    seconds = limit
+                elif (a in UNBOUNDED or _base(a) == "hybrid") and limit is not None:
+                    seconds = limit  # no bound but the limit (hybrid falls back to search)
             out.append(min(seconds, limit) if limit is not None else seconds)
         return out
 

@@ -11,7 +11,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     )
     api_cors_origins: list[str] = Field(
         default_factory=list, description="Allowed CORS origins; empty means CORS is off."
+    )
+    api_auth: Literal["on", "off"] = Field(
+        default="on",
+        description="API keys required (`Authorization: Bearer <key>`, `budget keys create`). "
+        "`off` is for development only: every caller sees every owner's data (a WARNING at "
+        "start).",
     )
 
     @field_validator("input_dirs", mode="before")

@@ -1,8 +1,13 @@
-"""The one `Settings` class.
+"""The one `Settings` class, and where files live.
 
 Values come from environment variables (case-insensitive, e.g. `DATABASE_URL`) and, when
-present, a `.env` file at the repository root. `get_settings()` builds them once per process;
-tests that change the environment call `get_settings.cache_clear()`.
+present, a `.env` file in the **working directory**. `get_settings()` builds them once per
+process; tests that change the environment call `get_settings.cache_clear()`.
+
+Every path comes from `DATA_DIR` (default `./data` under the working directory), never from where
+the package is installed: after `pip install budget-allocation` the data folder, the SQLite file
+and `.env` are the working directory's, not `site-packages`'. The one file that ships with the
+package is the bundled example (`examples_dir()`, read-only package data).
 """
 
 from __future__ import annotations
@@ -10,32 +15,56 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+"""Where the `config` package's parent folder is: the checkout, or `site-packages` after a wheel
+install. Kept importable for old callers; never a data path (see `default_data_dir`)."""
+
+ENV_FILE = ".env"
+"""Read from the working directory (a relative path: resolved when the settings are built)."""
 
 
-def default_database_url() -> str:
-    """The embedded SQLite default: `data/budget.db` under the repository root."""
-    return f"sqlite:///{REPO_ROOT / 'data' / 'budget.db'}"
+def examples_dir() -> Path:
+    """The bundled examples (package data `config/examples/`, read-only): `portfolio.csv`.
+
+    The checkout's `data/examples/portfolio.csv` is a link to the same file."""
+    return Path(str(resources.files(__package__ or "config").joinpath("examples")))
+
+
+EXAMPLE_PORTFOLIO = examples_dir() / "portfolio.csv"
+"""The bundled example portfolio: the `solve` flow's and the demo's default input."""
+
+
+def default_data_dir() -> Path:
+    """`./data` under the current working directory (absolute)."""
+    return Path.cwd() / "data"
+
+
+def default_database_url(data_dir: Path | str | None = None) -> str:
+    """The embedded SQLite default: `budget.db` in `data_dir` (default `default_data_dir()`)."""
+    folder = Path(data_dir).expanduser().absolute() if data_dir else default_data_dir()
+    return f"sqlite:///{folder / 'budget.db'}"
 
 
 class Settings(BaseSettings):
     """Where data lives, how to reach it, and the limits of every entry point."""
 
     model_config = SettingsConfigDict(
-        env_file=REPO_ROOT / ".env",
+        env_file=ENV_FILE,
         env_file_encoding="utf-8",
         extra="ignore",
     )
 
     database_url: str = Field(
-        default_factory=default_database_url,
-        description="SQLAlchemy URL; PostgreSQL (postgresql+psycopg2://...) in production.",
+        default="",
+        description="SQLAlchemy URL; PostgreSQL (postgresql+psycopg2://...) in production. Empty "
+        "(the default): the SQLite file `budget.db` in DATA_DIR.",
     )
     db_echo: bool = Field(default=False, description="Log every SQL statement.")
     db_connect_timeout: int = Field(
@@ -44,16 +73,18 @@ class Settings(BaseSettings):
 
     # --- where files live -------------------------------------------------------------------
     data_dir: Path = Field(
-        default=REPO_ROOT / "data",
-        description="Datasets, Parquet exports, plots and model files (git-ignored). Flows "
-        "started from the Prefect UI write only under it (the folder is not a flow parameter).",
+        default_factory=default_data_dir,
+        description="Datasets, Parquet exports, plots, logs, model files and the SQLite default. "
+        "Default `./data` under the working directory (a relative value is taken from there "
+        "too), never the package's folder. Flows started from the Prefect UI write only under "
+        "it (the folder is not a flow parameter).",
     )
     input_dirs: Annotated[list[Path] | None, NoDecode] = Field(
         default=None,
         description="Folders a Prefect flow run (a UI user, not the local user) may read "
         "projects files from: `solve`'s `path` must resolve (symlinks and `..` followed) to a "
         "regular file inside one of them; a relative path is tried against each in turn. "
-        "Empty: `<DATA_DIR>/inputs` and the bundled examples `data/examples`. Set as a JSON "
+        "Empty: `<DATA_DIR>/inputs` and the bundled examples (package data). Set as a JSON "
         "list (`[\"/srv/in\", \"/srv/shared\"]`) or folders separated by `:`. The CLI, "
         "run by the local user, reads any path.",
     )
@@ -125,6 +156,19 @@ class Settings(BaseSettings):
         "start).",
     )
 
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        """`DATA_DIR=data` means `./data` of the working directory the settings were built in."""
+        return value.expanduser().absolute()
+
+    @model_validator(mode="after")
+    def _sqlite_in_data_dir(self) -> Settings:
+        """No DATABASE_URL: the embedded SQLite file in DATA_DIR."""
+        if not self.database_url.strip():
+            self.database_url = default_database_url(self.data_dir)
+        return self
+
     @field_validator("input_dirs", mode="before")
     @classmethod
     def _split_dirs(cls, value: Any) -> Any:
@@ -142,7 +186,7 @@ class Settings(BaseSettings):
         """The folders flows may read projects files from (`INPUT_DIRS`, or its default)."""
         if self.input_dirs:
             return list(self.input_dirs)
-        return [Path(self.data_dir) / "inputs", REPO_ROOT / "data" / "examples"]
+        return [Path(self.data_dir) / "inputs", examples_dir()]
 
     @property
     def api_projects_cap(self) -> int:

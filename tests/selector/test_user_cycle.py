@@ -174,3 +174,40 @@ def test_demo_says_which_selector_solved_the_example() -> None:
     assert "v3 was trained but not promoted" in rejected and "the rules stay" in rejected
     assert "with selector v4, promoted" in solved_with(
         {"model_version": 4, "promoted": True, "decision": "promoted: x"})
+
+
+def test_load_history_marks_replays_and_drops_the_user_solve(sqlite_migrated_url,
+                                                             replays) -> None:
+    """Stored as the replay flow stores them (kind 'replay' next to the user's own solve of
+    kind 'user'), a user instance loads as a replay record with only the replay runs and the
+    user's solve time; a generated instance loads unchanged."""
+    from sqlalchemy import select
+
+    from db.datasets import create_project_set
+    from db.models import Budget
+    from db.runs import record_runs
+    from tasks.ml_tasks import load_history
+
+    rec = replays[0]
+    with session_scope(sqlite_migrated_url) as s:
+        ps, _ = create_project_set(session=s, name="user-set", projects=rec["projects"],
+                                   budgets=[rec["budget"]])
+        budget_id = s.scalar(select(Budget.id).where(Budget.project_set_id == ps.id))
+        base = {"project_set_id": ps.id, "budget_id": budget_id, "memory_used": None}
+        user_run = {**rec["runs"][0], **base, "requested_algorithm": "auto",
+                    "execution_time": 9.0, "kind": "user"}
+        rows = [{**r, **base, "requested_algorithm": r["algorithm"], "kind": "replay"}
+                for r in rec["runs"]]
+        record_runs(session=s, runs=[user_run], kind="user")
+        record_runs(session=s, runs=rows, kind="replay")
+        reg.store_training_history(session=s, records=[{
+            "family": "uniform", "n": 3, "seed": 1, "params": {}, "projects": [3, 5, 9],
+            "budget": 12, "runs": run_instance([3, 5, 9], 12, 0.05, ("dp", "greedy"), repeats=1)}])
+    history = load_history.fn(sqlite_migrated_url)
+    by_source = {r.get("source"): r for r in history["records"]}
+    assert history["user_instances"] == 1 and set(by_source) == {"replay", None}
+    mine = by_source["replay"]
+    assert len(mine["runs"]) == len(rec["runs"])
+    assert all(r["execution_time"] != 9.0 for r in mine["runs"])
+    assert mine["user_time"] is not None
+    assert len(by_source[None]["runs"]) == 2

@@ -1,9 +1,14 @@
 """`benchmark`: families × sizes × algorithms in solver batches, recorded, snapshot, exported.
 
 Recipe: schema → instances → store → plan (skip refusals and pairs already recorded) →
-solve batches (`.map`, the only fan-out; threads by default, Dask when the CLI says so) →
-record each batch as it finishes (all or nothing per batch) → alerts → the plan's runs →
-snapshot → Parquet → plot → artifacts. Snapshot, export, plot and the table by n cover the
+solve batches (`tasks.solving.solve_batches`, the only fan-out: `solve-batch` task runs on
+threads by default; under a DaskTaskRunner plain Dask jobs through the runner's client, a few
+ms each instead of a Prefect task run's 0.3-0.5 s on a worker) → record each batch as it
+finishes (a Prefect task with retries, all or nothing per batch), log it and advance the
+progress artifact → alerts → the plan's runs → snapshot → Parquet → plot → artifacts. INFO
+lines name the plan, each batch, the runs, each size's winner, the skips and the files.
+
+Snapshot, export, plot and the table by n cover the
 *whole plan* (the newest run of every planned pair, whichever attempt recorded it), so a rerun
 after a crash reports what a clean run would. The default runner runs one solver batch at a
 time: concurrent threads would share the GIL and inflate every measured time.
@@ -13,15 +18,14 @@ from __future__ import annotations
 
 import time
 
-from prefect import flow, unmapped
-from prefect.futures import as_completed
+from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows._runtime import current_flow_run_id, refuse_hidden_fields, scheduled_date
 from flows.names import BENCHMARK_FLOW
 from flows.params import BenchmarkParams
 from tasks import plan
-from tasks.artifacts import BatchProgress, publish_benchmark_artifacts
+from tasks.artifacts import BatchProgress, log_info, publish_benchmark_artifacts
 from tasks.data import ensure_database, make_instances, store_datasets
 from tasks.export_files import export_datasets
 from tasks.files import plot_results
@@ -32,8 +36,8 @@ from tasks.records import (
     recorded_pairs,
     take_snapshot,
 )
-from tasks.solving import plan_benchmark, solve_batch
-from tasks.summary import by_size, statuses
+from tasks.solving import plan_benchmark, solve_batches
+from tasks.summary import batch_line, by_size, file_lines, plan_lines, result_lines, statuses
 
 
 @flow(name=BENCHMARK_FLOW, task_runner=ThreadPoolTaskRunner(max_workers=1),
@@ -53,21 +57,22 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
     work = plan_benchmark(stored, list(params.algorithms), recorded, params.batches, url,
                           dict(params.time_limits), params.time_limit, workers=params.workers)
 
+    log_info(plan_lines(len(stored), sum(s["created"] for s in stored), work))
+
     progress = BatchProgress(len(work["batches"]))
-    futures = solve_batch.map(work["batches"], unmapped(dict(params.time_limits)),
-                              params.time_limit, params.measure_memory,
-                              unmapped(work["limits"]))
     results, solver_seconds, pids = [], 0.0, set()
-    spans, job_seconds = [], []
-    for future in as_completed(futures):
-        out = future.result()
+    spans, job_seconds, via = [], [], None
+    for out in solve_batches(work["batches"], dict(params.time_limits), params.time_limit,
+                             params.measure_memory, work["limits"]):
         record_results(out["results"], run_id, url, data_dir, params.remeasure)
         results += out["results"]
         solver_seconds += out["solver_seconds"]
         pids.add(out["pid"])
         spans.append((out["pid"], out["started_at"], out["finished_at"]))
         job_seconds += out["job_seconds"]
+        via = out["via"]
         progress.advance()
+        log_info([batch_line(out, progress.done, len(work["batches"]))])
 
     alerts = raise_alerts(results, run_id, url, data_dir)
     keys = {"budget_ids": sorted({s["budget_id"] for s in stored}),
@@ -86,7 +91,7 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
         **plan.summarize(results, wall_seconds=time.perf_counter() - started,
                          solver_seconds=solver_seconds, workers=params.workers),
         "skipped": len(work["skipped"]), "already_recorded": work["already_recorded"],
-        "batches": len(work["batches"]), "batch_plan": work["batch_plan"],
+        "batches": len(work["batches"]), "batch_plan": work["batch_plan"], "dispatch": via,
         "solver_processes": len(pids), **_makespan(spans, job_seconds, params.workers),
         "alerts": len(alerts),
         "plan_runs": len(everything), "plan_statuses": statuses(everything),
@@ -97,6 +102,7 @@ def benchmark(params: BenchmarkParams = BenchmarkParams()) -> dict:  # noqa: B00
         "export_rows": export["runs"] if export else 0,
         "plot_path": plot, "by_size": sizes, "snapshot": snapshot,
     }
+    log_info(result_lines(summary, sizes) + file_lines(summary))
     publish_benchmark_artifacts(snapshot, summary, work["skipped"], sizes)
     return summary
 

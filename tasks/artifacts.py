@@ -7,7 +7,7 @@ artifact and any in-process listeners (the CLI's progress bar on a terminal).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 
 from tasks._io import IO_RETRIES
-from tasks.summary import solve_answer, summary_markdown
+from tasks.summary import solve_answer, summary_markdown, table_row
 
 Listener = Callable[[int, int], None]
 _listeners: list[Listener] = []
@@ -63,8 +63,12 @@ class BatchProgress:
             listener(self.done, self.total)
 
 
-def _fmt(value: Any) -> Any:
-    return round(value, 6) if isinstance(value, float) else value
+def log_info(lines: Iterable[str]) -> None:
+    """Each line as one INFO record of the current flow or task run's Prefect log (the UI's
+    log tab and `prefect flow-run logs`)."""
+    logger = get_run_logger()
+    for line in lines:
+        logger.info(line)
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -74,7 +78,7 @@ def publish_benchmark_artifacts(snapshot: list[dict[str, Any]], summary: dict[st
     """Three artifacts: the table by n (one row per size and algorithm, each size's winner
     marked), the markdown summary (plot embedded) and the plan's analytics snapshot."""
     if size_rows:
-        create_table_artifact([{k: _fmt(v) for k, v in row.items()} for row in size_rows],
+        create_table_artifact([table_row(row) for row in size_rows],
                               key="benchmark-by-size",
                               description="Every run of this benchmark's plan by n and "
                                           "algorithm; `winner` marks each size's best.")
@@ -83,7 +87,7 @@ def publish_benchmark_artifacts(snapshot: list[dict[str, Any]], summary: dict[st
     create_markdown_artifact(summary_markdown(summary, skipped, size_rows, png),
                              key="benchmark-summary", description="Benchmark summary")
     if snapshot:
-        create_table_artifact([{k: _fmt(v) for k, v in row.items()} for row in snapshot],
+        create_table_artifact([table_row(row) for row in snapshot],
                               key="benchmark-snapshot",
                               description="Analytics snapshot of this benchmark's plan "
                                           "(algorithm × size bucket × family)")

@@ -1,5 +1,14 @@
 """Solver tasks: CPU work, never retried (a solver is deterministic; a retry repeats a bug).
 
+`solve_batches` is the benchmark's one fan-out. Under the default thread runner each batch is
+a `solve-batch` task run. Under a `prefect_dask.DaskTaskRunner` each batch is a plain function
+(`tasks.plan.solve_batch`) submitted through the runner's own Dask client
+(`DaskTaskRunner.client`) and collected with `distributed.as_completed`: a Prefect task run on
+a Dask worker costs 0.26-0.52 s (Prefect rebuilds its settings context and API clients per
+task run), a plain Dask job a few milliseconds (docs/benchmarks/pipeline.md). The flow keeps
+what the UI shows per batch: it logs each batch as it finishes, records it (a Prefect task
+with retries, its own transaction) and advances the progress artifact.
+
 The solvers' guard rails (MAX_PROJECTS, DP_MEMORY_CAP_MB, DEFAULT_TIME_LIMIT) are read from
 settings here, at the task edge, and handed to the pure helpers of `tasks.plan` as a
 `solvers.Limits`: the benchmark plans with them and passes the same limits to every batch.
@@ -7,11 +16,14 @@ settings here, at the task edge, and handed to the pure helpers of `tasks.plan` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from prefect import task
+from prefect import task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.futures import as_completed
 
 import solvers
 from config import get_settings
@@ -34,6 +46,52 @@ def solve_batch(batch: list[dict[str, Any]], time_limits: dict[str, float],
     `tasks.plan.solve_batch`."""
     return plan.solve_batch(batch, time_limits, default_time_limit, measure_memory,
                             limits=limits or solver_limits())
+
+
+def dask_client() -> Any | None:
+    """The running flow's Dask client (`DaskTaskRunner.client`: the runner's own connection,
+    already open), or None under any other task runner or without prefect-dask."""
+    context = FlowRunContext.get()
+    runner = getattr(context, "task_runner", None)
+    if runner is None or type(runner).__module__.split(".")[0] != "prefect_dask":
+        return None  # prefect_dask is imported only when its runner is in use
+    from prefect_dask import DaskTaskRunner
+
+    return runner.client if isinstance(runner, DaskTaskRunner) else None
+
+
+def solve_batches(batches: list[list[dict[str, Any]]], time_limits: dict[str, float],
+                  default_time_limit: float, measure_memory: bool,
+                  limits: solvers.Limits) -> Iterator[dict[str, Any]]:
+    """Each batch's `tasks.plan.solve_batch` output as the batch finishes (any order), with
+    `batch` (its index in `batches`) and `via` ("dask client" or "prefect tasks").
+
+    Dask (the flow's runner is a `DaskTaskRunner`): one plain Dask job per batch through the
+    runner's client (`pure=False`: equal batches are still two jobs), collected with
+    `distributed.as_completed`. Otherwise: `solve_batch.map`, one task run per batch. A batch
+    that raises stops the iteration with its error (solvers are never retried)."""
+    client = dask_client()
+    if client is None:
+        futures = solve_batch.map(batches, unmapped(time_limits), default_time_limit,
+                                  measure_memory, unmapped(limits))
+        index = {f.task_run_id: i for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            yield {**future.result(), "batch": index[future.task_run_id],
+                   "via": "prefect tasks"}
+        return
+    from distributed import as_completed as dask_as_completed
+
+    tag = uuid.uuid4().hex[:8]
+    futures = [client.submit(plan.solve_batch, batch, time_limits, default_time_limit,
+                             measure_memory, limits=limits, pure=False,
+                             key=f"solve-batch-{tag}-{i}")
+               for i, batch in enumerate(batches)]
+    index = {f.key: i for i, f in enumerate(futures)}
+    try:
+        for future in dask_as_completed(futures, loop=client.loop):
+            yield {**future.result(), "batch": index[future.key], "via": "dask client"}
+    finally:
+        client.cancel([f for f in futures if not f.done()])
 
 
 @task(name="solve-instance", cache_policy=NO_CACHE, retries=0)

@@ -1,7 +1,9 @@
 """Pure helpers for what a benchmark reports: the table by n, each size's winner, the markdown.
 
 `by_size(runs)` groups a plan's runs (new and already recorded) by (n, requested algorithm);
-`winners(rows)` names, for each n, the algorithm that proved the most optima (share of
+`fmt_pct` and `fmt_seconds` are the one way shares and times are written (logs, artifacts,
+CLI); `plan_lines`, `batch_line`, `result_lines` and `file_lines` are the benchmark flow's INFO
+log lines. `winners(rows)` names, for each n, the algorithm that proved the most optima (share of
 `exact`), then had the best mean accuracy, then the lowest median time. `summary_markdown`
 renders the Prefect markdown artifact: counts (new runs and already recorded ones stated
 apart), statuses as a table, the winners, the plot embedded as a PNG data URI (the UI renders
@@ -20,6 +22,32 @@ from tasks import plan
 MAX_EMBED_BYTES = 1_500_000  # larger plots are named, not embedded
 
 
+def fmt_pct(share: float | None) -> str:
+    """A share (0.172) as a percentage with one decimal ("17.2%"); None as "–". The one way
+    percentages are written in logs, artifacts and the CLI."""
+    return "–" if share is None else f"{100.0 * share:.1f}%"
+
+
+def _sig3(value: float) -> str:
+    text = f"{value:.3g}"
+    return f"{value:.0f}" if "e" in text else text
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    """Seconds with a unit and three significant digits: "97 µs", "230 µs", "9.87 ms",
+    "1.23 s", "123 s"; None as "–". The one way times are written in logs,
+    artifacts and the CLI (no `9.7e-05` next to `0.00013`)."""
+    if seconds is None:
+        return "–"
+    value = float(seconds)
+    if value == 0:
+        return "0 s"
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if abs(value) >= scale * 0.9995:
+            return f"{_sig3(value / scale)} {unit}"
+    return f"{_sig3(value / 1e-6)} µs"
+
+
 def _median(values: Sequence[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
@@ -31,8 +59,7 @@ def statuses(runs: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for r in runs:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    order = ["exact", "approximate", "failed"]
-    return {k: counts[k] for k in [*order, *sorted(set(counts) - set(order))] if k in counts}
+    return statuses_in(counts)
 
 
 def by_size(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -107,14 +134,16 @@ def summary_markdown(summary: Mapping[str, Any], skipped: Sequence[Mapping[str, 
         ("… solved by this run", summary.get("runs")),
         ("… already recorded by an earlier run", summary.get("already_recorded")),
         ("pairs skipped (refused by design)", summary.get("skipped")),
-        ("wall seconds", summary.get("wall_seconds")),
-        ("solver seconds", summary.get("solver_seconds")),
-        ("orchestration overhead", summary.get("orchestration_overhead")),
+        ("wall time", fmt_seconds(summary.get("wall_seconds"))),
+        ("solver time", fmt_seconds(summary.get("solver_seconds"))),
+        ("orchestration overhead", fmt_pct(summary.get("orchestration_overhead"))),
         ("batches (planned by)", f"{summary.get('batches')} ({summary.get('batch_plan')})"),
-        ("solving makespan s", summary.get("makespan_seconds")),
-        ("… lower bound of any schedule s", summary.get("makespan_lower_bound")),
+        ("batches dispatched via", summary.get("dispatch")),
+        ("solving makespan", fmt_seconds(summary.get("makespan_seconds"))),
+        ("… lower bound of any schedule", fmt_seconds(summary.get("makespan_lower_bound"))),
         ("… makespan / lower bound", summary.get("makespan_ratio")),
-        ("… mean gap between one process's batches s", summary.get("batch_gap_seconds")),
+        ("… mean gap between one process's batches",
+         fmt_seconds(summary.get("batch_gap_seconds"))),
         ("snapshot rows", summary.get("snapshot_rows")),
     ])
     plan_statuses = summary.get("plan_statuses") or {}
@@ -128,12 +157,15 @@ def summary_markdown(summary: Mapping[str, Any], skipped: Sequence[Mapping[str, 
         lines += ["", "## Winner by size", "",
                   "Most optima proven (share `exact`), then best mean accuracy, then lowest "
                   "median time.", ""]
-        lines += _table(["n", "winner", "exact %", "median s", "accuracy"],
-                        [(w["n"], w["algorithm"], w["exact_pct"], w["time_median_s"],
-                          w["accuracy_mean"]) for w in best])
+        lines += _table(["n", "winner", "exact", "median time", "accuracy"],
+                        [(w["n"], w["algorithm"], fmt_pct(w["exact_pct"] / 100),
+                          fmt_seconds(w["time_median_s"]), w["accuracy_mean"]) for w in best])
     if plot_png and len(plot_png) <= MAX_EMBED_BYTES:
-        lines += ["", "## Time against n", "",
-                  f"![median time against n per algorithm, log-log]({png_data_uri(plot_png)})"]
+        lines += ["", "## Time against n, per family", "",
+                  "One panel per family; under each, the share of runs proven optimal; a cross "
+                  "marks a point where a run hit its time limit or failed.", "",
+                  f"![median time against n per family and algorithm, log-log]"
+                  f"({png_data_uri(plot_png)})"]
     files = []
     if summary.get("export_path"):
         files.append(f"- Parquet runs of this database (every run of the plan; the dataset "
@@ -150,6 +182,97 @@ def summary_markdown(summary: Mapping[str, Any], skipped: Sequence[Mapping[str, 
         lines += ["", f"Skipped pairs ({len(skipped)}), never recorded as failures; "
                       f"e.g. {skipped[0]['reason']}"]
     return "\n".join(lines)
+
+
+def table_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A by-size or snapshot row for a table artifact: times (`time_*`) with units, shares
+    (`exact_pct`, `exact_rate`) as percentages, other floats to 6 significant digits."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if value is not None and key.startswith("time_"):
+            out[key] = fmt_seconds(value)
+        elif value is not None and key == "exact_pct":
+            out[key] = fmt_pct(value / 100)
+        elif value is not None and key == "exact_rate":
+            out[key] = fmt_pct(value)
+        elif isinstance(value, float):
+            out[key] = float(f"{value:.6g}")
+        else:
+            out[key] = value
+    return out
+
+
+# --- INFO lines of the benchmark flow's log: one fact a line, grep-able by its first word ---
+
+def plan_lines(instances: int, created: int, work: Mapping[str, Any]) -> list[str]:
+    """What the benchmark will do: instances, pairs to solve in how many batches (planned by
+    what), pairs already recorded and skipped, then each skip reason with its count."""
+    batches = work["batches"]
+    pairs = sum(len(job["algorithms"]) for batch in batches for job in batch)
+    lines = [f"plan: {instances} instances ({created} new datasets); {pairs} runs to solve in "
+             f"{len(batches)} batches (balanced by {work['batch_plan']}); "
+             f"{work['already_recorded']} pairs already recorded; "
+             f"{len(work['skipped'])} pairs skipped"]
+    return lines + skipped_lines(work["skipped"])
+
+
+def skipped_lines(skipped: Sequence[Mapping[str, Any]], most: int = 12) -> list[str]:
+    """One line per (algorithm, reason): how many pairs, which families and sizes (at most
+    `most` lines, then how many reasons were left out)."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for s in skipped:
+        reason = str(s["reason"]).removeprefix("skipped: ")
+        groups.setdefault((s["algorithm"], reason), []).append(s)
+    lines = []
+    for (algorithm, reason), pairs in sorted(groups.items())[:most]:
+        families = ", ".join(sorted({str(p["family"]) for p in pairs}))
+        sizes = ", ".join(str(n) for n in sorted({int(p["n"]) for p in pairs}))
+        lines.append(f"skipped: {len(pairs)} pairs of {algorithm} ({reason}; families "
+                     f"{families}; n = {sizes}), never recorded as failures")
+    if len(groups) > most:
+        lines.append(f"skipped: {len(groups) - most} more reasons (see the summary artifact)")
+    return lines
+
+
+def batch_line(out: Mapping[str, Any], done: int, total: int) -> str:
+    """One finished batch: its index, runs, solving time, process and how it was dispatched."""
+    return (f"batch {out['batch'] + 1} of {total} solved and recorded ({done} of {total} "
+            f"done): {len(out['results'])} runs in {fmt_seconds(out['solver_seconds'])} on "
+            f"process {out['pid']} via {out['via']}")
+
+
+def result_lines(summary: Mapping[str, Any], size_rows: Sequence[Mapping[str, Any]]
+                 ) -> list[str]:
+    """Runs (new, by status; in the plan), times and overhead, then the winner of each n."""
+    new = ", ".join(f"{k} {v}" for k, v in statuses_in(summary.get("statuses") or {}).items())
+    lines = [f"runs: {summary['runs']} solved by this run ({new or 'none'}); "
+             f"{summary['plan_runs']} runs in the plan; "
+             f"wall {fmt_seconds(summary['wall_seconds'])}, "
+             f"solver {fmt_seconds(summary['solver_seconds'])}, orchestration overhead "
+             f"{fmt_pct(summary['orchestration_overhead'])}"]
+    for w in winners(size_rows):
+        accuracy = "–" if w["accuracy_mean"] is None else f"{w['accuracy_mean']:.4f}"
+        lines.append(f"winner n={w['n']}: {w['algorithm']} (exact {fmt_pct(w['exact_pct'] / 100)}"
+                     f", median {fmt_seconds(w['time_median_s'])}, accuracy {accuracy})")
+    return lines
+
+
+def file_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Where the export (runs and snapshots datasets) and the plot were written, or why not."""
+    if summary.get("export_path"):
+        export = (f"export: {summary['export_rows']} runs of the plan written to the runs "
+                  f"dataset {summary['export_path']}; snapshots dataset "
+                  f"{summary.get('snapshots_path') or '(none)'}")
+    else:
+        export = "export: not written (export off, or no runs in the plan)"
+    plot = summary.get("plot_path")
+    return [export, f"plot: {plot}" if plot else "plot: not drawn (plot off, or no runs)"]
+
+
+def statuses_in(counts: Mapping[str, int]) -> dict[str, int]:
+    """`counts` in the order exact, approximate, failed, then any other."""
+    order = ["exact", "approximate", "failed"]
+    return {k: counts[k] for k in [*order, *sorted(set(counts) - set(order))] if k in counts}
 
 
 def _exact(result: Mapping[str, Any], key: str) -> Any:

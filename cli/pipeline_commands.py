@@ -1,38 +1,75 @@
 """`budget generate | benchmark | export | replay | serve | demo`: the Prefect pipeline from
 the shell.
 
-Each command runs its flow in this process. Without `PREFECT_API_URL` Prefect starts an
-ephemeral local server (15-50 s here; the timeout is raised to 120 s); with it, runs are
-recorded on that server. `DATABASE_URL` points every command at PostgreSQL (default: the
-embedded SQLite file). `--json` prints one JSON object on stdout (logs stay on stderr); on a
-terminal, long work shows a progress bar.
+Each command runs its flow in this process, on the Prefect server `cli.server_commands.
+use_server` finds: `PREFECT_API_URL` when set, else the one `budget server start` left running
+(about 2 s of Prefect start-up), else a temporary server Prefect starts for this command alone
+(15-50 s here; the timeout is raised to 120 s), with a hint on stderr. `DATABASE_URL` points
+every command at PostgreSQL (default: the embedded SQLite file). `--json` prints one JSON
+object on stdout (logs stay on stderr); on a terminal, long work shows a progress bar.
 
 An expected failure (an unreachable database, bad input, a malformed file) ends a command with
 one `error:` line (exit 2). Prefect still logs the failed task and flow runs on stderr, but
 without their tracebacks: those records print as their one-line message (the Prefect API still
-gets the full record).
+gets the full record). That, and logs printed above the progress bar, is Prefect's console
+handler built from `cli._console.ConsoleHandler`, chosen through Prefect's public logging
+override `PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS` before Prefect is first imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 # Prefect reads these when first imported, which happens in the handlers below. No telemetry
-# and no telemetry notice: the server's analytics are off and the client does not track.
+# and no telemetry notice: the server's analytics are off and the client does not track. The
+# console handler is ours (see the module docstring), through Prefect's logging.yml override.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS", "cli._console.ConsoleHandler")
 
 ALL = "all"
 MAX_DASK_WORKERS = 64  # local worker processes `--dask-workers` may start
+
+
+def on_server(handler):
+    """Run `handler` on the Prefect server `use_server` finds (decided before Prefect is
+    imported); without one, say on stderr that Prefect starts a temporary server and how to
+    avoid it."""
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        from .server_commands import temporary_server, use_server
+
+        if use_server() is None:
+            if _wants_dask(args):  # workers must reach the flow's server: one of our own
+                with temporary_server():
+                    return handler(args)
+            from prefect.settings import PREFECT_API_URL
+
+            if not PREFECT_API_URL.value():  # nor in the active Prefect profile
+                print("note: no Prefect server is running, so Prefect starts a temporary one "
+                      "for this command (15-50 s); `budget server start` keeps one running "
+                      "for every command", file=sys.stderr, flush=True)
+        return handler(args)
+    return run
+
+
+def _wants_dask(args: argparse.Namespace) -> bool:
+    """A benchmark on Dask: its worker processes need a Prefect server's URL to report to."""
+    if getattr(args, "command", None) != "benchmark":
+        return False
+    if args.dask_workers or args.dask_address:
+        return True
+    from config import get_settings
+
+    return bool(get_settings().dask_address)
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -66,7 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _instances_options(g)
     g.add_argument("--no-parquet", action="store_true", help="do not write data/datasets/")
     _common(g)
-    g.set_defaults(handler=handle_generate)
+    g.set_defaults(handler=on_server(handle_generate))
 
     b = subparsers.add_parser("benchmark", help="benchmark algorithms across sizes (Prefect)")
     _instances_options(b)
@@ -80,13 +117,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="run pairs already recorded again (default: add only what is missing)")
     b.add_argument("--no-export", action="store_true", help="skip the Parquet export")
     _common(b)
-    b.set_defaults(handler=handle_benchmark)
+    b.set_defaults(handler=on_server(handle_benchmark))
 
     e = subparsers.add_parser("export", help="export runs and snapshots to Parquet")
     e.add_argument("--since-hours", type=float, default=None, help="only the last N hours")
     e.add_argument("--no-snapshots", action="store_true", help="runs only")
     _common(e)
-    e.set_defaults(handler=handle_export)
+    e.set_defaults(handler=on_server(handle_export))
 
     r = subparsers.add_parser(
         "replay", help="re-run recently solved user instances across the candidate set")
@@ -103,7 +140,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--repeats", type=int, default=None,
                    help="timed runs per instance and algorithm, median taken (default 3)")
     _common(r)
-    r.set_defaults(handler=handle_replay)
+    r.set_defaults(handler=on_server(handle_replay))
 
     s = subparsers.add_parser("serve", help="serve the deployments on PREFECT_API_URL")
     s.add_argument("--keep-schedules", action="store_true",
@@ -120,7 +157,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _instances_options(d, sizes="10,30,100")
     _benchmark_options(d)
     _common(d)
-    d.set_defaults(handler=handle_demo)
+    d.set_defaults(handler=on_server(handle_demo))
 
 
 def _benchmark_options(p: argparse.ArgumentParser) -> None:
@@ -172,74 +209,6 @@ def _emit(args: argparse.Namespace, doc: dict[str, Any], human) -> int:
     return 0
 
 
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    """Failures a command reports as one `error:` line: no traceback is wanted for them (an
-    OSError is an unreadable input or an unwritable data folder: `error:` line, exit 1; a lost
-    connection raised by a task that does not classify it is reported by `_run` as one
-    DatabaseUnavailableError line)."""
-    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-
-    from db.errors import DatabaseError
-    from solvers import InvalidInputError
-    from solvers.files import FileFormatError
-
-    return (DatabaseError, InvalidInputError, FileFormatError, OSError,
-            OperationalError, InterfaceError, DisconnectionError)
-
-
-class _WithoutTraceback(logging.Formatter):
-    """Wraps a console handler's formatter: a record whose exception is one of `expected`
-    prints without its traceback; every other record prints as before. The record itself is
-    left as it was, so other handlers still see the exception."""
-
-    def __init__(self, inner: logging.Formatter | None,
-                 expected: tuple[type[BaseException], ...]) -> None:
-        super().__init__()
-        self.inner = inner or logging.Formatter()
-        self.expected = expected
-
-    def format(self, record: logging.LogRecord) -> str:
-        exc = record.exc_info[1] if record.exc_info else None
-        if not isinstance(exc, self.expected):
-            return self.inner.format(record)
-        saved = record.exc_info, record.exc_text
-        record.exc_info, record.exc_text = None, None
-        try:
-            return self.inner.format(record)
-        finally:
-            record.exc_info, record.exc_text = saved
-
-
-def _console_handlers() -> list[logging.Handler]:
-    """The stream (console) handlers Prefect's records reach: the root logger's and those of
-    the `prefect` loggers (log files are left alone)."""
-    loggers = [logging.getLogger()] + [
-        logger for name, logger in logging.Logger.manager.loggerDict.items()
-        if (name == "prefect" or name.startswith("prefect.")) and isinstance(logger, logging.Logger)
-    ]
-    return list(dict.fromkeys(
-        h for lg in loggers for h in lg.handlers
-        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)))
-
-
-@contextmanager
-def _short_expected_tracebacks() -> Iterator[None]:
-    """While a flow runs, console logs of expected errors come without tracebacks."""
-    import prefect.main  # noqa: F401  (its first import configures Prefect's logging)
-
-    expected = _expected_errors()
-    wrapped = []
-    for handler in _console_handlers():
-        if not isinstance(handler.formatter, _WithoutTraceback):
-            wrapped.append((handler, handler.formatter))
-            handler.setFormatter(_WithoutTraceback(handler.formatter, expected))
-    try:
-        yield
-    finally:
-        for handler, formatter in wrapped:
-            handler.setFormatter(formatter)
-
-
 def _check_database() -> None:
     """Before Prefect starts (15-50 s for an ephemeral server): an unusable DATABASE_URL or a
     schema revision this code does not know ends the command at once (`db.errors` errors,
@@ -262,8 +231,8 @@ def _run(flow_call, args: argparse.Namespace | None = None):
     """Run a flow. A database that cannot be reached, or whose connections are lost (killed,
     restarted) after the tasks' retries, or any other `db.errors.DatabaseError` (a schema
     revision this code does not know, ...) becomes one `error:` line on stderr and exit 2; with
-    `--json` stdout also gets one JSON object `{"error": {"type", "message"}}`. Prefect's
-    console logs of expected errors carry no traceback."""
+    `--json` stdout also gets one JSON object `{"error": {...}}`. Prefect's console logs of
+    expected errors carry no traceback (`cli._console.ConsoleHandler`)."""
     from db.errors import DatabaseError
     from tasks._io import is_connection_loss, lost_connection_error
 
@@ -271,64 +240,21 @@ def _run(flow_call, args: argparse.Namespace | None = None):
 
     _check_database()
     try:
-        with _short_expected_tracebacks():
-            try:
-                return flow_call()
-            except Exception as exc:
-                if is_connection_loss(exc):  # from code outside the tasks' own sessions
-                    raise lost_connection_error(None, exc) from None
-                raise
+        try:
+            return flow_call()
+        except Exception as exc:
+            if is_connection_loss(exc):  # from code outside the tasks' own sessions
+                raise lost_connection_error(None, exc) from None
+            raise
     except DatabaseError as exc:
         raise SystemExit(report(args, exc)) from None
 
 
-class _AboveBar(logging.Handler):
-    """Stands in for a console handler while a progress bar is shown: each record is formatted
-    by the original handler (same format, same traceback rule) and printed through the bar's
-    rich console, so it appears above the bar instead of inside it. Task-run records below
-    WARNING ("Finished in state Completed()", one per task) are left to the Prefect API."""
-
-    def __init__(self, inner: logging.Handler, console: Any) -> None:
-        super().__init__(inner.level)
-        self.inner, self.console = inner, console
-        self.setFormatter(_WithoutTraceback(inner.formatter, _expected_errors()))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno < logging.WARNING and record.name.startswith("prefect.task_runs"):
-            return
-        if not self.inner.filter(record):
-            return
-        try:
-            from rich.text import Text
-
-            self.console.print(Text(self.format(record)), soft_wrap=True)
-        except Exception:  # a logging failure must not stop the flow
-            self.handleError(record)
-
-
-@contextmanager
-def _logs_above(console: Any) -> Iterator[None]:
-    """While the block runs, console log handlers print through `console` (see `_AboveBar`)."""
-    import prefect.main  # noqa: F401  (its first import configures Prefect's logging)
-
-    swapped = []
-    for handler in _console_handlers():
-        for lg in [logging.getLogger(), *[v for v in logging.Logger.manager.loggerDict.values()
-                                          if isinstance(v, logging.Logger)]]:
-            if handler in lg.handlers:
-                i = lg.handlers.index(handler)
-                lg.handlers[i] = _AboveBar(handler, console)
-                swapped.append((lg, i, handler))
-    try:
-        yield
-    finally:
-        for lg, i, handler in swapped:
-            lg.handlers[i] = handler
-
-
 def _progress_bar(args: argparse.Namespace):
     """A rich progress bar fed by the flow's batch progress, on a terminal without --json.
-    Prefect's console logs print above the bar while it is shown."""
+    Prefect's console logs print above the bar while it is shown (`cli._console.above`; only
+    when Prefect's console handler is ours, i.e. PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS was not
+    set otherwise)."""
     from contextlib import nullcontext
 
     if args.json or not sys.stdout.isatty():
@@ -337,11 +263,13 @@ def _progress_bar(args: argparse.Namespace):
 
     from tasks.artifacts import add_progress_listener, remove_progress_listener
 
+    from ._console import above
+
     @contextmanager
     def bar():
         with Progress(TextColumn("solver batches"), BarColumn(), TextColumn("{task.fields[n]}"),
                       TimeElapsedColumn(), transient=False) as progress, \
-                _logs_above(progress.console):
+                above(progress.console):
             task_id = progress.add_task("batches", total=None, n="starting")
 
             def listener(done: int, total: int) -> None:
@@ -390,7 +318,9 @@ def _runner(args: argparse.Namespace):
 
     from flows._runtime import share_api_with_subprocesses
 
-    share_api_with_subprocesses()  # workers report to our API instead of starting their own
+    # `on_server` has set PREFECT_API_URL (a running server, or one of this command's own):
+    # workers report to it instead of starting their own.
+    share_api_with_subprocesses()
     if address:
         if not address.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
             raise ValueError(f"--dask-address: expected tcp://HOST:PORT (got {address!r})")
@@ -405,33 +335,39 @@ def _runner(args: argparse.Namespace):
 
 
 def _print_benchmark(d: dict[str, Any]) -> None:
-    """The plan's runs by n and algorithm (each size's winner starred), then the counts."""
+    """The plan's runs by n and algorithm (each size's winner starred), then the counts; shares
+    and times written by `tasks.summary.fmt_pct`/`fmt_seconds` (as in the flow's log)."""
     from rich.console import Console
     from rich.table import Table
 
+    from tasks.summary import fmt_pct, fmt_seconds
+
     console = Console()
     table = Table(title=f"benchmark {d['flow_run_id']} (★ winner of its size)")
-    for col in ("n", "algorithm", "runs", "exact", "failed", "median s", "accuracy"):
+    for col in ("n", "algorithm", "runs", "exact", "failed", "median time", "accuracy"):
         table.add_column(col, justify="left" if col == "algorithm" else "right")
     for r in d.get("by_size", []):
         acc = r["accuracy_mean"]
         table.add_row(str(r["n"]), ("★ " if r["winner"] else "  ") + r["algorithm"],
-                      str(r["runs"]), f"{r['exact_pct']:.0f}%", str(r["failed"]),
-                      f"{r['time_median_s']:.4f}", "-" if acc is None else f"{acc:.4f}")
+                      str(r["runs"]), fmt_pct(r["exact_pct"] / 100), str(r["failed"]),
+                      fmt_seconds(r["time_median_s"]), "-" if acc is None else f"{acc:.4f}")
     console.print(table)
     console.print(
         f"{d['instances']} instances; {d.get('plan_runs', d['runs'])} runs in the plan: "
         f"{d['runs']} new, {d['already_recorded']} already recorded; {d['skipped']} pairs "
-        f"skipped; wall {d['wall_seconds']:.2f} s, solver {d['solver_seconds']:.2f} s, "
-        f"orchestration overhead {d['orchestration_overhead']:.1%}", highlight=False)
+        f"skipped; wall {fmt_seconds(d['wall_seconds'])}, solver "
+        f"{fmt_seconds(d['solver_seconds'])}, orchestration overhead "
+        f"{fmt_pct(d['orchestration_overhead'])}", highlight=False)
     if d.get("makespan_ratio") is not None:
         console.print(
-            f"{d['batches']} batches planned by {d['batch_plan']}; solving took "
-            f"{d['makespan_seconds']:.2f} s on {d.get('solver_processes', 1)} process(es), "
-            f"{d['makespan_ratio']:.2f}x the lower bound {d['makespan_lower_bound']:.2f} s "
-            "of any schedule" + ("" if d.get("batch_gap_seconds") is None else
-                                 f"; {d['batch_gap_seconds']:.2f} s between a process's "
-                                 "batches (orchestration)"), highlight=False)
+            f"{d['batches']} batches planned by {d['batch_plan']}"
+            + (f", dispatched via {d['dispatch']}" if d.get("dispatch") else "")
+            + f"; solving took {fmt_seconds(d['makespan_seconds'])} on "
+            f"{d.get('solver_processes', 1)} process(es), {d['makespan_ratio']:.2f}x the lower "
+            f"bound {fmt_seconds(d['makespan_lower_bound'])} of any schedule"
+            + ("" if d.get("batch_gap_seconds") is None else
+               f"; {fmt_seconds(d['batch_gap_seconds'])} between a process's batches "
+               "(orchestration)"), highlight=False)
     console.print(f"export: {d['export_path']}\nplot:   {d['plot_path']}", highlight=False)
 
 
@@ -528,7 +464,12 @@ def _data_dir() -> str:
 
 
 def handle_serve(args: argparse.Namespace) -> int:
-    """`budget serve`: register the deployments on PREFECT_API_URL and run them until stopped."""
+    """`budget serve`: register the deployments on PREFECT_API_URL (or the server `budget
+    server start` runs) and run them until stopped."""
+    if not args.list:
+        from .server_commands import use_server
+
+        use_server()  # before Prefect is imported
     from flows import deployments as dep
 
     kwargs = _given(args, nightly_cron="nightly_cron", daily_cron="daily_cron",
@@ -541,8 +482,10 @@ def handle_serve(args: argparse.Namespace) -> int:
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile
-        print("error: budget serve needs a running Prefect server: start `prefect server start` "
-              "and set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)", file=sys.stderr)
-        return 2
+        from ._errors import CommandError
+
+        raise CommandError("budget serve needs a running Prefect server: `budget server start` "
+                           "(or set PREFECT_API_URL, e.g. http://127.0.0.1:4200/api)",
+                           kind="NoServer")
     dep.serve_all(built, keep_schedules=args.keep_schedules, limit=args.limit)
     return 0

@@ -79,17 +79,27 @@ def solve_batches(batches: list[list[dict[str, Any]]], time_limits: dict[str, fl
             yield {**future.result(), "batch": index[future.task_run_id],
                    "via": "prefect tasks"}
         return
+    for i, out in dask_jobs(client, plan.solve_batch, batches, time_limits,
+                            default_time_limit, measure_memory, limits=limits):
+        yield {**out, "batch": i, "via": "dask client"}
+
+
+def dask_jobs(client: Any, fn: Callable[..., Any], items: list[Any], *args: Any,
+              **kwargs: Any) -> Iterator[tuple[int, Any]]:
+    """``(i, fn(items[i], *args, **kwargs))`` as each item's Dask job finishes: one plain job
+    per item through `client` (`pure=False`: equal items are still two jobs), collected with
+    `distributed.as_completed`. A job that raises stops the iteration with its error; jobs not
+    yet done are then cancelled."""
     from distributed import as_completed as dask_as_completed
 
     tag = uuid.uuid4().hex[:8]
-    futures = [client.submit(plan.solve_batch, batch, time_limits, default_time_limit,
-                             measure_memory, limits=limits, pure=False,
-                             key=f"solve-batch-{tag}-{i}")
-               for i, batch in enumerate(batches)]
+    name = getattr(fn, "__name__", "job").replace("_", "-")
+    futures = [client.submit(fn, item, *args, pure=False, key=f"{name}-{tag}-{i}", **kwargs)
+               for i, item in enumerate(items)]
     index = {f.key: i for i, f in enumerate(futures)}
     try:
         for future in dask_as_completed(futures, loop=client.loop):
-            yield {**future.result(), "batch": index[future.key], "via": "dask client"}
+            yield index[future.key], future.result()
     finally:
         client.cancel([f for f in futures if not f.done()])
 

@@ -1,4 +1,13 @@
-"""Database faults at the CLI: one line on stderr (and one JSON object on stdout under --json).
+"""The CLI's one error contract, and database faults reported by it.
+
+Every failure a command expects ends the same way: one `error: …` line on stderr, and under
+`--json` one JSON object on stdout, `{"error": {"type", "message", "field", "value"?,
+"exit_code"}}` (`type`: the error's class, e.g. `InvalidInputError`, `FileNotFoundError`,
+`UsageError`, `DatabaseUnavailableError`; `field`: the input field it names, or null; `value`:
+the offending value, shortened, when there is one). Exit status: 0 an answer; 1 an OS error (a
+missing or unreadable file, an unwritable output); 2 bad input (also a usage error, an unusable
+or unreachable database); 3 no answer (`budget solve` got status "failed"; `budget server
+status`: not running); 130 interrupted.
 
 Every `db.errors.DatabaseError` (unreachable server, unusable `DATABASE_URL`, unknown schema
 revision, ...) and any SQLAlchemy error that escapes a command is reported the same way: no
@@ -14,7 +23,68 @@ import re
 import sys
 from typing import Any
 
-EXIT_DATABASE = 2
+EXIT_OK = 0
+"""An answer."""
+EXIT_OS_ERROR = 1
+"""An OS error: a missing or unreadable file, an unwritable output path."""
+EXIT_BAD_INPUT = 2
+"""Bad input: a value, a file's content, an option, or an unusable database."""
+EXIT_NO_ANSWER = 3
+"""No answer: the solver's status is "failed" (or `budget server status`: not running)."""
+EXIT_INTERRUPTED = 130
+EXIT_DATABASE = EXIT_BAD_INPUT
+
+_UNSET: Any = object()
+VALUE_WIDTH = 80
+
+
+class CommandError(Exception):
+    """An expected failure a command raises to end itself: reported by `fail` (one line, one
+    JSON object under --json) with `code` as the exit status."""
+
+    def __init__(self, message: str, *, code: int = EXIT_BAD_INPUT, kind: str = "UsageError",
+                 field: str | None = None, value: Any = _UNSET) -> None:
+        super().__init__(message)
+        self.message, self.code, self.kind, self.field, self.value = (
+            message, code, kind, field, value)
+
+
+def shown_value(value: Any) -> Any:
+    """A value as the error object carries it: JSON scalars as they are (strings cut to
+    VALUE_WIDTH characters), anything else as its shortened repr."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else repr(value)
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= VALUE_WIDTH else f"{text[: VALUE_WIDTH - 1]}…"
+
+
+def error_object(kind: str, message: str, *, field: str | None = None, value: Any = _UNSET,
+                 code: int = EXIT_BAD_INPUT) -> dict[str, Any]:
+    """`{"error": {...}}`, the one JSON shape of a failed `--json` command."""
+    error: dict[str, Any] = {"type": kind, "message": message, "field": field}
+    if value is not _UNSET:
+        error["value"] = shown_value(value)
+    error["exit_code"] = code
+    return {"error": error}
+
+
+def wants_json(args: argparse.Namespace | None) -> bool:
+    return bool(args is not None and getattr(args, "json", False))
+
+
+def fail(args: argparse.Namespace | None, message: str, code: int = EXIT_BAD_INPUT, *,
+         kind: str = "UsageError", field: str | None = None, value: Any = _UNSET,
+         json_out: bool | None = None) -> int:
+    """Report an expected failure: the JSON object on stdout under --json (or `json_out`),
+    `error: message` on stderr. Returns `code`."""
+    if wants_json(args) if json_out is None else json_out:
+        print(json.dumps(error_object(kind, message, field=field, value=value, code=code),
+                         default=str), flush=True)
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return code
+
 
 def check_known_revision(url: str | None = None) -> str | None:
     """The revision of the database at `url` (default DATABASE_URL), None when it has no
@@ -99,15 +169,10 @@ def describe(exc: BaseException, urls: list[str]) -> str:
 
 
 def report(args: argparse.Namespace | None, exc: BaseException) -> int:
-    """Print the fault: `error: …` on stderr, and `{"error": {"type", "message"}}` on stdout
-    when the command was given --json. Returns the exit status (2)."""
-    urls = urls_in_play(args)
-    message = describe(exc, urls)
-    if args is not None and getattr(args, "json", False):
-        print(json.dumps({"error": {"type": type(exc).__name__, "message": message}}),
-              flush=True)
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    return EXIT_DATABASE
+    """Print the fault: `error: …` on stderr, and `{"error": {"type", "message", …}}` on stdout
+    when the command was given --json (`fail`). Returns the exit status (2)."""
+    message = describe(exc, urls_in_play(args))
+    return fail(args, message, EXIT_DATABASE, kind=type(exc).__name__)
 
 
 def database_errors() -> tuple[type[BaseException], ...]:

@@ -13,13 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from alembic.util import CommandError
-
-from db.engine import mask_url, resolve_url
-from db.migrate import current_revision, downgrade, head_revision, upgrade
-
-from ._errors import check_known_revision
-
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the `db` command (with `upgrade`, `downgrade`, `current`) to `subparsers`."""
@@ -39,7 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def handle(args: argparse.Namespace) -> int:
     """Run the parsed `db` command; 0 on success, 1 on a bad target revision (database faults
-    propagate to `cli.main`, which prints one line and exits 2)."""
+    propagate to `cli.main`, which prints one line and exits 2). Alembic and SQLAlchemy are
+    imported here, not when the parser is built: `budget --help` stays light."""
+    from alembic.util import CommandError
+
+    from db.engine import mask_url, resolve_url
+    from db.migrate import current_revision, downgrade, head_revision, upgrade
+
+    from ._errors import check_known_revision
+
     url = resolve_url(getattr(args, "url", None))
     check_known_revision(url)  # a revision this code does not know: SchemaRevisionError
     try:

@@ -17,24 +17,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from db.engine import mask_url, resolve_url, session_scope
-from db.errors import DatabaseError, NotFoundError
-
-from ._errors import check_known_revision, report, scrub, urls_in_play
+from ._errors import check_known_revision, fail, report, scrub, urls_in_play
 
 MODEL_NAME = "selector"  # ml.DEFAULT_MODEL_NAME (not imported: keeps `budget --help` light)
 DEFAULT_CANDIDATES = "portfolio"  # ml.DEFAULT_CANDIDATES (not imported, as above)
 DEFAULT_CUTOFF = 2.0  # ml.DEFAULT_CUTOFF: seconds, so PAR10 is not mostly timeout penalty
 
 
-def _fail(message: str, code: int = 1) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code
+def _fail(message: str, code: int = 1, args: argparse.Namespace | None = None,
+          kind: str = "Error") -> int:
+    return fail(args, message, code, kind=kind)
 
 
 def _clean(value: Any) -> Any:
@@ -49,6 +43,7 @@ def _clean(value: Any) -> Any:
 
 def _list(args: argparse.Namespace) -> int:
     from db import model_registry as reg
+    from db.engine import mask_url, resolve_url, session_scope
 
     with session_scope(args.url) as session:
         rows = reg.list_versions(session=session, name=MODEL_NAME)
@@ -79,6 +74,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _promote(args: argparse.Namespace) -> int:
     from db import model_registry as reg
+    from db.engine import session_scope
 
     with session_scope(args.url) as session:
         reg.promote(session=session, name=MODEL_NAME, version=args.version)
@@ -88,6 +84,7 @@ def _promote(args: argparse.Namespace) -> int:
 
 def _rollback(args: argparse.Namespace) -> int:
     from db import model_registry as reg
+    from db.engine import session_scope
 
     with session_scope(args.url) as session:
         previous = reg.rollback(session=session, name=MODEL_NAME)
@@ -101,6 +98,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _demote(args: argparse.Namespace) -> int:
     from db import model_registry as reg
+    from db.engine import session_scope
 
     with session_scope(args.url) as session:
         demoted = reg.demote(session=session, name=MODEL_NAME)
@@ -115,6 +113,7 @@ def _demote(args: argparse.Namespace) -> int:
 
 def _alias_history(args: argparse.Namespace) -> int:
     from db import model_registry as reg
+    from db.engine import session_scope
 
     with session_scope(args.url) as session:
         rows = reg.alias_history(session=session, name=MODEL_NAME)
@@ -146,6 +145,7 @@ def _fmt(value: Any, digits: int) -> str:
 
 def _show(args: argparse.Namespace) -> int:
     from db import model_registry as reg
+    from db.engine import session_scope
 
     with session_scope(args.url) as session:
         row = reg.get_version(session=session, name=MODEL_NAME, version=args.version)
@@ -192,6 +192,7 @@ def _run_train_flow(**kwargs: Any) -> dict[str, Any]:
 
 def _registered_metrics(url: str | None, version: int) -> dict[str, Any]:
     from db import model_registry as reg
+    from db.engine import session_scope
 
     with session_scope(url) as session:
         return dict(reg.get_version(session=session, name=MODEL_NAME, version=version).metrics
@@ -199,6 +200,12 @@ def _registered_metrics(url: str | None, version: int) -> dict[str, Any]:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .pipeline_commands import on_server
+
+    return on_server(_train_on_server)(args)
+
+
+def _train_on_server(args: argparse.Namespace) -> int:
     result = _run_train_flow(
         database_url=args.url, data_dir=args.data_dir, min_instances=args.min_instances,
         time_limit=args.time_limit, seed=args.seed, candidates=args.candidates,
@@ -256,11 +263,15 @@ def _train(args: argparse.Namespace) -> int:
 
 def _guarded(fn: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from db.errors import DatabaseError, NotFoundError
+
         try:
             check_known_revision(args.url)  # a revision this code does not know: one line
             return fn(args)
         except NotFoundError as exc:
-            return _fail(str(exc), 1)
+            return _fail(str(exc), 1, args, type(exc).__name__)
         except DatabaseError as exc:  # unreachable, unusable URL, unknown schema revision
             return report(args, exc)
         except SQLAlchemyError as exc:
@@ -269,7 +280,7 @@ def _guarded(fn: Any) -> Any:
             # a statement failed: typically a database that was never migrated
             first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
             return _fail(scrub(f"{first} (is the schema there? run `budget db upgrade`)",
-                               urls_in_play(args)), 2)
+                               urls_in_play(args)), 2, args, type(exc).__name__)
     return run
 
 

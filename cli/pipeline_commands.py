@@ -41,22 +41,15 @@ MAX_DASK_WORKERS = 64  # local worker processes `--dask-workers` may start
 
 def on_server(handler):
     """Run `handler` on the Prefect server `use_server` finds (decided before Prefect is
-    imported); without one, say on stderr that Prefect starts a temporary server and how to
-    avoid it."""
+    imported); a benchmark on Dask without one gets a server of its own (`temporary_server`),
+    since its workers must report to the flow's server."""
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
         from .server_commands import temporary_server, use_server
 
-        if use_server() is None:
-            if _wants_dask(args):  # workers must reach the flow's server: one of our own
-                with temporary_server():
-                    return handler(args)
-            from prefect.settings import PREFECT_API_URL
-
-            if not PREFECT_API_URL.value():  # nor in the active Prefect profile
-                print("note: no Prefect server is running, so Prefect starts a temporary one "
-                      "for this command (15-50 s); `budget server start` keeps one running "
-                      "for every command", file=sys.stderr, flush=True)
+        if use_server() is None and _wants_dask(args):
+            with temporary_server():  # workers must reach the flow's server: one of our own
+                return handler(args)
         return handler(args)
     return run
 
@@ -227,6 +220,16 @@ def _check_database() -> None:
         return
 
 
+def _hint_temporary_server() -> None:
+    """Say on stderr when Prefect is about to start a temporary server, and how to avoid it."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():  # neither the environment nor the active Prefect profile
+        print("note: no Prefect server is running, so Prefect starts a temporary one for this "
+              "command (15-50 s); `budget server start` keeps one running for every command",
+              file=sys.stderr, flush=True)
+
+
 def _run(flow_call, args: argparse.Namespace | None = None):
     """Run a flow. A database that cannot be reached, or whose connections are lost (killed,
     restarted) after the tasks' retries, or any other `db.errors.DatabaseError` (a schema
@@ -239,6 +242,7 @@ def _run(flow_call, args: argparse.Namespace | None = None):
     from ._errors import report
 
     _check_database()
+    _hint_temporary_server()
     try:
         try:
             return flow_call()

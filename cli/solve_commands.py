@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
 import json
 import math
-import pstats
+import os
 import re
-import statistics
 import sys
-import timeit
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import solvers
-from config import get_settings
-from solvers import InvalidInputError
-from solvers.files import read_projects
-from solvers.instances import FAMILIES, generate
-from solvers.money import money_text, parse_money
+from ._errors import EXIT_BAD_INPUT, EXIT_NO_ANSWER, EXIT_OK, EXIT_OS_ERROR, CommandError, fail
+from ._parser import defer
+
+# NumPy (solvers), pydantic-settings (config) and the ML stack are imported inside the handlers
+# and the deferred option definitions: `budget --help` does not pay for them.
 
 MAX_ROWS = 200
 """Most chosen projects listed in the table (all of them are in --json)."""
@@ -30,39 +25,51 @@ MAX_META_COLUMNS = 6
 CELL_WIDTH = 24
 NAME_WIDTH = 40
 
-EXIT_OK = 0
-"""An answer: exact or approximate."""
-EXIT_BAD_INPUT = 2
-"""Bad input: the file, a cost, the budget, the algorithm or the time limit (one error line)."""
-EXIT_NO_ANSWER = 3
-"""The solver gave no answer (status "failed": it refused the instance, or ran out of memory)."""
-
 SOLVE_EPILOG = """\
-exit status: 0 an answer (exact or approximate); 1 the file could not be read (OS error);
-2 bad input (one 'error:' line naming the file, CSV line, field and value); 3 no answer
-(status "failed", e.g. brute_force refusing more than 24 projects: one 'error:' line with the
-reason, and with --json the result object on stdout).
+exit status: 0 an answer (exact or approximate); 1 the file could not be read (an OS error:
+no such file, permission denied); 2 bad input (one 'error:' line naming the file, CSV line,
+field and value); 3 no answer (status "failed", e.g. brute_force refusing more than 24
+projects: one 'error:' line with the reason, and with --json the result object on stdout).
+With --json, exits 1 and 2 print one object on stdout too: {{"error": {{"type", "message",
+"field", "value", "exit_code"}}}}.
 
 forecast: with a runtime model registered (budget train registers one in DATABASE_URL), a
 'forecast:' line before solving: the predicted time, the algorithm expected to run and whether
 the instance is expected to be proven within the time limit; without one, a last line saying
 why there is none. --json carries it as 'forecast' (null, with 'forecast_note' saying why).
 
---json: one object; every amount (total_cost, budget, upper_bound and each selected project's
-cost) is a string holding the exact decimal ("1200.50", or "1650" when all input is integer),
-never a float. Each selected project carries its metadata (the file's other columns).
+--json: one object in the API's vocabulary: each amount twice, as a JSON number (total_cost,
+budget, upper_bound, each selected project's cost; an int when whole) and as the exact decimal
+text beside it (total_cost_exact, budget_exact, upper_bound_exact, cost_exact: "1200.50", or
+"1650" when all input is integer); read the *_exact text when every cent matters (a float
+cannot hold every cent above 2**53). Each selected project carries its index, its name
+(project-<index> when the file has none) and its metadata (the file's other columns).
 
-limits: at most MAX_PROJECTS projects (setting; default 200,000) and 512 MiB per file. CSV is
-read row by row and refused as soon as it passes the limit; JSON is counted element by element;
-Parquet is checked from its footer."""
+limits: at most MAX_PROJECTS projects (setting; default {max_projects:,}{current}) and 512 MiB
+per file. CSV is read row by row and refused as soon as it passes the limit; JSON is counted
+element by element; Parquet is checked from its footer."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    solve = subparsers.add_parser(
-        "solve", help="choose the projects closest to a budget (CSV, JSON or Parquet)",
-        description="Choose the projects whose total cost comes closest to the budget "
-                    "without going over, and say whether that choice is proven optimal.",
-        epilog=SOLVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+def _solve_epilog() -> str:
+    """The epilog with the project cap from its one definition (the settings' default), and
+    this environment's value when MAX_PROJECTS changes it."""
+    from config.settings import Settings
+
+    default = Settings.model_fields["max_projects"].default
+    try:
+        from config import get_settings
+
+        now = get_settings().max_projects
+    except Exception:  # unreadable settings: the command itself will say why
+        now = default
+    current = "" if now == default else f"; here MAX_PROJECTS={now:,}"
+    return SOLVE_EPILOG.format(max_projects=default, current=current)
+
+
+def _solve_options(solve: argparse.ArgumentParser) -> None:
+    import solvers
+
+    solve.epilog = _solve_epilog()
     solve.add_argument("file", help="CSV/JSON/Parquet with a 'cost' column, or - for stdin")
     solve.add_argument("--budget", help="the budget (required unless the JSON file has one)")
     solve.add_argument("--algorithm", default="auto",
@@ -72,10 +79,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     solve.add_argument("--json", action="store_true", help="print the result as one JSON object")
     solve.add_argument("--no-forecast", action="store_true",
                        help="skip the runtime model's forecast (no database look-up)")
-    solve.set_defaults(handler=handle_solve)
 
-    prof = subparsers.add_parser(
-        "profile", help="profile one algorithm on a generated instance (cProfile + timeit)")
+
+def _profile_options(prof: argparse.ArgumentParser) -> None:
+    from solvers.instances import FAMILIES
+
     prof.add_argument("--algorithm", default="auto")
     prof.add_argument("--n", type=int, default=200, help="number of projects (default 200)")
     prof.add_argument("--seed", type=int, default=0)
@@ -85,6 +93,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prof.add_argument("--out", default=None,
                       help="where to write the .prof file (default: DATA_DIR/profile-….prof)")
     prof.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `solve` and `profile`; their options (algorithm names, families, the project cap)
+    are built when the command is used."""
+    solve = subparsers.add_parser(
+        "solve", help="choose the projects closest to a budget (CSV, JSON or Parquet)",
+        description="Choose the projects whose total cost comes closest to the budget "
+                    "without going over, and say whether that choice is proven optimal.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    defer(solve, _solve_options)
+    solve.set_defaults(handler=handle_solve)
+
+    prof = subparsers.add_parser(
+        "profile", help="profile one algorithm on a generated instance (cProfile + timeit)")
+    defer(prof, _profile_options)
     prof.set_defaults(handler=handle_profile)
 
 
@@ -96,11 +120,23 @@ def _scale(result: dict[str, Any]) -> int:
 def exact_amount(value: Any, scale: int) -> str:
     """A cost as the exact text the solver's amounts use: `solvers.money.money_text` ("1650",
     "1200.50"), with two decimals when the instance has cents ("5.00") like the totals."""
+    from solvers.money import money_text, parse_money
+
     text = money_text(parse_money(value, "cost"))
     return f"{text}.00" if scale != 1 and "." not in text else text
 
 
+def json_number(exact: str | None) -> int | float | None:
+    """An exact amount as the API's JSON number (`api.schemas.money_out`): an int when whole,
+    else a float (the `*_exact` text beside it keeps every cent)."""
+    if exact is None:
+        return None
+    return float(exact) if "." in exact else int(exact)
+
+
 def _selected_projects(projects: list[Any], result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chosen projects in the API's vocabulary: index, name (project-<index> when the file
+    has none), cost (a number) and cost_exact (its exact text), metadata."""
     scale = _scale(result)
     out = []
     for i in result["selected_indices"]:
@@ -108,8 +144,9 @@ def _selected_projects(projects: list[Any], result: dict[str, Any]) -> list[dict
         name = p.get("name") if isinstance(p, dict) else None
         cost = p["cost"] if isinstance(p, dict) else p
         meta = p.get("metadata") if isinstance(p, dict) else None
-        out.append({"index": i, "name": name if name is not None else f"#{i}",
-                    "cost": exact_amount(cost, scale),
+        exact = exact_amount(cost, scale)
+        out.append({"index": i, "name": name if name is not None else f"project-{i}",
+                    "cost": json_number(exact), "cost_exact": exact,
                     "metadata": meta if isinstance(meta, dict) else {}})
     return out
 
@@ -156,7 +193,7 @@ def render(result: dict[str, Any], chosen: list[dict[str, Any]],
     shown = chosen[:MAX_ROWS]
     meta_all = _metadata_columns(shown, columns or [])
     meta = meta_all[:MAX_META_COLUMNS]
-    table = [[str(c["index"]), cell(c["name"], NAME_WIDTH), _money(c["cost"])]
+    table = [[str(c["index"]), cell(c["name"], NAME_WIDTH), _money(c["cost_exact"])]
              + [cell(c["metadata"].get(k, "")) for k in meta] for c in shown]
     heads = ["#", "project", "cost", *(cell(k) for k in meta)]
     widths = [max([len(h)] + [len(row[j]) for row in table]) for j, h in enumerate(heads)]
@@ -198,17 +235,18 @@ def render(result: dict[str, Any], chosen: list[dict[str, Any]],
 
 def json_result(result: dict[str, Any], chosen: list[dict[str, Any]], source: str
                 ) -> dict[str, Any]:
-    """The --json object: the solver's result with every amount an exact decimal string."""
-    out = {k: v for k, v in result.items() if k not in _EXACT_KEYS}
-    for key, exact_key in _EXACT_KEYS.items():
-        out[exact_key] = result[key]
+    """The --json object, in the API's vocabulary: the solver's result with each amount as a
+    JSON number (`total_cost`, `budget`, `upper_bound`) next to its exact text (`*_exact`), the
+    file it came from and the chosen projects."""
+    out = dict(result)
+    for key in AMOUNT_KEYS:
+        out[key] = json_number(result.get(f"{key}_exact"))
     out["source"] = source
     out["selected_projects"] = chosen
     return out
 
 
-_EXACT_KEYS = {"total_cost_exact": "total_cost", "upper_bound_exact": "upper_bound",
-               "budget_exact": "budget"}
+AMOUNT_KEYS = ("total_cost", "budget", "upper_bound")
 
 
 def _jsonable(value: Any) -> Any:
@@ -223,12 +261,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def _forecast(args: argparse.Namespace, projects: Any, budget: Any,
-              limits: solvers.Limits) -> dict[str, Any] | None:
+              limits: Any) -> dict[str, Any] | None:
     """`{"forecast", "forecast_note"}` of the registered runtime model, or None with
     --no-forecast. The registry is asked first (a missing SQLite file is not even opened):
     without a runtime model nothing of the ML stack is imported."""
     if args.no_forecast:
         return None
+    from config import get_settings
     from ml.serving import forecast_fields, runtime_model_with_note
 
     model, note = runtime_model_with_note(get_settings().database_url)
@@ -246,13 +285,36 @@ def describe(fields: dict[str, Any]) -> str:
     return f"forecast: {describe_forecast(fields['forecast'])}"
 
 
+def _check_readable(source: str) -> None:
+    """A file that is not there or cannot be opened is an OS error (exit 1), named, before
+    any parsing; what the file holds is the reader's business (bad input, exit 2)."""
+    if source == "-":
+        return
+    try:
+        os.stat(source)
+        if not os.path.isdir(source):
+            with open(source, "rb"):
+                pass
+    except OSError as exc:
+        why = "no such file" if isinstance(exc, FileNotFoundError) else (exc.strerror or exc)
+        raise CommandError(f"{source}: {why}", code=EXIT_OS_ERROR, kind=type(exc).__name__,
+                           field="file", value=source) from None
+
+
 def handle_solve(args: argparse.Namespace) -> int:
+    import solvers
+    from config import get_settings
+    from solvers import InvalidInputError
+    from solvers.files import read_projects
+    from solvers.money import parse_money
+
     limits = get_settings().solver_limits()
+    _check_readable(args.file)
     loaded = read_projects(args.file, max_projects=limits.max_n)
     raw_budget = args.budget if args.budget is not None else loaded.budget
     if raw_budget is None:
-        print("error: --budget is required (the file does not carry a budget)", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise CommandError("--budget is required (the file does not carry a budget)",
+                           field="budget", value=None)
     try:
         budget = parse_money(raw_budget, "budget")  # the one money rule, before any work
         forecast = _forecast(args, loaded.projects, budget, limits)
@@ -264,8 +326,8 @@ def handle_solve(args: argparse.Namespace) -> int:
         message = f"{exc.field}: {exc.problem} (got {short_repr(exc.value)})"
         from_file = exc.field.startswith("projects") or (exc.field == "budget"
                                                          and args.budget is None)
-        print(f"error: {loaded.locate(message) if from_file else message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(args, loaded.locate(message) if from_file else message, EXIT_BAD_INPUT,
+                    kind=type(exc).__name__, field=exc.field, value=exc.value)
     chosen = _selected_projects(loaded.projects, result)
     if args.json:
         out = json_result(result, chosen, loaded.source)
@@ -285,9 +347,18 @@ def handle_solve(args: argparse.Namespace) -> int:
 
 
 def handle_profile(args: argparse.Namespace) -> int:
+    import cProfile
+    import io
+    import pstats
+    import statistics
+    import timeit
+
+    import solvers
+    from config import get_settings
+    from solvers.instances import generate
+
     if args.n < 0 or args.repeat < 1 or args.top < 1:
-        print("error: --n must be ≥ 0, --repeat and --top ≥ 1", file=sys.stderr)
-        return 2
+        raise CommandError("--n must be ≥ 0, --repeat and --top ≥ 1")
     inst = generate(args.family, args.n, seed=args.seed)
     solve = solvers.get(args.algorithm)
     projects = inst.projects()

@@ -31,6 +31,14 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def error_doc(out: str, code: int = 2) -> dict:
+    """The one JSON error object a failed --json command prints on stdout."""
+    assert out.count("\n") == 1, out
+    error = json.loads(out)["error"]
+    assert error["exit_code"] == code and error["message"] and "field" in error
+    return error
+
+
 def one_error_line(err: str) -> str:
     assert err.startswith("error: ") and err.count("\n") == 1, err
     assert "Traceback" not in err
@@ -101,7 +109,8 @@ def test_refusal_in_json_is_the_result_object(capsys, tmp_path) -> None:
                          "--algorithm", "brute_force", "--json")
     data = json.loads(out)
     assert code == 3 and data["status"] == "failed" and "refuses n=40" in data["reason"]
-    assert data["selected_projects"] == [] and data["total_cost"] == "0"
+    assert data["selected_projects"] == [] and data["total_cost_exact"] == "0"
+    assert data["total_cost"] == 0
     assert data["reason"] in one_error_line(err)
 
 
@@ -122,7 +131,7 @@ def test_deeply_nested_json_is_one_line_exit_2(capsys, tmp_path, text) -> None:
     path = tmp_path / "deep.json"
     path.write_text(text)
     code, out, err = run(capsys, "solve", str(path), "--budget", "5", "--json")
-    assert code == 2 and out == ""
+    assert code == 2 and error_doc(out)["type"] == "FileFormatError"
     assert one_error_line(err) == (
         f"error: {path}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
 
@@ -288,9 +297,9 @@ def test_metadata_columns_in_table_and_json(capsys, tmp_path) -> None:
     code, out, _ = run(capsys, "solve", str(path), "--budget", "80", "--json")
     chosen = json.loads(out)["selected_projects"]
     assert chosen == [
-        {"index": 0, "name": "alpha", "cost": "30",
+        {"index": 0, "name": "alpha", "cost": 30, "cost_exact": "30",
          "metadata": {"team": "red", "priority": "high"}},
-        {"index": 1, "name": "beta", "cost": "50",
+        {"index": 1, "name": "beta", "cost": 50, "cost_exact": "50",
          "metadata": {"team": "blue", "priority": "low"}},
     ]
 
@@ -316,19 +325,21 @@ def test_json_metadata_and_hostile_text_in_table(capsys, tmp_path) -> None:
 # --- 8. exact money in --json ----------------------------------------------------------------
 
 def test_json_amounts_are_exact_strings(capsys, tmp_path) -> None:
-    """Every --json amount is an exact decimal string, even beyond float precision."""
+    """Every --json amount has its exact decimal text in `*_exact` (`cost_exact` per project),
+    even beyond float precision, next to the API's JSON number."""
     path = tmp_path / "big-money.csv"
     path.write_text("name,cost\na,12345678901234567.89\nb,0.01\nc,5\nd,99999999999999999.99\n")
     code, out, _ = run(capsys, "solve", str(path), "--budget", "12345678901234573.00",
                        "--json")
     data = json.loads(out)
     assert code == 0 and data["status"] == "exact"
-    costs = [p["cost"] for p in data["selected_projects"]]
+    costs = [p["cost_exact"] for p in data["selected_projects"]]
     assert costs == ["12345678901234567.89", "0.01", "5.00"]
-    assert data["total_cost"] == "12345678901234572.90" == str(sum(map(Decimal, costs)))
-    assert data["budget"] == "12345678901234573.00"
-    assert data["upper_bound"] == "12345678901234572.90"
-    assert not any(key.endswith("_exact") for key in data)
+    assert data["total_cost_exact"] == "12345678901234572.90" == str(sum(map(Decimal, costs)))
+    assert data["budget_exact"] == "12345678901234573.00"
+    assert data["upper_bound_exact"] == "12345678901234572.90"
+    assert data["total_cost"] == float("12345678901234572.90")  # the API's number, for display
+    assert [p["cost"] for p in data["selected_projects"]] == [float(c) for c in costs]
     code, out, _ = run(capsys, "solve", str(path), "--budget", "12345678901234573.00")
     assert "total    12,345,678,901,234,572.90 of budget 12,345,678,901,234,573.00" in out
 
@@ -339,12 +350,14 @@ def test_json_amounts_for_integer_input_have_no_decimals(capsys, tmp_path) -> No
     path.write_text(json.dumps([{"cost": 3}, {"cost": 2.5}, {"cost": "4"}]))
     code, out, _ = run(capsys, "solve", str(path), "--budget", "7", "--json")
     data = json.loads(out)
-    assert code == 0 and data["budget"] == "7.00" and data["total_cost"] == "7.00"
-    assert {p["cost"] for p in data["selected_projects"]} == {"3.00", "4.00"}
+    assert code == 0 and data["budget_exact"] == "7.00" and data["total_cost_exact"] == "7.00"
+    assert {p["cost_exact"] for p in data["selected_projects"]} == {"3.00", "4.00"}
     path.write_text("[3, 4, 5]")
     code, out, _ = run(capsys, "solve", str(path), "--budget", "8", "--json")
     data = json.loads(out)
-    assert (data["total_cost"], data["budget"], data["upper_bound"]) == ("8", "8", "8")
+    assert (data["total_cost_exact"], data["budget_exact"], data["upper_bound_exact"]) == (
+        "8", "8", "8")
+    assert (data["total_cost"], data["budget"], data["upper_bound"]) == (8, 8, 8)
 
 
 def test_profile_json_amounts_are_strings(capsys) -> None:
@@ -393,7 +406,7 @@ def test_stdin_json_with_bom_and_blank_lines(capsys, monkeypatch) -> None:
                                                  '"budget": 10}'))
     code, out, _ = run(capsys, "solve", "-", "--json")
     data = json.loads(out)
-    assert code == 0 and data["total_cost"] == "10" and data["source"] == "<stdin>"
+    assert code == 0 and data["total_cost_exact"] == "10" and data["source"] == "<stdin>"
 
 
 def test_negative_zero_cost_is_refused_like_any_signed_amount(capsys, tmp_path) -> None:
@@ -401,7 +414,7 @@ def test_negative_zero_cost_is_refused_like_any_signed_amount(capsys, tmp_path) 
     path = tmp_path / "z.csv"
     path.write_text("name,cost\na,-0\nb,0.5\n")
     code, out, err = run(capsys, "solve", str(path), "--budget", "5", "--json")
-    assert code == 2 and out == ""
+    assert code == 2 and error_doc(out)["message"] == one_error_line(err)[len("error: "):]
     assert one_error_line(err) == (f"error: {path} line 2: projects[0].cost: must be "
                                    "non-negative (got '-0')")
 

@@ -36,9 +36,10 @@ def test_json_output_is_one_object_with_selected_projects(capsys, tmp_path) -> N
                                 {"name": "c", "cost": 4}]))
     code, out, _ = run(capsys, "solve", str(path), "--budget", "8", "--json")
     data = json.loads(out)
-    assert code == 0 and data["total_cost"] == "8" and data["status"] == "exact"
+    assert code == 0 and data["total_cost_exact"] == "8" and data["status"] == "exact"
     assert [p["name"] for p in data["selected_projects"]] == ["a", "b"]
-    assert [p["cost"] for p in data["selected_projects"]] == ["3", "5"]
+    assert [p["cost_exact"] for p in data["selected_projects"]] == ["3", "5"]
+    assert data["total_cost"] == 8 and [p["cost"] for p in data["selected_projects"]] == [3, 5]
 
 
 def test_json_object_file_may_carry_the_budget(capsys, tmp_path) -> None:
@@ -46,7 +47,7 @@ def test_json_object_file_may_carry_the_budget(capsys, tmp_path) -> None:
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"projects": [5, 6, 7], "budget": 12}))
     code, out, _ = run(capsys, "solve", str(path), "--json")
-    assert code == 0 and json.loads(out)["total_cost"] == "12"
+    assert code == 0 and json.loads(out)["total_cost_exact"] == "12"
 
 
 def test_parquet_input(capsys, tmp_path) -> None:
@@ -62,8 +63,8 @@ def test_stdin_csv_with_money(capsys, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("name,cost\na,0.10\nb,0.20\nc,0.35\n"))
     code, out, _ = run(capsys, "solve", "-", "--budget", "0.30", "--json")
     data = json.loads(out)
-    assert code == 0 and data["total_cost"] == "0.30" and data["budget"] == "0.30"
-    assert [p["cost"] for p in data["selected_projects"]] == ["0.10", "0.20"]
+    assert code == 0 and data["total_cost_exact"] == "0.30" and data["budget_exact"] == "0.30"
+    assert [p["cost_exact"] for p in data["selected_projects"]] == ["0.10", "0.20"]
 
 
 @pytest.mark.parametrize(
@@ -102,9 +103,9 @@ def test_user_mistakes_print_one_line_and_exit_non_zero(
 
 
 def test_missing_file(capsys) -> None:
-    """A missing file is named in the error."""
-    code, _, err = run(capsys, "solve", "/nonexistent/x.csv", "--budget", "1")
-    assert code == 2 and "/nonexistent/x.csv: no such file" in err
+    """A missing file is an OS error: named in one line, exit 1 (as the README and help say)."""
+    code, out, err = run(capsys, "solve", "/nonexistent/x.csv", "--budget", "1")
+    assert code == 1 and out == "" and err == "error: /nonexistent/x.csv: no such file\n"
 
 
 def test_profile_prints_top_functions_and_writes_prof(capsys, tmp_path) -> None:
@@ -148,8 +149,8 @@ def test_json_file_amounts_are_read_by_their_text(capsys, tmp_path) -> None:
     path.write_text('{"projects": ["90071992547409.94", 1], "budget": 90071992547409.93}')
     code, out, _ = run(capsys, "solve", str(path), "--json", "--no-forecast")
     data = json.loads(out)
-    assert code == 0 and data["budget"] == "90071992547409.93"
-    assert data["selected_indices"] == [1] and data["total_cost"] == "1.00"
+    assert code == 0 and data["budget_exact"] == "90071992547409.93"
+    assert data["selected_indices"] == [1] and data["total_cost_exact"] == "1.00"
     assert data["status"] == "exact"
 
 
@@ -161,5 +162,5 @@ def test_budget_option_is_read_by_its_text(capsys, tmp_path) -> None:
     code, out, _ = run(capsys, "solve", str(path), "--budget", "90071992547409.93", "--json",
                        "--no-forecast")
     data = json.loads(out)
-    assert code == 0 and data["budget"] == "90071992547409.93" and data["total_cost"] == "5.00"
-    assert [p["cost"] for p in data["selected_projects"]] == ["5.00"]
+    assert code == 0 and data["budget_exact"] == "90071992547409.93" and data["total_cost_exact"] == "5.00"
+    assert [p["cost_exact"] for p in data["selected_projects"]] == ["5.00"]

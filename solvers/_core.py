@@ -101,7 +101,7 @@ class Prepared:
 
     problem: Problem
     forced: list[int]  # original positions always selected (zero-cost projects)
-    positions: list[int]  # original position of each core item
+    positions: list[int] | np.ndarray  # original position of each core item
     gcd: int
     core: Core | None  # None when everything that fits is taken (nothing left to decide)
 
@@ -125,26 +125,84 @@ def cardinality_bound(costs: list[int], budget: int) -> int:
     return sum(ordered[len(ordered) - k :]) if k else 0
 
 
+class _ArrayCore(Core):
+    """A core built from an int64 array: ``costs`` (the Python list) is made on first use,
+    so methods that work on the array alone never pay for a million-item list."""
+
+    @property  # type: ignore[override]
+    def costs(self) -> list[int]:
+        found = self.__dict__.get("_costs")
+        if found is None:
+            assert self.array is not None
+            found = self.__dict__["_costs"] = self.array.tolist()
+        return found
+
+    @costs.setter
+    def costs(self, value: list[int] | None) -> None:
+        self.__dict__["_costs"] = value
+
+    @property
+    def n(self) -> int:
+        return int(self.array.size) if self.array is not None else len(self.costs)
+
+
+COUNT_SORT_MAX = 1 << 20  # costs up to here (and up to 4n) are counted, not sorted
+
+
+def _cardinality_counts(counts: np.ndarray, budget: int) -> int:
+    """``cardinality_bound`` from the number of items of each cost (index = cost)."""
+    vals = np.flatnonzero(counts)
+    cnt = counts[vals]
+    cw = np.cumsum(cnt * vals)
+    j = int(np.searchsorted(cw, budget, side="right"))  # classes taken whole
+    k = int(cnt[:j].sum())
+    if j < vals.size:
+        k += (budget - (int(cw[j - 1]) if j else 0)) // int(vals[j])
+    top, left = 0, k  # the k largest
+    for v, c in zip(vals[::-1].tolist(), cnt[::-1].tolist(), strict=True):
+        if left <= 0:
+            break
+        q = min(c, left)
+        top += q * v
+        left -= q
+    return top
+
+
 def _prepare_array(problem: Problem, arr: np.ndarray, limits: Limits,
                    deadline: float | None) -> Prepared:
     """``prepare`` vectorised with NumPy (large instances whose costs fit int64)."""
     budget = problem.budget
-    forced = np.flatnonzero(arr == 0).tolist()
-    keep = np.flatnonzero((arr > 0) & (arr <= budget))
-    costs = arr[keep]
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo > 0 and hi <= budget:  # the usual case: every project is a candidate
+        forced: list[int] = []
+        keep = np.arange(arr.size)
+        costs = arr
+    else:
+        forced = np.flatnonzero(arr == 0).tolist()
+        keep = np.flatnonzero((arr > 0) & (arr <= budget))
+        costs = arr[keep]
     if int(costs.sum()) <= budget:  # ≤ 2M costs of ≤ 2^40 each: the sum fits int64
         return Prepared(problem, forced + keep.tolist(), [], 1, None)
     g = int(np.gcd.reduce(costs))
     reduced = costs // g if g > 1 else costs
     rbudget = budget // g
+    top_cost = hi // g
+    if top_cost <= min(COUNT_SORT_MAX, 4 * reduced.size):
+        counts = np.bincount(reduced)
+        ub = min(rbudget, _cardinality_counts(counts, rbudget))
+        core = _ArrayCore(None, rbudget, ub, limits, deadline,  # type: ignore[arg-type]
+                          array=reduced)
+        core.memo["bincount"] = counts
+        return Prepared(problem, forced, keep, g, core)  # type: ignore[arg-type]
     order = argsort_costs(reduced)
     ordered = reduced[order]
     csum = np.cumsum(ordered)  # prefix sums of the smallest: < n · 2^40 here, no overflow
     k = int(np.searchsorted(csum, rbudget, side="right"))
     top = int(ordered[len(ordered) - k:].sum()) if k else 0
     ub = min(rbudget, top)
-    core = Core(reduced.tolist(), rbudget, ub, limits, deadline, array=reduced, _order=order)
-    return Prepared(problem, forced, keep.tolist(), g, core)
+    core = _ArrayCore(None, rbudget, ub, limits, deadline,  # type: ignore[arg-type]
+                      array=reduced, _order=order)
+    return Prepared(problem, forced, keep, g, core)  # type: ignore[arg-type]
 
 
 def prepare(problem: Problem, limits: Limits, deadline: float | None) -> Prepared:
@@ -216,11 +274,11 @@ def _result(
         reduced_total = int(core.array[idx].sum())
         mapped = np.sort(np.asarray(prep.positions, dtype=np.int64)[idx]).tolist()
     else:
-        chosen = set(answer.indices)
+        chosen = set(map(int, answer.indices))
         if len(chosen) != len(answer.indices) or any(not 0 <= i < core.n for i in chosen):
             raise AssertionError(f"{name} returned invalid indices")
         reduced_total = sum(core.costs[i] for i in chosen)
-        mapped = [prep.positions[i] for i in chosen]
+        mapped = [int(prep.positions[i]) for i in chosen]
     if reduced_total > core.budget:
         raise AssertionError(f"{name} returned an infeasible selection")
     exact, ub_red, broken = _certificate(answer, reduced_total, core)

@@ -62,6 +62,10 @@ def _cost_of(item: Any, index: int) -> Any:
 
 def parse_problem(projects: Any, budget: Any, limits: Limits) -> Problem:
     """Validate ``projects`` and ``budget``; scale money to integer cents exactly."""
+    if type(projects) is np.ndarray and projects.ndim == 1 and projects.dtype.kind in "iu":
+        fast = _parse_int_array(projects, budget, limits)
+        if fast is not None:
+            return fast
     if isinstance(projects, Mapping | str | bytes) or not isinstance(projects, Sequence):
         if projects is None or isinstance(projects, Mapping | str | bytes):
             raise InvalidInputError("projects", projects, "must be a list of projects")
@@ -84,6 +88,24 @@ def parse_problem(projects: Any, budget: Any, limits: Limits) -> Problem:
 
 
 _FAST_MIN_N = 32  # below this the per-item path is as fast
+
+
+def _parse_int_array(costs: np.ndarray, budget: Any, limits: Limits) -> Problem | None:
+    """A 1-D NumPy integer array of costs, read as its ints (what the per-item path makes of
+    each NumPy integer), without a Python object per item; None when the per-item path must
+    decide (negative or beyond int64 values, cents in the budget, too many projects: it then
+    names the field)."""
+    if costs.size > limits.max_n or costs.size == 0:
+        return None
+    budget_amount = _amount(budget, "budget")
+    if not isinstance(budget_amount, int):
+        return None
+    if costs.dtype.kind == "u" and costs.dtype.itemsize == 8 and int(costs.max()) >= 2**63:
+        return None
+    arr = costs.astype(np.int64, copy=True)  # the caller's array is never aliased
+    if int(arr.min()) < 0:
+        return None
+    return Problem(tuple(arr.tolist()), budget_amount, 1, arr)
 _FLOAT_EXACT = 2.0**53 / 1000  # money as floats below this has its cents in the float exactly
 
 
@@ -95,11 +117,15 @@ def _parse_fast(projects: Sequence[Any], budget: int | Decimal) -> Problem | Non
     n = len(projects)
     if n < _FAST_MIN_N:
         return None
-    try:
-        raw = [item["cost"] if type(item) is dict else item for item in projects]
-    except (KeyError, TypeError):
-        return None
-    kinds = set(map(type, raw))
+    kinds = set(map(type, projects)) if type(projects[0]) is int else None
+    if kinds == {int}:  # a plain list of ints: no per-item lookup at all
+        raw = projects
+    else:
+        try:
+            raw = [item["cost"] if type(item) is dict else item for item in projects]
+        except (KeyError, TypeError):
+            return None
+        kinds = set(map(type, raw))
     if kinds == {int}:
         try:
             arr = np.fromiter(raw, dtype=np.int64, count=n)
@@ -107,7 +133,7 @@ def _parse_fast(projects: Sequence[Any], budget: int | Decimal) -> Problem | Non
             return None
         if int(arr.min()) < 0 or not isinstance(budget, int):
             return None
-        return Problem(tuple(raw), budget, 1, arr)
+        return Problem(raw if type(raw) is tuple else tuple(raw), budget, 1, arr)
     if not kinds <= {int, float}:
         return None
     values = np.asarray(raw, dtype=np.float64)

@@ -40,7 +40,7 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from . import backtracking, dp, meet_in_the_middle
+from . import _bounded, backtracking, dp, meet_in_the_middle
 from ._bigcore import SMALL_N, core_hit, greedy_fast
 from ._core import Answer, Core, make_solver
 from ._costmodel import cost_model
@@ -152,7 +152,19 @@ def estimated_seconds(core: Core) -> dict[str, float]:
         est["meet_in_the_middle"] = meet_in_the_middle.estimated_seconds(core)
     if dp.refusal(core) is None:
         est["dp"] = cost_model().dp(dp.table_bits(core), dp.widest_row(core))
+    bounded = _bounded.estimated_seconds(core)
+    if bounded is not None:
+        est[_bounded.NAME] = bounded
     return est
+
+
+def _exact(method: str, core: Core) -> Answer:
+    """Run the exact method called ``method`` (a key of ``estimated_seconds``, or
+    backtracking)."""
+    if method == _bounded.NAME:
+        return _bounded.solve_core(core)
+    module = {"meet_in_the_middle": meet_in_the_middle, "dp": dp}.get(method, backtracking)
+    return module._solve_core(core)
 
 
 def heuristics(core: Core, exact_estimate: float, config: HybridConfig = DEFAULT_CONFIG
@@ -194,8 +206,7 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
     large = core.n > LARGE_N
     if _exact_first(core, cheapest, config):
         method = min(estimates, key=estimates.__getitem__)
-        module = meet_in_the_middle if method == "meet_in_the_middle" else dp
-        answer = module._solve_core(core)
+        answer = _exact(method, core)
         if not answer.failed:
             answer.extra = {**answer.extra, "stage": method}
             return answer
@@ -233,8 +244,7 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
                       extra={"stage": "heuristic"})
     core.incumbent = chosen
     method = plan_fallback(estimates, core.plan_seconds())
-    module = {"meet_in_the_middle": meet_in_the_middle, "dp": dp}.get(method, backtracking)
-    answer = module._solve_core(core)
+    answer = _exact(method, core)
     answer.extra = {**answer.extra, "stage": method}
     if answer.failed:  # keep the heuristic answer rather than nothing
         return Answer(chosen, False, reason=answer.reason, extra=answer.extra)

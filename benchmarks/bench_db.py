@@ -11,6 +11,16 @@ installed) against a plain ADBC stream of the same query written with
 `--plan-runs` plan recorded into the big table: its export and snapshot cost (scoped) against the
 whole table's snapshot.
 
+`--compare-rows N` is another mode (issue 17), side by side in one run, alternating, best of
+`--repeat`, as ratios: fill N runs plus a `--plan-runs` plan on fresh sets, then
+* snapshot: the project's `compute_snapshot` (whole table; one plan's `plan_filter`-style
+  `where`) against one SQL `GROUP BY` with `percentile_cont` computing the same columns (same
+  `best` rule; values checked equal), for the whole table and for the plan;
+* insert: `record_runs` of `--insert-rows` rows against `psql \\copy` of the same rows (a CSV
+  written beforehand, not timed) into the same table, indexes and foreign keys.
+
+    .venv/bin/python benchmarks/bench_db.py --compare-rows 1000000 --insert-rows 200000
+
 Measures: bulk insert of AlgorithmRun rows through `record_runs` (COPY via psycopg2 copy_expert)
 next to naive ORM inserts (one `add` + `flush` per row, and `add_all` + one flush), then
 `compute_snapshot` over `--agg-rows` runs, then streaming them out as Arrow batches.
@@ -128,8 +138,16 @@ def main() -> None:
     p.add_argument("--export-rows", type=int, default=0,
                    help="export mode: runs to fill, then project export vs plain ADBC stream")
     p.add_argument("--plan-runs", type=int, default=240, help="export mode: a plan's runs")
-    p.add_argument("--repeat", type=int, default=2, help="export mode: alternating repeats")
+    p.add_argument("--repeat", type=int, default=2, help="export/compare modes: repeats")
+    p.add_argument("--compare-rows", type=int, default=0,
+                   help="compare mode: runs to fill, then snapshot vs SQL GROUP BY and "
+                        "record_runs vs psql \\copy")
+    p.add_argument("--insert-rows", type=int, default=200_000,
+                   help="compare mode: rows per insert round")
     args = p.parse_args()
+    if args.compare_rows:
+        _with_database(args.admin_url, lambda url: _compare_bench(url, args))
+        return
     if args.export_rows:
         _with_database(args.admin_url, lambda url: _export_bench(url, args))
         return
@@ -321,6 +339,139 @@ def _plan_bench(factory, rng, plan_runs: int, tmp: str) -> None:
           f"({out['rows_written']} rows written, {out['partitions']} files, best scoped: "
           f"{out['budgets_scoped']}); snapshot {snap_s:.3f} s ({len(snap)} groups) vs whole "
           f"table {whole_s:.2f} s")
+
+
+SNAPSHOT_SQL = """
+WITH best AS (
+  SELECT project_set_id, budget_id, max(total_cost) AS best FROM algorithm_runs
+  WHERE match_type <> 'failed' {best_where} GROUP BY project_set_id, budget_id)
+SELECT coalesce(r.requested_algorithm, r.algorithm_name) AS algorithm_name,
+  CASE WHEN s.n_projects < 20 THEN 'small' WHEN s.n_projects < 100 THEN 'medium'
+       WHEN s.n_projects < 1000 THEN 'large' ELSE 'xlarge' END AS size_bucket,
+  s.family, count(*) AS run_count,
+  avg(CASE WHEN r.match_type = 'exact' THEN 1.0 ELSE 0.0 END) AS exact_rate,
+  avg(r.execution_time) AS time_mean,
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY r.execution_time) AS time_p50,
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY r.execution_time) AS time_p95,
+  avg(r.memory_used) AS memory_mean, max(r.memory_used) AS memory_max,
+  avg(CASE WHEN r.match_type = 'failed' THEN NULL
+           WHEN b.best > 0 THEN r.total_cost::float8 / b.best::float8 ELSE 1.0 END)
+    AS accuracy_mean
+FROM algorithm_runs r JOIN project_sets s ON s.id = r.project_set_id
+LEFT JOIN best b ON b.project_set_id = r.project_set_id AND b.budget_id = r.budget_id
+WHERE r.kind IN ('benchmark', 'remeasure', 'user') {run_where}
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+"""
+RUN_COLUMNS = ("project_set_id", "budget_id", "algorithm_name", "requested_algorithm",
+               "selected_projects", "total_cost", "execution_time", "memory_used",
+               "memory_method", "match_type", "upper_bound", "reason", "selector",
+               "flow_run_id", "created_at", "kind")
+
+
+def _sql_snapshot(session, flow: str | None) -> list[tuple]:
+    """The peer: one GROUP BY with percentile_cont (the plan's `best` restricted alike)."""
+    if flow is None:
+        sql = SNAPSHOT_SQL.format(best_where="", run_where="")
+    else:
+        sql = SNAPSHOT_SQL.format(
+            best_where="AND budget_id IN (SELECT budget_id FROM algorithm_runs "
+                       "WHERE flow_run_id = :flow)",
+            run_where="AND r.flow_run_id = :flow")
+    return [tuple(row) for row in session.execute(text(sql), {"flow": flow})]
+
+
+def _same(project: list[tuple], peer: list[tuple]) -> bool:
+    """Same groups, counts and medians (algorithm, bucket, family, runs, p50)."""
+    mine = sorted(project)
+    theirs = sorted((r[0], r[1], r[2], r[3], float(r[6])) for r in peer)
+    return len(mine) == len(theirs) and all(
+        a[:4] == b[:4] and abs(a[4] - b[4]) <= 1e-9 * max(1.0, abs(b[4]))
+        for a, b in zip(mine, theirs, strict=True))
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def _compare_bench(url: str, args) -> None:
+    """Snapshot vs one SQL GROUP BY (whole table, one plan) and record_runs vs psql \\copy."""
+    import subprocess
+
+    from db.models import AlgorithmRun
+
+    rng = random.Random(42)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    factory = get_sessionmaker(url)
+    with factory() as session:
+        targets = _seed_sets(session, rng)
+        fill_s, _ = _timed(lambda: record_runs(
+            session=session, runs=_runs(targets, args.compare_rows, rng, start),
+            kind="remeasure"))
+        fresh = _seed_sets(session, rng)
+        flow = f"plan-{uuid.uuid4().hex[:8]}"
+        record_runs(session=session, kind="remeasure",
+                    runs=[{**r, "flow_run_id": flow}
+                          for r in _runs(fresh, args.plan_runs, rng, datetime.now(UTC))])
+        session.commit()
+        session.execute(text("ANALYZE"))
+        session.commit()
+    print(f"filled {args.compare_rows:,} runs in {fill_s:.1f} s, plus a plan of "
+          f"{args.plan_runs} runs on fresh sets")
+
+    snap: dict[str, list[float]] = {}
+    for _ in range(args.repeat):
+        for scope, where, flow_id in (("whole table", None, None),
+                                      ("one plan", AlgorithmRun.flow_run_id == flow, flow)):
+            with factory() as session:
+                mine_s, mine = _timed(lambda w=where: compute_snapshot(session=session, where=w))
+                rows = [(r.algorithm_name, r.size_bucket, r.family, r.run_count, r.time_p50)
+                        for r in mine]
+                session.rollback()
+            with factory() as session:
+                peer_s, peer = _timed(lambda f=flow_id: _sql_snapshot(session, f))
+            assert _same(rows, peer), f"{scope}: values differ"
+            snap.setdefault(f"{scope}: project", []).append(mine_s)
+            snap.setdefault(f"{scope}: SQL", []).append(peer_s)
+            print(f"  snapshot, {scope}: project {mine_s:.3f} s, one SQL GROUP BY "
+                  f"{peer_s:.3f} s ({len(peer)} groups, values equal)", flush=True)
+    for scope in ("whole table", "one plan"):
+        mine, peer = min(snap[f"{scope}: project"]), min(snap[f"{scope}: SQL"])
+        print(f"snapshot, {scope}: project {mine:.3f} s vs SQL GROUP BY {peer:.3f} s; "
+              f"ratio {mine / peer:.2f}x")
+
+    tmp = tempfile.mkdtemp(prefix="bench-copy-")
+    csv_path = f"{tmp}/runs.csv"
+    cols = ", ".join(RUN_COLUMNS)
+    pg = make_url(url)
+    psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", pg.host or "127.0.0.1",
+            "-p", str(pg.port or 5432), "-U", pg.username or "postgres", "-d", pg.database]
+    env = {**os.environ, **({"PGPASSWORD": pg.password} if pg.password else {})}
+    insert: dict[str, list[float]] = {"project": [], "psql": []}
+    for i in range(args.repeat):
+        rows = list(_runs(targets, args.insert_rows, rng, start + timedelta(days=1 + i)))
+        with factory() as session:
+            before = session.scalar(select(func.max(AlgorithmRun.id)))
+            t0 = time.perf_counter()
+            record_runs(session=session, runs=rows, kind="remeasure")
+            session.commit()
+            insert["project"].append(time.perf_counter() - t0)
+        # the same rows, as PostgreSQL stores them, to a CSV (not timed), then \copy them in
+        subprocess.run([*psql, "-c", f"\\copy (SELECT {cols} FROM algorithm_runs WHERE id > "
+                                     f"{before} ORDER BY id) TO '{csv_path}' CSV"],
+                       check=True, env=env)
+        t0 = time.perf_counter()
+        subprocess.run([*psql, "-c", f"\\copy algorithm_runs ({cols}) FROM '{csv_path}' CSV"],
+                       check=True, env=env)
+        insert["psql"].append(time.perf_counter() - t0)
+        print(f"  insert round {i + 1}: record_runs {insert['project'][-1]:.2f} s, "
+              f"psql \\copy {insert['psql'][-1]:.2f} s ({args.insert_rows:,} rows each)",
+              flush=True)
+    mine, peer = min(insert["project"]), min(insert["psql"])
+    print(f"insert of {args.insert_rows:,} rows: record_runs {args.insert_rows / mine:,.0f} "
+          f"rows/s vs psql \\copy {args.insert_rows / peer:,.0f} rows/s; time ratio "
+          f"{mine / peer:.2f}x")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ ephemeral Prefect server's start-up is not part of a run and is reported apart).
 starts from an empty database, so every pair is solved. The Dask part starts a LocalCluster of
 1 and then 2 single-threaded worker processes (outside the timing), runs the same brute-force
 benchmark through `DaskTaskRunner(address=...)` on a fresh database each, and divides walls.
+Side by side on the same cluster (alternating) it solves the same instances in the same number
+of batches as plain Dask futures (`Client.submit(tasks.plan.solve_batch)`, no Prefect, no
+database): the floor. It reports the flow's speed-up (whole flow wall, and the solving phase's
+makespan), the plain futures' speed-up, their ratio, and the flow's gap between one process's
+batches (the orchestration per job).
 """
 
 from __future__ import annotations
@@ -106,6 +111,31 @@ def parallel_ceiling() -> float:
     return round(2 * one / two, 3)
 
 
+def plain_futures(client, batches: int) -> tuple[float, float]:
+    """The CPU-bound workload as plain Dask futures: (wall s, mean gap between one process's
+    batches s)."""
+    from distributed import as_completed
+
+    import solvers
+    from tasks import plan
+
+    w = CPU_BOUND
+    jobs = [{"dataset_id": i, "budget_id": i, "family": inst["family"], "n": inst["n"],
+             "costs": [p["cost"] for p in inst["projects"]], "budget": inst["budget"],
+             "algorithms": list(w["algorithms"])}
+            for i, inst in enumerate(plan.generate_instances(plan.instance_specs(
+                w["families"], w["sizes"], w["per_size"], seed=7)))]
+    split = plan.make_batches(jobs, batches)
+    start = time.perf_counter()
+    futures = [client.submit(plan.solve_batch, b, {}, w["time_limit"], False,
+                             limits=solvers.DEFAULT_LIMITS, pure=False) for b in split]
+    spans = [(o["pid"], o["started_at"], o["finished_at"])
+             for o in (f.result() for f in as_completed(futures))]
+    wall = time.perf_counter() - start
+    gaps = plan.batch_gaps(spans)
+    return wall, (sum(gaps) / len(gaps) if gaps else 0.0)
+
+
 def dask_speedup(folder: Path, repeats: int) -> dict:
     import importlib
 
@@ -118,30 +148,53 @@ def dask_speedup(folder: Path, repeats: int) -> dict:
 
     share_api_with_subprocesses()  # workers report to this process's server, not their own
     walls: dict[int, list[float]] = {}
+    makespans: dict[int, list[float]] = {}
+    plain: dict[int, list[float]] = {}
+    gaps: dict[int, list[float]] = {}
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster:
-            with Client(cluster) as client:  # import the task modules once, outside the timing
-                client.run(importlib.import_module, "tasks.solving")
+            client = Client(cluster)  # import the task modules once, outside the timing
+            client.run(importlib.import_module, "tasks.solving")
             flow = benchmark.with_options(task_runner=DaskTaskRunner(
                 address=cluster.scheduler_address))
             for i in range(repeats):
+                wall, gap = plain_futures(client, 8)
+                plain.setdefault(workers, []).append(wall)
+                print(f"[dask] {workers} worker(s) #{i}: plain futures wall {wall:.2f} s, "
+                      f"gap between batches {1000 * gap:.1f} ms", file=sys.stderr)
                 url, drop = _fresh("sqlite", folder)
                 try:
                     start = time.perf_counter()
                     out = flow(BenchmarkParams(database_url=url, data_dir=str(folder),
-                                               workers=workers, batches=8, **CPU_BOUND))
+                                               workers=workers, batches=8, seed=7, **CPU_BOUND))
                     outer = time.perf_counter() - start
                 finally:
                     drop()
                 walls.setdefault(workers, []).append(out["wall_seconds"])
+                makespans.setdefault(workers, []).append(out["makespan_seconds"])
+                if out["batch_gap_seconds"] is not None:
+                    gaps.setdefault(workers, []).append(out["batch_gap_seconds"])
                 print(f"[dask] {workers} worker(s) #{i}: flow wall {out['wall_seconds']:.2f} s "
                       f"(call {outer:.2f} s), solver {out['solver_seconds']:.2f} s, "
                       f"{out['runs']} runs, {out['solver_processes']} solver processes, "
-                      f"overhead {out['orchestration_overhead']:.1%}", file=sys.stderr)
+                      f"overhead {out['orchestration_overhead']:.1%}, via {out['dispatch']}, "
+                      f"makespan {out['makespan_seconds']:.2f} s, gap between batches "
+                      f"{out['batch_gap_seconds']}", file=sys.stderr)
+            client.close()
     best = {w: min(v) for w, v in walls.items()}
-    return {"workload": CPU_BOUND, "wall_seconds": walls,
+    best_solve = {w: min(v) for w, v in makespans.items()}
+    best_plain = {w: min(v) for w, v in plain.items()}
+    flow_gaps = sorted(g for v in gaps.values() for g in v)
+    plain_speedup = best_plain[1] / best_plain[2]
+    return {"workload": CPU_BOUND, "wall_seconds": walls, "makespan_seconds": makespans,
+            "plain_futures_wall_seconds": plain,
             "speedup_2_over_1": round(best[1] / best[2], 3),
+            "solving_speedup_2_over_1": round(best_solve[1] / best_solve[2], 3),
+            "plain_futures_speedup_2_over_1": round(plain_speedup, 3),
+            "flow_over_plain_speedup": round(best[1] / best[2] / plain_speedup, 3),
+            "flow_batch_gap_ms_median": (round(1000 * flow_gaps[len(flow_gaps) // 2], 1)
+                                         if flow_gaps else None),
             "machine_ceiling_2_over_1": parallel_ceiling(),
             "load_average": os.getloadavg()}
 
@@ -170,8 +223,12 @@ def main() -> int:
                   f"(wall {row['wall_seconds']:.1f} s, solver {row['solver_seconds']:.1f} s)")
         if "dask" in report:
             d = report["dask"]
-            print(f"dask speed-up, 2 workers over 1: {d['speedup_2_over_1']:.2f}x (machine "
-                  f"ceiling now {d['machine_ceiling_2_over_1']:.2f}x, load {d['load_average']})")
+            print(f"dask speed-up, 2 workers over 1: flow {d['speedup_2_over_1']:.2f}x (solving "
+                  f"phase {d['solving_speedup_2_over_1']:.2f}x), plain futures "
+                  f"{d['plain_futures_speedup_2_over_1']:.2f}x, flow / plain "
+                  f"{d['flow_over_plain_speedup']:.2f}; flow's gap between a process's batches "
+                  f"{d['flow_batch_gap_ms_median']} ms (machine ceiling now "
+                  f"{d['machine_ceiling_2_over_1']:.2f}x, load {d['load_average']})")
     return 0
 
 

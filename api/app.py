@@ -18,6 +18,11 @@ the files shipped by the `fastapi-offline` package), never from a CDN: they work
 Every route answers with and without its trailing slash (`POST /solve` = `POST /solve/`),
 never with a redirect; the schema lists the documented form only.
 
+Every route but /health and the docs needs an API key, `Authorization: Bearer <key>` (`api.auth`,
+`budget keys create OWNER`): each owner sees only their own sets and runs, an admin key sees
+everything and may run benchmarks and read /metrics. `API_AUTH=off` turns keys off for
+development only, and the app logs a WARNING at start saying so.
+
 Every error is RFC 9457 problem details (`api.errors`); the schema documents each as
 `application/problem+json` (`Problem`), and each operation's id is its function's name
 (`solve`, `get_dataset`, `list_results`, ...).
@@ -47,6 +52,7 @@ from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from api import errors
+from api.auth import AuthMiddleware
 from api.champion import CHECK_SECONDS, ChampionWatch, alias_state, apply_selector
 from api.metrics import ApiMetrics
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
@@ -256,6 +262,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         st.runtime_model, st.runtime_note = model, runtime_note
         watch.checked_at = time.monotonic()
         st.champion_watch = watch
+        if settings.api_auth == "off":
+            log.warning("API_AUTH=off: no API keys are checked and every caller sees every "
+                        "owner's data; for development only")
         log.info("API on %s, selector %s, forecasts %s", mask_url(url), st.selector_name,
                  getattr(model, "name", None) or f"off ({st.runtime_note})")
         yield
@@ -277,9 +286,11 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     _accept_both_slash_forms(app)
     _server_limits_in_schema(app, settings)
     _install_docs(app)
+    app.add_middleware(AuthMiddleware)  # innermost: after CORS preflights and the body limit
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
     if settings.api_cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.api_cors_origins,
-                           allow_methods=["GET", "POST"], allow_headers=["content-type"])
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["content-type", "authorization"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -216,6 +216,18 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 500, "internal error")
 
 
+async def database_fault(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to `exc` raised outside the routes (`api.auth`'s key lookup): the same
+    503s as `install` registers for database faults, else a 500 (logged)."""
+    if isinstance(exc, DatabaseUnavailableError | OperationalError | InterfaceError):
+        return await _unavailable(request, exc)
+    if isinstance(exc, DatabaseURLError | SchemaRevisionError):
+        return await _cannot_serve(request, exc)
+    if isinstance(exc, SQLAlchemyError):
+        return await _database_error(request, exc)
+    return await _unexpected(request, exc)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on `app`."""
     app.add_exception_handler(RequestValidationError, _request_validation)

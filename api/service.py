@@ -5,6 +5,10 @@ HTTP beyond raising `LimitError` for a request over a configured limit. Each dat
 checks the database's schema revision (`api.dbcheck.check_revision`: one small query), so a
 database this code does not know is a `SchemaRevisionError` (a 503) before anything is read,
 solved or written.
+
+Each data function takes the `Caller` (`api.auth`): what it creates records the caller's owner,
+and it reads only what the caller may see (`Caller.sees`: their own sets and the runs on them;
+an admin, everything). Another owner's id is the same 404 as a missing one.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import anyio
 
 import solvers
+from api.auth import Caller
 from api.dbcheck import check_revision, database_problem
 from api.metrics import ApiMetrics
 from api.schemas import DatasetSolveRequest, ProjectIn, SolveRequest, money_exact, money_out
@@ -26,7 +31,6 @@ from config.settings import Settings
 from db import (
     AlgorithmRun,
     ProjectSet,
-    create_project_set,
     record_run,
     session_scope,
 )
@@ -226,15 +230,16 @@ def _record(state: ApiState, session: Any, set_id: int, budget_id: int,
 # ------------------------------------------------------------------------------ endpoints
 
 
-def solve_new(state: ApiState, req: SolveRequest) -> dict[str, Any]:
-    """POST /solve/: solve, store the set (idempotent by content) and the run."""
+def solve_new(state: ApiState, req: SolveRequest, who: Caller) -> dict[str, Any]:
+    """POST /solve/: solve, store the set (idempotent by content, per owner) and the run."""
     check_projects(len(req.projects), state.settings)
     check_revision(state.database_url)
     projects = [p.as_solver_input(i) for i, p in enumerate(req.projects)]
     result = run_solver(state, projects, str(req.budget), req.algorithm, req.time_limit,
                         measure_memory=req.measure_memory)
     with session_scope(state.database_url) as session:
-        project_set, _ = create_project_set(session=session, name=req.name, projects=projects,
+        project_set, _ = q.create_owned_set(session=session, owner_id=who.owner_id,
+                                            name=req.name, projects=projects,
                                             budgets=[req.budget])
         budget = q.budget_for_amount(session=session, set_id=project_set.id, amount=req.budget)
         run = _record(state, session, project_set.id, budget.id, result, req.algorithm)
@@ -249,14 +254,14 @@ def _budget_out(budget: Any) -> dict[str, Any]:
 
 
 def create_dataset(state: ApiState, name: str, projects: list[ProjectIn],
-                   budgets: list[Decimal]) -> tuple[dict[str, Any], bool]:
-    """POST /datasets/: (body, created)."""
+                   budgets: list[Decimal], who: Caller) -> tuple[dict[str, Any], bool]:
+    """POST /datasets/: (body, created); the same projects are stored once per owner."""
     check_projects(len(projects), state.settings)
     check_revision(state.database_url)
     rows = [p.as_solver_input(i) for i, p in enumerate(projects)]
     with session_scope(state.database_url) as session:
-        project_set, created = create_project_set(session=session, name=name, projects=rows,
-                                                  budgets=budgets)
+        project_set, created = q.create_owned_set(session=session, owner_id=who.owner_id,
+                                                  name=name, projects=rows, budgets=budgets)
         full = q.get_set_with_projects(session=session, set_id=project_set.id)
         body = {"id": full.id, "created": created, "name": full.name,
                 "n_projects": full.n_projects, "content_hash": full.content_hash,
@@ -275,12 +280,13 @@ def _run_summary(r: AlgorithmRun) -> dict[str, Any]:
 
 
 def dataset(state: ApiState, set_id: int, limit: int, offset: int, projects_limit: int = 1000,
-            projects_offset: int = 0, next_link: NextLink | None = None) -> dict[str, Any]:
+            projects_offset: int = 0, next_link: NextLink | None = None, *,
+            who: Caller) -> dict[str, Any]:
     """GET /datasets/{id}/: the set, its budgets, one page of its projects (position order,
     with their metadata) and one page of its runs (newest first, every kind)."""
     check_revision(state.database_url)
     with session_scope(state.database_url) as session:
-        ps = q.dataset_header(session=session, set_id=set_id)
+        ps = q.dataset_header(session=session, set_id=set_id, owner_id=who.sees)
         rows = q.project_page(session=session, set_id=set_id, limit=projects_limit,
                               offset=projects_offset)
         runs = q.list_runs(session=session, dataset_id=set_id, limit=limit, offset=offset,
@@ -304,13 +310,14 @@ def dataset(state: ApiState, set_id: int, limit: int, offset: int, projects_limi
 
 
 def list_datasets(state: ApiState, limit: int, offset: int, since: Any = None,
-                  family: str | None = None, next_link: NextLink | None = None
-                  ) -> dict[str, Any]:
-    """GET /datasets/: one page of the stored sets, newest first (without their projects)."""
+                  family: str | None = None, next_link: NextLink | None = None, *,
+                  who: Caller) -> dict[str, Any]:
+    """GET /datasets/: one page of the stored sets the caller may see, newest first (without
+    their projects)."""
     check_revision(state.database_url)
     with session_scope(state.database_url) as session:
         page = q.list_project_sets(session=session, limit=limit, offset=offset, since=since,
-                                   family=family)
+                                   family=family, owner_id=who.sees)
         items = [{"id": ps.id, "name": ps.name, "family": ps.family,
                   "n_projects": ps.n_projects, "content_hash": ps.content_hash,
                   "created_at": ps.created_at} for ps in page.items]
@@ -320,13 +327,15 @@ def list_datasets(state: ApiState, limit: int, offset: int, since: Any = None,
 
 def list_results(state: ApiState, limit: int, offset: int, *, dataset_id: int | None = None,
                  algorithm: str | None = None, status: str | None = None, since: Any = None,
-                 next_link: NextLink | None = None) -> dict[str, Any]:
-    """GET /results/: one page of the users' runs (never benchmark, replay or training runs),
-    newest first, filtered by set, algorithm (ran or requested), status and time."""
+                 next_link: NextLink | None = None, who: Caller) -> dict[str, Any]:
+    """GET /results/: one page of the users' runs the caller may see (never benchmark, replay
+    or training runs), newest first, filtered by set, algorithm (ran or requested), status
+    and time."""
     check_revision(state.database_url)
     with session_scope(state.database_url) as session:
         page = q.list_runs(session=session, limit=limit, offset=offset, dataset_id=dataset_id,
-                           algorithm=algorithm, status=status, since=since)
+                           algorithm=algorithm, status=status, since=since,
+                           owner_id=who.sees)
         items = []
         for run, amount in page.items:
             item = _run_summary(run)
@@ -338,11 +347,12 @@ def list_results(state: ApiState, limit: int, offset: int, *, dataset_id: int | 
             "next": _next(next_link, "offset", limit, offset, page.total)}
 
 
-def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest) -> dict[str, Any]:
+def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest,
+                  who: Caller) -> dict[str, Any]:
     """POST /datasets/{id}/solve: solve a stored set against one of its budgets or a new one."""
     check_revision(state.database_url)
     with session_scope(state.database_url) as session:
-        ps = q.get_set_with_projects(session=session, set_id=set_id)
+        ps = q.visible_set(session=session, set_id=set_id, owner_id=who.sees)
         projects = [{"name": p.name, "cost": p.cost, "metadata": p.meta} for p in ps.projects]
         amount: Any = req.budget
         if req.budget_id is not None:
@@ -357,11 +367,11 @@ def solve_dataset(state: ApiState, set_id: int, req: DatasetSolveRequest) -> dic
     return {**payload, **_forecast_out(result)}
 
 
-def result(state: ApiState, run_id: int) -> dict[str, Any]:
+def result(state: ApiState, run_id: int, who: Caller) -> dict[str, Any]:
     """GET /results/{run_id}/."""
     check_revision(state.database_url)
     with session_scope(state.database_url) as session:
-        run, amount = q.run_with_budget(session=session, run_id=run_id)
+        run, amount = q.run_with_budget(session=session, run_id=run_id, owner_id=who.sees)
         rows = q.projects_at(session=session, set_id=run.project_set_id,
                              positions=run.selected_projects)
         selected = [_project_out(p.position, p.name, p.cost, p.meta) for p in rows]

@@ -2,21 +2,36 @@
 
 Same conventions as the rest of `db/`: the session is a keyword argument, unknown ids raise
 `NotFoundError`, bad values raise `DataValidationError` naming the field.
+
+Owners: the functions that read sets and runs take `owner_id`. A string shows only that
+owner's sets and the runs on them (another owner's id is a `NotFoundError` with the same text
+as a missing one, so nobody learns it exists); None shows every owner's (admin keys, or the
+API with `API_AUTH=off`). A run belongs to the owner of its set.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from db import _validate as v
-from db.datasets import get_or_add_budget, get_set_with_projects
+from db.base import NAME_LENGTH
+from db.datasets import (
+    ProjectLike,
+    _hash,
+    _normalize_projects,
+    create_project_set,
+    get_or_add_budget,
+    get_set_with_projects,
+)
 from db.errors import DataValidationError, NotFoundError
 from db.models import (
     ALERT_SEVERITIES,
@@ -36,14 +51,17 @@ __all__ = [
     "alias_versions",
     "budget_for_amount",
     "budget_in_set",
+    "create_owned_set",
     "dataset_header",
     "get_set_with_projects",
     "list_project_sets",
     "list_runs",
+    "owned_hash",
     "project_page",
     "projects_at",
     "record_alert",
     "run_with_budget",
+    "visible_set",
 ]
 
 
@@ -78,12 +96,83 @@ def _page(session: Session, stmt: Select[Any], limit: int, offset: int,
     return list(rows), int(total or 0)
 
 
+def _missing_set(set_id: int) -> NotFoundError:
+    return NotFoundError(f"project set {set_id} does not exist")
+
+
+def _visible(project_set: ProjectSet | None, owner_id: str | None) -> bool:
+    return project_set is not None and (owner_id is None or project_set.owner_id == owner_id)
+
+
+def owned_hash(digest: str, owner_id: str | None) -> str:
+    """The `content_hash` a set of content `digest` is stored under for `owner_id`: the digest
+    itself for sets without an owner, SHA-256 of `owner:<owner>` and the digest for an
+    owner's (so each owner has their own copy of the same projects)."""
+    if owner_id is None:
+        return digest
+    return hashlib.sha256(f"owner:{owner_id}\n{digest}".encode()).hexdigest()
+
+
+def create_owned_set(*, session: Session, owner_id: str | None, name: str,
+                     projects: Iterable[ProjectLike], budgets: Iterable[Any] = ()
+                     ) -> tuple[ProjectSet, bool]:
+    """`db.datasets.create_project_set` for one owner: `(set, created)`, idempotent by content
+    within that owner's sets only (`owned_hash`); without an owner, exactly that function."""
+    if owner_id is None:
+        return create_project_set(session=session, name=name, projects=projects,
+                                  budgets=budgets)
+    v.text("name", name, max_length=NAME_LENGTH)
+    v.text("owner_id", owner_id, max_length=100)
+    rows = _normalize_projects(projects)
+    amounts = [v.money(f"budgets[{i}]", b) for i, b in enumerate(budgets)]
+    digest = owned_hash(_hash(rows), owner_id)
+    mine = select(ProjectSet).where(ProjectSet.content_hash == digest,
+                                    ProjectSet.owner_id == owner_id)
+    existing = session.scalar(mine)
+    created = existing is None
+    if existing is None:
+        try:
+            with session.begin_nested():
+                existing = ProjectSet(name=name, owner_id=owner_id, family="custom",
+                                      n_projects=len(rows), content_hash=digest)
+                session.add(existing)
+                session.flush()
+                session.execute(insert(Project), [
+                    {"project_set_id": existing.id, "position": i, "name": n, "cost": c,
+                     "meta": m} for i, (n, c, m) in enumerate(rows)])
+        except IntegrityError:  # the same owner stored the same projects meanwhile
+            existing, created = session.scalar(mine), False
+            if existing is None:
+                raise
+    for amount in dict.fromkeys(amounts):
+        get_or_add_budget(session, existing.id, amount)  # type: ignore[arg-type]
+    session.flush()
+    session.expire(existing, ["projects", "budgets"])
+    return existing, created
+
+
+def visible_set(*, session: Session, set_id: int, owner_id: str | None) -> ProjectSet:
+    """The set with its projects and budgets, if `owner_id` may see it; else `NotFoundError`
+    (the same as for a set that does not exist)."""
+    try:
+        project_set = get_set_with_projects(session=session, set_id=set_id)
+    except NotFoundError:
+        raise _missing_set(set_id) from None
+    if not _visible(project_set, owner_id):
+        raise _missing_set(set_id)
+    return project_set
+
+
 def list_project_sets(*, session: Session, limit: int = 50, offset: int = 0,
-                      since: datetime | None = None, family: str | None = None) -> Page:
+                      since: datetime | None = None, family: str | None = None,
+                      owner_id: str | None = None) -> Page:
     """Project sets (without their projects), newest first; `since`: created at or after;
-    `family`: only sets of that family (`custom` for the ones users sent)."""
+    `family`: only sets of that family (`custom` for the ones users sent); `owner_id`: only
+    that owner's (None: every owner's)."""
     _check_page(limit, offset)
     stmt = select(ProjectSet)
+    if owner_id is not None:
+        stmt = stmt.where(ProjectSet.owner_id == owner_id)
     if since is not None:
         stmt = stmt.where(ProjectSet.created_at >= _moment(session, since))
     if family is not None:
@@ -95,13 +184,14 @@ def list_project_sets(*, session: Session, limit: int = 50, offset: int = 0,
 def list_runs(*, session: Session, limit: int = 50, offset: int = 0,
               dataset_id: int | None = None, algorithm: str | None = None,
               status: str | None = None, since: datetime | None = None,
-              kinds: Iterable[str] | None = ("user",)) -> Page:
+              kinds: Iterable[str] | None = ("user",), owner_id: str | None = None) -> Page:
     """Runs with their budget's amount (`(AlgorithmRun, Decimal)` items), newest first.
 
     Filters: `dataset_id` (the project set), `algorithm` (what ran, or what was requested:
     `auto` finds every run `auto` chose), `status` (exact, approximate, failed), `since`
     (recorded at or after), `kinds` (`RUN_KINDS`; default the users' own runs only, so that
-    benchmark, replay and training runs never mix with them; None: every kind)."""
+    benchmark, replay and training runs never mix with them; None: every kind), `owner_id`
+    (only runs on that owner's sets; None: every owner's)."""
     _check_page(limit, offset)
     if status is not None and status not in MATCH_TYPES:
         raise DataValidationError(f"status must be one of {MATCH_TYPES}, got {status!r}")
@@ -112,6 +202,9 @@ def list_runs(*, session: Session, limit: int = 50, offset: int = 0,
         if unknown:
             raise DataValidationError(f"kind must be one of {RUN_KINDS}, got {unknown[0]!r}")
         stmt = stmt.where(AlgorithmRun.kind.in_(wanted))
+    if owner_id is not None:
+        stmt = stmt.join(ProjectSet, ProjectSet.id == AlgorithmRun.project_set_id).where(
+            ProjectSet.owner_id == owner_id)
     if dataset_id is not None:
         stmt = stmt.where(AlgorithmRun.project_set_id == dataset_id)
     if algorithm is not None:
@@ -126,13 +219,14 @@ def list_runs(*, session: Session, limit: int = 50, offset: int = 0,
     return Page([(row[0], row[1]) for row in rows], total, limit, offset)
 
 
-def dataset_header(*, session: Session, set_id: int) -> ProjectSet:
-    """The set with its budgets loaded, not its projects; `NotFoundError` if there is none."""
+def dataset_header(*, session: Session, set_id: int, owner_id: str | None = None) -> ProjectSet:
+    """The set with its budgets loaded, not its projects; `NotFoundError` if there is none
+    that `owner_id` may see."""
     project_set = session.scalar(select(ProjectSet).where(ProjectSet.id == set_id)
                                  .options(selectinload(ProjectSet.budgets)))
-    if project_set is None:
-        raise NotFoundError(f"project set {set_id} does not exist")
-    return project_set
+    if not _visible(project_set, owner_id):
+        raise _missing_set(set_id)
+    return project_set  # type: ignore[return-value]
 
 
 def project_page(*, session: Session, set_id: int, limit: int, offset: int) -> list[Project]:
@@ -189,13 +283,17 @@ def projects_at(*, session: Session, set_id: int, positions: Iterable[int]) -> l
     )
 
 
-def run_with_budget(*, session: Session, run_id: int) -> tuple[AlgorithmRun, Decimal]:
-    """The run and the amount of its budget; `NotFoundError` if there is no such run."""
-    row = session.execute(
-        select(AlgorithmRun, Budget.amount)
-        .join(Budget, Budget.id == AlgorithmRun.budget_id)
-        .where(AlgorithmRun.id == run_id)
-    ).first()
+def run_with_budget(*, session: Session, run_id: int, owner_id: str | None = None
+                    ) -> tuple[AlgorithmRun, Decimal]:
+    """The run and the amount of its budget; `NotFoundError` if there is no such run that
+    `owner_id` may see (a run on one of their sets)."""
+    stmt = (select(AlgorithmRun, Budget.amount)
+            .join(Budget, Budget.id == AlgorithmRun.budget_id)
+            .where(AlgorithmRun.id == run_id))
+    if owner_id is not None:
+        stmt = stmt.join(ProjectSet, ProjectSet.id == AlgorithmRun.project_set_id).where(
+            ProjectSet.owner_id == owner_id)
+    row = session.execute(stmt).first()
     if row is None:
         raise NotFoundError(f"algorithm run {run_id} does not exist")
     return row[0], row[1]

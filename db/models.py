@@ -1,4 +1,5 @@
-"""ORM models: datasets, budgets, algorithm runs, analytics snapshots, model registry, alerts.
+"""ORM models: datasets, budgets, algorithm runs, analytics snapshots, model registry, alerts,
+API keys.
 
 Money columns (`Project.cost`, `Budget.amount`, `AlgorithmRun.total_cost`, `upper_bound`) are
 NUMERIC(20, 2): integer costs and costs with cents are both exact and come back as `Decimal`.
@@ -12,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -52,7 +55,14 @@ PAIR_COLUMNS = ("kind", "budget_id", "requested_algorithm")
 
 
 class ProjectSet(Base):
-    """One dataset of projects; the same content is never stored twice (`content_hash`)."""
+    """One dataset of projects; the same content is never stored twice (`content_hash`).
+
+    `owner_id` is the API key owner who stored it (`db.keys`); sets stored by the CLI, the
+    flows and benchmarks, and every set stored before keys existed, have none and only an admin
+    key sees them. An owned set's `content_hash` is scoped by its owner
+    (`db.api_queries.owned_hash`), so two owners sending the same projects get a set each and
+    neither learns the other's exists.
+    """
 
     __tablename__ = "project_sets"
 
@@ -255,3 +265,23 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiKey(Base):
+    """An API key of one owner: only its SHA-256 (`key_hash`) is stored, never the key.
+
+    `prefix` is the key's first characters, shown by `budget keys list` to tell keys apart;
+    an `admin` key may start benchmarks and sees every owner's data. A revoked key
+    (`revoked_at` set) authenticates nothing.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

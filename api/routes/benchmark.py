@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 
 from api import benchmark
+from api.auth import AdminDep
 from api.body import MoneyRoute
 from api.deps import solve_in_thread, state
 from api.schemas import AlgorithmName, BackgroundRun, BenchmarkOut, Family, problems
@@ -73,11 +74,13 @@ def _start_background(parameters: dict[str, Any]) -> dict[str, str]:
 
 @router.get("/algorithms/benchmark", response_model=BenchmarkOut, responses={
     202: {"model": BackgroundRun, "description": "background=true: the flow run started."},
-    **problems({422: "Parameters out of bounds.",
+    **problems({401: "Missing, invalid or revoked API key.",
+                403: "The key is not an admin key.", 422: "Parameters out of bounds.",
                 503: "background=true but no Prefect API/deployment."}),
 })
 async def benchmark_algorithms(
     st: Annotated[ApiState, Depends(state)],
+    who: AdminDep,
     family: Family = "uniform",
     n: Annotated[int, Query(ge=1, le=MAX_N, description=N_DESCRIPTION,
                                  json_schema_extra={"x-max-by-family": MAX_N_BY_FAMILY})] = 30,
@@ -91,8 +94,8 @@ async def benchmark_algorithms(
 ) -> Any:
     """Run every chosen algorithm on the same generated instances and compare them.
 
-    Bounded: instances × algorithms × time_limit must fit the server's solve-time cap, and
-    family=todd takes n ≤ 40 (a 422 naming `n` above it).
+    Needs an admin API key. Bounded: instances × algorithms × time_limit must fit the
+    server's solve-time cap, and family=todd takes n ≤ 40 (a 422 naming `n` above it).
     With `background=true` the `benchmark/adhoc` Prefect deployment runs it instead and the
     flow-run id comes back (202); without a configured Prefect API that is a 503.
     """

@@ -1,4 +1,8 @@
-"""GET /health and GET /metrics: for load balancers and Prometheus."""
+"""GET /health and GET /metrics: for load balancers and Prometheus.
+
+/health needs no key (load balancers); /metrics needs an admin key when API_AUTH is on
+(request counts, solve times and the model are an operator's business).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from api import service
+from api.auth import AdminDep
 from api.body import MoneyRoute
 from api.deps import current_state, ops_in_thread, state
-from api.schemas import Health
+from api.schemas import Health, problems
 from api.service import ApiState
 
 router = APIRouter(tags=["operations"], route_class=MoneyRoute)
@@ -36,8 +41,12 @@ async def health(st: Annotated[ApiState, Depends(current_state)]) -> JSONRespons
 
 
 @router.get("/metrics", response_class=Response, responses={
-    200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition."}})
-async def metrics(st: Annotated[ApiState, Depends(state)]) -> Response:
-    """Prometheus metrics: requests, latency, solver runs, solve time, fallbacks, model, alerts."""
+    200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition."},
+    **problems({401: "Missing, invalid or revoked API key.",
+                403: "The key is not an admin key."})})
+async def metrics(st: Annotated[ApiState, Depends(state)], who: AdminDep) -> Response:
+    """Prometheus metrics: requests, latency, solver runs, solve time, fallbacks, model, alerts.
+
+    Needs an admin API key (Prometheus: `authorization: {credentials_file: ...}`)."""
     payload, content_type = st.metrics.exposition()
     return Response(content=payload, media_type=content_type)

@@ -24,6 +24,7 @@ TABLES = {
     "model_versions",
     "model_aliases",
     "alerts",
+    "api_keys",
 }
 
 

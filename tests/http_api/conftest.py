@@ -2,6 +2,9 @@
 
 `make_client(**settings)` builds another app on the same database with other settings
 (limits, CORS, alert thresholds, a selector); every client runs the app's lifespan.
+
+These apps run with `API_AUTH=off` (set explicitly here: the default is on), so the tests of
+the API's behaviour need no keys; tests/http_api/test_owners.py tests the keys, with auth on.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ PORTFOLIO = [
 
 
 def settings_for(url: str, **overrides: Any) -> Settings:
-    """Settings pointing at `url`, with the test limits and `overrides`."""
-    return Settings(database_url=url, **{**TEST_LIMITS, **overrides})
+    """Settings pointing at `url`, with the test limits, API keys off, and `overrides`."""
+    return Settings(database_url=url, **{**TEST_LIMITS, "api_auth": "off", **overrides})
 
 
 @pytest.fixture

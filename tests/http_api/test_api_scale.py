@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 def test_a_request_at_the_default_cap_is_solved_and_stored(pg_migrated_url: str) -> None:
     """200,000 projects with the default settings: 200, n = 200,000, optimal, within limits."""
-    settings = Settings(_env_file=None, database_url=pg_migrated_url)
+    settings = Settings(_env_file=None, database_url=pg_migrated_url, api_auth="off")
     cap = settings.api_max_projects
     rng = random.Random(7)
     projects = [{"name": f"p{i}", "cost": f"{rng.randint(100, 10**6)}.{rng.randint(0, 99):02d}"}

@@ -27,7 +27,8 @@ import sys
 import uvicorn
 from api import create_app
 from config.settings import Settings
-app = create_app(Settings(_env_file=None, database_url=sys.argv[1]), selector=None,
+app = create_app(Settings(_env_file=None, database_url=sys.argv[1], api_auth="off"),
+                 selector=None,
                  migrate=False, runtime=None)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """

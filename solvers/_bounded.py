@@ -43,7 +43,7 @@ NAME = "bounded"
 
 MIN_N = 1000  # below this the plain methods are as fast and small solves stay untouched
 ROWS_BYTES = 64 * 2**20  # rows kept for the walk back
-GREEDY_CLASSES = 4096  # the O(d) Python greedy over classes runs up to here
+GREEDY_CLASSES = 4096  # partial steps of the greedy over classes (Python), at most
 _PER_ITEM = 1.5e-8  # classes, selection: NumPy work per item (reference machine)
 
 
@@ -81,16 +81,24 @@ def _classes(core: Core) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _greedy(values: np.ndarray, counts: np.ndarray, budget: int, goal: int) -> np.ndarray | None:
-    """Descending greedy over the classes; its counts when it reaches ``goal``."""
-    take = [0] * values.size
-    rem = budget
+    """Descending greedy over the classes (the classes taken whole found vectorised, then at
+    most ``GREEDY_CLASSES`` partial steps); its counts when it reaches ``goal``."""
+    weight = (counts * values)[::-1]
+    cum = np.cumsum(weight)  # the total fits int64 whenever the core has an array
+    whole = int(np.searchsorted(cum, budget, side="right"))
+    take = np.zeros(values.size, dtype=np.int64)
+    d = values.size
+    take[d - whole:] = counts[d - whole:]
+    rem = budget - (int(cum[whole - 1]) if whole else 0)
+    if budget - rem >= goal:
+        return take
     vals, cnts = values.tolist(), counts.tolist()
-    for j in range(len(vals) - 1, -1, -1):
+    for j in range(d - whole - 1, max(-1, d - whole - 1 - GREEDY_CLASSES), -1):
         q = min(cnts[j], rem // vals[j])
         take[j] = q
         rem -= q * vals[j]
         if budget - rem >= goal:
-            return np.array(take, dtype=np.int64)
+            return take
     return None
 
 
@@ -108,7 +116,7 @@ def plan(core: Core) -> Plan | None:
 def _plan(core: Core) -> Plan:
     v, m, starts = _classes(core)
     budget = core.budget
-    greedy = (_greedy(v, m, budget, core.upper_bound) if v.size <= GREEDY_CLASSES else None)
+    greedy = _greedy(v, m, budget, core.upper_bound)
     weight = m * v
     cum = np.cumsum(weight)  # ≤ the total, which fits int64 when the core has an array
     k = int(np.searchsorted(cum, budget, side="right"))  # classes taken whole

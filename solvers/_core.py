@@ -272,7 +272,7 @@ def _result(
         if int(np.count_nonzero(seen)) != idx.size:
             raise AssertionError(f"{name} returned invalid indices")
         reduced_total = int(core.array[idx].sum())
-        mapped = np.sort(np.asarray(prep.positions, dtype=np.int64)[idx]).tolist()
+        mapped = np.sort(np.asarray(prep.positions, dtype=np.int64)[idx]).tolist()  # sorted
     else:
         chosen = set(map(int, answer.indices))
         if len(chosen) != len(answer.indices) or any(not 0 <= i < core.n for i in chosen):
@@ -282,7 +282,10 @@ def _result(
     if reduced_total > core.budget:
         raise AssertionError(f"{name} returned an infeasible selection")
     exact, ub_red, broken = _certificate(answer, reduced_total, core)
-    selected = sorted(prep.forced + mapped) if prep.forced else sorted(mapped)
+    if prep.forced:
+        selected = sorted(prep.forced + mapped)
+    else:
+        selected = mapped if len(mapped) > 256 and core.array is not None else sorted(mapped)
     total = reduced_total * prep.gcd
     status = "exact" if exact else "approximate"
     upper = total if exact else ub_red * prep.gcd

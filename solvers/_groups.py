@@ -42,10 +42,12 @@ class Split:
         return len(self.members[0]) * (c1 + 1) + len(self.members[1]) * (c2 + 1)
 
 
-def split(costs: list[int], budget: int, array: np.ndarray | None = None) -> Split | None:
+def split(costs: list[int] | None, budget: int, array: np.ndarray | None = None
+          ) -> Split | None:
     """The two-divisor split of ``costs``, or None when it does not pay (``array``: the same
-    costs as int64, for a vectorised test)."""
-    if len(costs) < 4:
+    costs as int64, for a vectorised test; ``costs`` may then be None)."""
+    n = array.size if array is not None else len(costs)  # type: ignore[arg-type]
+    if n < 4:
         return None
     if array is not None:
         g1 = int(array.min())
@@ -59,6 +61,7 @@ def split(costs: list[int], budget: int, array: np.ndarray | None = None) -> Spl
             return None
         first, second = np.flatnonzero(divisible).tolist(), np.flatnonzero(~divisible).tolist()
     else:
+        assert costs is not None
         g1 = min(costs)
         if g1 < 2:
             return None
@@ -70,7 +73,7 @@ def split(costs: list[int], budget: int, array: np.ndarray | None = None) -> Spl
         if g2 < 2:
             return None
     found = Split((g1, g2), (first, second))
-    if found.work(budget) * 4 > len(costs) * (budget + 1):
+    if found.work(budget) * 4 > n * (budget + 1):
         return None
     return found
 

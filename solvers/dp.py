@@ -52,15 +52,16 @@ def row_bytes(budget: int) -> int:
 def group_split(core: Core) -> _groups.Split | None:
     """The divisor split of this core when it makes the tables much smaller (cached)."""
     if "split" not in core.memo:
-        core.memo["split"] = (_groups.split(core.costs, core.budget, core.array)
+        costs = core.costs if core.array is None else None  # the array alone, if any
+        core.memo["split"] = (_groups.split(costs, core.budget, core.array)
                               if core.budget < 2**62 else None)
     return core.memo["split"]
 
 
-def _forward_bits(costs: list[int] | np.ndarray, cap: int) -> int:
+def _forward_bits(costs: list[int] | np.ndarray, cap: int, presorted: bool = False) -> int:
     """Bits the forward pass shifts: items small first, row k as wide as min(prefix sum, cap)."""
     if isinstance(costs, np.ndarray):
-        prefix = np.cumsum(np.sort(costs))  # int64 here (the core's array exists)
+        prefix = np.cumsum(costs if presorted else np.sort(costs))  # int64 (an array core)
         return int(np.minimum(prefix, cap).sum()) + costs.size
     return sum(min(p, cap) + 1 for p in accumulate(sorted(costs)))
 
@@ -69,7 +70,10 @@ def table_bits(core: Core) -> int:
     """Bit operations of the forward pass (plain, or the divisor split's two tables)."""
     if "table_bits" not in core.memo:
         found = group_split(core)
-        if found is None:
+        counts = core.memo.get("bincount")  # small costs counted by prepare: no sort
+        if found is None and counts is not None:
+            bits = _forward_bits(np.repeat(np.arange(counts.size), counts), core.budget, True)
+        elif found is None:
             bits = _forward_bits(core.array if core.array is not None else core.costs,
                                  core.budget)
         else:

@@ -78,6 +78,9 @@ def estimated_seconds(core: Core) -> float:
 
 def refusal(core: Core) -> str | None:
     """Why meet in the middle will not run on this core, or None."""
+    most = max(core.limits.ss_max_n, core.limits.mitm_max_n)
+    if core.n > most:  # before anything that walks the costs
+        return f"meet in the middle refuses n={core.n} items: its limit is {most}"
     if use_ss(core):
         return None
     limit = core.limits.ss_max_n if fits_int64(core.costs, core.budget) else core.limits.mitm_max_n

@@ -81,8 +81,33 @@ def test_compose_file_declares_the_whole_system() -> None:
     assert services["dask-worker"]["profiles"] == ["dask"]
     assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
     assert "prefectdb:/var/lib/postgresql/data" in services["prefect-db"]["volumes"]
-    assert set(spec["secrets"]) == {"postgres_password", "prefect_db_password"}
+    assert set(spec["secrets"]) == {"postgres_password", "prefect_db_password", "prefect_auth"}
     assert "PASSWORD:" not in (ROOT / "compose.yaml").read_text().replace("_FILE:", "")
+
+
+def test_compose_binds_localhost_and_guards_prefect_and_the_api() -> None:
+    """Every published port is bound to 127.0.0.1 unless configured; the Prefect server gets
+    PREFECT_SERVER_API_AUTH_STRING and the app containers PREFECT_API_AUTH_STRING, both from
+    the `prefect_auth` secret; the API runs with API_AUTH on unless configured."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = spec["services"]
+    published = {name: svc["ports"] for name, svc in services.items() if "ports" in svc}
+    assert set(published) == {"prefect-server", "api", "dask-scheduler"}
+    for name, ports in published.items():
+        for port in ports:
+            assert port.startswith("${") and ":-127.0.0.1}:" in port, (name, port)
+    server = services["prefect-server"]
+    assert "PREFECT_SERVER_API_AUTH_STRING=\"$$(cat /run/secrets/prefect_auth)\"" in \
+        server["command"][0]
+    assert "prefect_auth" in server["secrets"]
+    for name in ("serve", "api", "dask-worker", "dask-scheduler", "migrate"):
+        entrypoint = " ".join(services[name]["entrypoint"])
+        assert 'PREFECT_API_AUTH_STRING="$$(cat /run/secrets/prefect_auth)"' in entrypoint, name
+        assert "exec budget-entrypoint" in entrypoint
+        assert "prefect_auth" in services[name]["secrets"]
+    assert services["api"]["environment"]["API_AUTH"] == "${API_AUTH:-on}"
 
 
 def _compose_available() -> bool:
@@ -95,12 +120,13 @@ def _compose_available() -> bool:
 @pytest.mark.skipif(not _compose_available(), reason="no docker client with the compose plugin")
 def test_compose_file_is_valid(tmp_path) -> None:
     """`docker compose config` accepts compose.yaml (with the example env and secrets)."""
-    for name in ("postgres_password", "prefect_db_password"):
+    for name in ("postgres_password", "prefect_db_password", "prefect_auth"):
         (tmp_path / f"{name}.txt").write_text("example-only\n")
     env = tmp_path / ".env"
     env.write_text((ROOT / ".env.example").read_text()
                    + f"POSTGRES_PASSWORD_SECRET={tmp_path / 'postgres_password.txt'}\n"
-                   + f"PREFECT_DB_PASSWORD_SECRET={tmp_path / 'prefect_db_password.txt'}\n")
+                   + f"PREFECT_DB_PASSWORD_SECRET={tmp_path / 'prefect_db_password.txt'}\n"
+                   + f"PREFECT_AUTH_SECRET={tmp_path / 'prefect_auth.txt'}\n")
     result = subprocess.run(
         ["docker", "compose", "-f", str(ROOT / "compose.yaml"), "--env-file", str(env),
          "--profile", "dask", "config", "--quiet"],

@@ -363,6 +363,11 @@ def time_holdout(ds: Dataset, future: np.ndarray, kinds: Sequence[str] = (SERVED
             "deviations": deviations(ds, te, served) if served is not None else []}
 
 
+def _pct(share: float) -> str:
+    """A share as a percentage that stays readable when tiny ("0.0023%")."""
+    return f"{share:.1%}" if abs(share) >= 0.001 or share == 0 else f"{share * 100:.2g}%"
+
+
 def promotion_checks(user_future: Mapping[str, Any] | None, lofo: Mapping[str, Any] | None,
                      kind: str, margin: float) -> tuple[bool | None, str, dict[str, Any]]:
     """The two comparisons of issue 16: on the user's future, the model must beat the rules
@@ -380,7 +385,7 @@ def promotion_checks(user_future: Mapping[str, Any] | None, lofo: Mapping[str, A
                                      "relative_loss": loss, "passed": lofo_ok}
         lofo_text = (f"on the generated families held out one at a time the model is "
                      f"{mine:.4f} s against the rules' {rules:.4f} s ({_relative(mine, rules)}; "
-                     f"allowed: at most {margin:.1%} slower)")
+                     f"allowed: at most {_pct(margin)} slower)")
     if not user_future or not user_future.get("instances"):
         return None, "no replayed user instances to hold out by time", figures
     m = user_future["methods"]
@@ -392,7 +397,7 @@ def promotion_checks(user_future: Mapping[str, Any] | None, lofo: Mapping[str, A
                               "relative_gain": gain, "passed": user_ok}
     user_text = (f"on the user's {user_future['instances']} most recent instances (trained "
                  f"on the past only) the model is {mine:.4f} s against the rules' {rules:.4f} s "
-                 f"({_relative(mine, rules)}; needed: more than {margin:.1%} faster)")
+                 f"({_relative(mine, rules)}; needed: more than {_pct(margin)} faster)")
     if user_ok and lofo_ok:
         return True, f"promoted: {user_text}, and {lofo_text}", figures
     why = "; ".join(t for ok, t in ((user_ok, user_text), (lofo_ok, lofo_text)) if not ok)

@@ -116,13 +116,16 @@ def test_unreachable_database_prints_no_traceback(tmp_path) -> None:
 
 
 def test_only_expected_errors_lose_their_traceback_on_the_console() -> None:
-    """The console formatter drops tracebacks of expected errors only and leaves records intact."""
+    """The CLI's console handler drops tracebacks of expected errors only, and leaves the
+    record intact for the other handlers (the Prefect API)."""
+    import io
     import logging
 
-    from cli.pipeline_commands import _expected_errors, _WithoutTraceback
+    from cli._console import ConsoleHandler
     from db.errors import DatabaseUnavailableError
 
-    fmt = _WithoutTraceback(logging.Formatter("%(message)s"), _expected_errors())
+    handler = ConsoleHandler(stream=io.StringIO())
+    handler.setFormatter(logging.Formatter("%(message)s"))
 
     def record(exc: BaseException) -> logging.LogRecord:
         try:
@@ -132,41 +135,52 @@ def test_only_expected_errors_lose_their_traceback_on_the_console() -> None:
                                      None, sys.exc_info())
 
     expected = record(DatabaseUnavailableError("db down"))
-    assert fmt.format(expected) == "failed"
+    assert handler.format(expected) == "failed"
     assert expected.exc_info is not None  # other handlers (the Prefect API) still get it
-    assert "Traceback" in fmt.format(record(RuntimeError("a bug")))
+    assert "Traceback" in handler.format(record(RuntimeError("a bug")))
 
 
 def test_prefect_logs_print_above_the_progress_bar_without_task_chatter() -> None:
-    """While the bar is shown, Prefect's console records go through the bar's console (above
-    it), task-run INFO lines are dropped (WARNING kept), and the handlers come back after."""
+    """While the bar is shown, the console handler prints through the bar's console (above
+    it) and drops task-run INFO lines (WARNING kept); after it, it writes to its stream."""
     import io
     import logging
 
-    import prefect.main  # noqa: F401  (configures Prefect's logging)
     from rich.console import Console
     from rich.progress import Progress
 
-    from cli.pipeline_commands import _console_handlers, _logs_above
+    from cli._console import ConsoleHandler, above
 
-    before = _console_handlers()
-    assert before  # Prefect's console handler is there to be redirected
-    out = io.StringIO()
+    stream, out = io.StringIO(), io.StringIO()
+    handler = ConsoleHandler(stream=stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
     progress = Progress(console=Console(file=out, force_terminal=True, width=200))
 
     def emit(name: str, level: int, msg: str) -> None:
-        logging.getLogger("prefect").handle(
-            logging.LogRecord(name, level, __file__, 1, msg, None, None))
+        handler.handle(logging.LogRecord(name, level, __file__, 1, msg, None, None))
 
-    with progress, _logs_above(progress.console):
-        assert _console_handlers() == []  # no stream handler writes past the bar
+    with progress, above(progress.console):
         emit("prefect.flow_runs", logging.INFO, "flow [says] hi")
         emit("prefect.task_runs", logging.INFO, "task chatter")
         emit("prefect.task_runs", logging.WARNING, "task warns")
-    assert _console_handlers() == before
+    emit("prefect.flow_runs", logging.INFO, "after the bar")
     text = out.getvalue()
     assert "flow [says] hi" in text and "task warns" in text  # no rich markup applied
-    assert "task chatter" not in text
+    assert "task chatter" not in text and "after the bar" not in text
+    assert "after the bar" in stream.getvalue() and "flow [says] hi" not in stream.getvalue()
+
+
+def test_the_console_handler_is_chosen_by_public_settings() -> None:
+    """A fresh `budget` process configures Prefect's console handler through Prefect's own
+    logging override (PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS): no handler is swapped."""
+    code = ("import cli.pipeline_commands, logging, prefect.main\n"
+            "print(sorted({type(h).__module__ + '.' + type(h).__name__ "
+            "for h in logging.getLogger().handlers}))")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "cli._console.ConsoleHandler" in proc.stdout
 
 
 def test_benchmark_on_a_terminal_keeps_logs_off_the_bar(env_db, tmp_path) -> None:
@@ -211,3 +225,34 @@ def test_benchmark_on_a_terminal_keeps_logs_off_the_bar(env_db, tmp_path) -> Non
     assert not [s for s in segments if "Task run" in s and "Finished in state" in s]
     assert not [s for s in segments if "solver batches" in s and " | " in s], segments
     assert any("solver batches" in s for s in segments)
+
+
+@pytest.mark.slow
+def test_server_start_is_reused_by_pipeline_commands_and_stops(env_db, tmp_path) -> None:
+    """`budget server start` runs one Prefect server (PREFECT_HOME under DATA_DIR, state file
+    with its URL and pid); a pipeline command then uses it (no temporary server, no hint);
+    `status` reports it; `stop` ends it."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(DATABASE_URL=env_db, DATA_DIR=str(tmp_path))
+
+    def budget(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cli", *argv], env=env,
+                              capture_output=True, text=True, timeout=240)
+
+    started = budget("server", "start", "--port", "0", "--json")
+    try:
+        assert started.returncode == 0, started.stderr
+        state = json.loads(started.stdout)
+        assert state["running"] and state["home"] == str(tmp_path / "prefect")
+        assert (tmp_path / "prefect" / "budget-server.json").exists()
+        status = budget("server", "status", "--json")
+        assert status.returncode == 0 and json.loads(status.stdout)["api_url"] == state["api_url"]
+        assert budget("server", "start").stdout.startswith("already running")
+        out = budget("generate", "--sizes", "5", "--per-size", "1", "--families", "uniform",
+                     "--no-parquet", "--json")
+        assert out.returncode == 0, out.stderr
+        assert "temporary" not in out.stderr and json.loads(out.stdout)["datasets"] == 1
+    finally:
+        stopped = budget("server", "stop", "--json")
+    assert stopped.returncode == 0 and json.loads(stopped.stdout)["stopped"] is True
+    assert budget("server", "status").returncode == 3

@@ -8,7 +8,8 @@ Usage::
 
 For each N in ``--workers`` a LocalCluster of N single-threaded worker processes (the
 benchmark flow's set-up) runs ``--tasks`` CPU-bound jobs of ``--seconds`` each, ``--repeats``
-times, in each mode (alternating):
+times, in each mode (all clusters start first; worker counts and modes alternate within each
+repeat, since the machine's load drifts):
 
 * ``project``: a Prefect flow on ``DaskTaskRunner(address=...)`` dispatching through
   ``tasks.solving.dask_jobs`` on the runner's own client (``tasks.solving.dask_client``): the
@@ -85,7 +86,7 @@ def plain(client, n: int, seconds: float) -> tuple[list, float]:
 
     start = time.perf_counter()
     futures = [client.submit(burn, i, seconds, pure=False) for i in range(n)]
-    spans = [f.result() for f in dask_as_completed(futures)]
+    spans = [f.result() for f in dask_as_completed(futures, loop=client.loop)]
     return spans, time.perf_counter() - start
 
 
@@ -131,24 +132,35 @@ def _profile_report() -> str:
 
 def measure(workers_list: list[int], modes: list[str], n: int, seconds: float,
             repeats: int) -> list[dict]:
-    """Every (workers, mode, repeat) row (modes alternate within a repeat)."""
+    """Every (workers, mode, repeat) row. One cluster per worker count, all started first, so
+    worker counts and modes alternate within each repeat (the machine's load drifts)."""
+    from contextlib import ExitStack
+
     from distributed import Client, LocalCluster
     from prefect_dask import DaskTaskRunner
 
     rows = []
-    for workers in workers_list:
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+    with ExitStack() as stack:
+        setups = {}
+        for workers in workers_list:
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None))
+            client = stack.enter_context(Client(cluster, set_as_default=False))
             client.run(__import__, "tasks.solving")  # imports outside the timing
-            runner = DaskTaskRunner(address=cluster.scheduler_address)
-            flows = {"project": project_dispatch.with_options(task_runner=runner),
-                     "prefect-task": prefect_tasks.with_options(task_runner=runner)}
             plain(client, workers, 0.01)  # warm the workers' function cache
-            for repeat in range(repeats):
+            runner = DaskTaskRunner(address=cluster.scheduler_address)
+            setups[workers] = (client, {
+                "project": project_dispatch.with_options(task_runner=runner),
+                "prefect-task": prefect_tasks.with_options(task_runner=runner)})
+        for repeat in range(repeats):
+            for workers in workers_list:
+                client, flows = setups[workers]
                 for mode in modes:
                     spans, wall = (plain(client, n, seconds) if mode == "plain"
                                    else flows[mode](n, seconds))
                     row = {"workers": workers, "mode": mode, "repeat": repeat,
+                           "load": round(os.getloadavg()[0], 1),
                            **_figures([tuple(s) for s in spans], wall, workers, seconds)}
                     rows.append(row)
                     print(f"[dask] {row}", file=sys.stderr, flush=True)

@@ -172,7 +172,8 @@ def main() -> int:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "API_PORT": str(port), "API_HOST": "127.0.0.1",
-           "API_WORKERS": str(args.workers)}
+           "API_WORKERS": str(args.workers),
+           "API_AUTH": "off"}  # a throwaway database on loopback: the load, not the key check
     multiproc = tempfile.mkdtemp(prefix="prom-") if args.workers > 1 else None
     if multiproc:
         env["PROMETHEUS_MULTIPROC_DIR"] = multiproc

@@ -2,7 +2,8 @@
 # One image for every role: the API (`budget api`), the pipeline (`budget serve`), migrations
 # (`budget db upgrade`) and Dask workers (which need the project's code to run its tasks).
 # Not built on the development machine (no Docker engine there); see README "Deploy".
-FROM python:3.11-slim
+# Installs the built wheel with every extra, at the versions of requirements/lock.txt.
+FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -14,18 +15,37 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libgomp1 \
     && rm -rf /var/lib/apt/lists/*
 
-WORKDIR /app
-# Dependencies first (cached while only the code changes): install from pyproject.toml alone.
-COPY pyproject.toml README.md ./
-RUN mkdir -p solvers cli config db migrations tasks flows ml api \
-    && pip install . \
-    && pip uninstall -y budget-allocation
+# Build the wheel (the same artifact `pip install budget-allocation` gets), with the pinned
+# build backend from the lock.
+FROM python:3.11-slim AS wheel
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY requirements/lock.txt requirements/lock.txt
+RUN pip install -c requirements/lock.txt pip setuptools
 COPY . .
-# Editable, so settings find the repository root (/app) for data/ and an optional .env.
-RUN pip install --no-deps -e . \
+RUN pip wheel --no-deps --no-build-isolation -w /dist .
+
+FROM base
+WORKDIR /app
+COPY requirements/lock.txt /tmp/lock.txt
+# Dependencies first (cached while only the code changes): every extra's dependencies at the
+# locked versions, resolved from pyproject.toml alone (a stub of the package, removed after).
+COPY pyproject.toml README.md /tmp/stub/
+RUN pip install -c /tmp/lock.txt pip setuptools \
+    && cd /tmp/stub \
+    && mkdir -p solvers cli config db migrations tasks flows ml api \
+    && pip install -c /tmp/lock.txt --no-build-isolation ".[all]" \
+    && pip uninstall -y budget-allocation \
+    && rm -rf /tmp/stub
+# The package itself: a regular (non-editable) install of the wheel. Paths come from DATA_DIR
+# (./data of the working directory by default), never from the package's folder.
+COPY --from=wheel /dist/ /tmp/dist/
+RUN pip install -c /tmp/lock.txt --no-deps /tmp/dist/*.whl \
+    && rm -rf /tmp/dist \
     && useradd --create-home --uid 10001 budget \
     && mkdir -p /app/data \
     && chown -R budget /app/data
+ENV DATA_DIR=/app/data
 
 # Secrets: when DATABASE_URL is not given, build it from the Docker secret holding the password
 # (URL-quoted), so the password never sits in an environment file or `docker inspect`.

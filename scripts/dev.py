@@ -113,7 +113,34 @@ def ensure_env(profile: str) -> None:
     subprocess.run([*_pip(PY), *lock, *INSTALLERS], check=True)
     subprocess.run([*_pip(PY), *lock, "--no-build-isolation", "-e", f"{ROOT}[{extras}]",
                     *_groups(groups)], check=True)
+    _check_locked()
     stamp_file.write_text(json.dumps({"digest": digest, "profiles": sorted(done | {profile})}))
+
+
+def _names(lines: list[str]) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        name, sep, version = line.strip().partition("==")
+        if sep and not name.startswith("#"):
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def _check_locked() -> None:
+    """Everything installed must be pinned by the lock (a dependency added to pyproject.toml
+    without `dev.py lock` would otherwise install at whatever version is newest): a warning, a
+    failure under CI=true."""
+    frozen = subprocess.run([str(PY), "-m", "pip", "freeze", "--all", "--exclude-editable"],
+                            check=True, capture_output=True, text=True).stdout.splitlines()
+    pins = _names(LOCK.read_text().splitlines())
+    loose = sorted(f"{name}=={version}" for name, version in _names(frozen).items()
+                   if name not in pins and name != "budget-allocation")
+    if not loose:
+        return
+    _log(f"not pinned in {LOCK.relative_to(ROOT)}: {', '.join(loose)}; "
+         "run `python3 scripts/dev.py lock` and commit the lock")
+    if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+        sys.exit(1)
 
 
 def upgrade_lock() -> int:

@@ -31,6 +31,7 @@ from typing import Any
 from . import (
     api_commands,
     db_commands,
+    key_commands,
     model_commands,
     pipeline_commands,
     server_commands,
@@ -52,7 +53,7 @@ from ._parser import Parser, UsageError
 
 # Each module exposes register(subparsers) and sets `handler` on its parsers.
 _COMMAND_MODULES = (solve_commands, db_commands, pipeline_commands, server_commands,
-                    model_commands, api_commands)
+                    model_commands, api_commands, key_commands)
 DISTRIBUTION = "budget-allocation"
 
 

@@ -36,13 +36,13 @@ def refuse_hidden_fields(params: Any) -> None:
                          "serving process's settings (DATABASE_URL, DATA_DIR) decide")
 
 
-def share_api_with_subprocesses(timeout: int = 120) -> str:
-    """Make processes started from here (Dask workers) report to this process's Prefect API.
+def share_api_with_subprocesses() -> str:
+    """The Prefect API that processes started from here (Dask workers) must report to.
 
-    With `PREFECT_API_URL` set, that is it. Otherwise this process's ephemeral server is started
-    now (Prefect keeps one per process, so this process's flows use the same one) and its URL is
-    exported, so workers spawned afterwards inherit it instead of each starting a temporary
-    server of its own (10-40 s apiece, and their task runs would land on it). Workers of an
+    `PREFECT_API_URL` (a running server: `budget server start`, or any Prefect server). Without
+    one this raises: each worker would otherwise start a temporary server of its own (10-40 s
+    apiece) and its task runs would land there. Only public Prefect settings are read; the
+    `budget` CLI starts a server of its own for a Dask run when none is running. Workers of an
     external cluster must be given `PREFECT_API_URL` themselves.
     """
     import os
@@ -54,10 +54,9 @@ def share_api_with_subprocesses(timeout: int = 120) -> str:
 
     url = PREFECT_API_URL.value()
     if not url:
-        from prefect.server.api.server import SubprocessASGIServer
-
-        server = SubprocessASGIServer()
-        server.start(timeout=timeout)
-        url = server.api_url
+        raise RuntimeError(
+            "Dask workers need a Prefect server to report to: set PREFECT_API_URL, or run "
+            "`budget server start` first (the `budget benchmark --dask-workers` command starts "
+            "one of its own when none is running)")
     os.environ["PREFECT_API_URL"] = url
     return url

@@ -10,6 +10,7 @@ what to install:
     [api]       the REST API (FastAPI, uvicorn, prometheus-client)
     [dask]      solver batches on a Dask cluster (prefect-dask, distributed)
     [arrow]     Arrow-native export from PostgreSQL (ADBC)
+    [fast]      compiled dp kernels (Numba); optional, the dp runs without them
     [all]       all of the above
 
 Standard library only: this module is imported when something else failed to import.
@@ -27,9 +28,10 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "pipeline": ("prefect", "sqlalchemy", "alembic", "psycopg2", "pyarrow", "matplotlib",
                  "rich", "mako"),
     "ml": ("lightgbm", "sklearn", "joblib", "scipy", "threadpoolctl"),
-    "api": ("fastapi", "fastapi_offline", "starlette", "uvicorn", "prometheus_client"),
+    "api": ("fastapi", "fastapi_offline", "starlette", "anyio", "uvicorn", "prometheus_client"),
     "dask": ("prefect_dask", "distributed", "dask"),
     "arrow": ("adbc_driver_postgresql", "adbc_driver_manager"),
+    "fast": ("numba", "llvmlite"),
 }
 """Extra -> the top-level modules it brings (those the project imports, and their own imports
 that surface in an `ImportError`)."""

@@ -26,8 +26,9 @@ from itertools import accumulate
 
 import numpy as np
 
-from . import _groups
+from . import _groups, _native
 from ._core import Answer, Core, TimeUp, make_solver
+from ._costmodel import cost_model
 from .greedy import greedy_indices
 
 NAME = "dp"
@@ -37,12 +38,33 @@ NAME = "dp"
 _MIN_ROWS = 6
 # Rows stored at once for the walk back: a fixed budget, not n rows (at most half the cap).
 LEAF_BYTES = 64 * 2**20
+NATIVE_MIN_WIDTH = 1 << 20  # narrower rows: Python's shifts are in cache, the kernel adds little
+NATIVE_LOADED_MIN = 0.005  # s: a pass predicted longer than this uses kernels already loaded
 
 
 def _check_every(bits: int) -> int:
     """Items between clock checks: one shift of a row of ``bits`` costs ~bits/2^33 s, so check
     every item on wide rows and every 64 on narrow ones (a check costs ~50 ns)."""
     return max(1, min(64, (1 << 24) // (bits + 1)))
+
+
+def _native_pays(items: int, width: int) -> bool:
+    """Whether a pass of ``items`` shifts over rows of ``width`` bits runs in the compiled
+    kernel (``solvers._native``): Numba found, and the pass on Python integers predicted
+    longer than importing Numba and loading the kernels (or they are loaded already)."""
+    if width < NATIVE_MIN_WIDTH or not _native.available():
+        return False
+    python = cost_model().dp(items * width / 2, width) / 3  # one pass, rows half full
+    return python > (NATIVE_LOADED_MIN if _native.loaded() else _native.NATIVE_OVERHEAD)
+
+
+def predicted_seconds(core: Core) -> float:
+    """The dp's predicted time: the reference cost model on Python integers, or with the
+    compiled kernels when they are available and pay (``solvers._native``)."""
+    python = cost_model().dp(table_bits(core), widest_row(core))
+    if widest_row(core) < NATIVE_MIN_WIDTH or not _native.available():
+        return python
+    return min(python, _native.NATIVE_OVERHEAD + python / _native.NATIVE_SPEEDUP)
 
 
 def row_bytes(budget: int) -> int:
@@ -108,6 +130,9 @@ def forward(costs: list[int], cap: int, core: Core, stop: int | None = None) -> 
     a sum only when reaching it proves the caller's answer (the budget, or a proven upper
     bound); ``stop=-1`` never stops, for callers that combine the whole set with others."""
     stop = cap if stop is None else min(stop, cap + 1)  # beyond cap: never
+    if _native_pays(len(costs), cap):
+        return _native.forward_words(costs, cap, stop if 0 <= stop <= cap else -1,
+                                     core.check_time)
     mask = (1 << (cap + 1)) - 1
     reach = 1
     every = _check_every(cap)
@@ -124,6 +149,8 @@ def forward(costs: list[int], cap: int, core: Core, stop: int | None = None) -> 
 
 def _backward(costs: list[int], target: int, core: Core) -> int:
     """Bitset of ``target − s`` for every subset sum s ≤ target of ``costs``."""
+    if _native_pays(len(costs), target):
+        return _native.backward_words(costs, target, core.check_time)
     back = 1 << target
     every = _check_every(target)
     for k, w in enumerate(costs):
@@ -168,6 +195,11 @@ def reconstruct(idx: list[int], costs: list[int], target: int, core: Core) -> li
 def exact_dp(core: Core) -> Answer:
     """The dp answer; raises TimeUp when out of time."""
     order = sorted(range(core.n), key=core.costs.__getitem__)  # small first: short early rows
+    if (_native_pays(core.n, core.budget)
+            and _native.first_reach_bytes(core.budget) <= core.limits.memory_cap_bytes // 2):
+        best, picked = _native.best_subset([core.costs[i] for i in order], core.budget,
+                                           core.check_time)
+        return Answer([order[i] for i in picked], exact=True, upper_bound=best)
     reach, used = forward([core.costs[i] for i in order], core.budget, core)
     best = reach.bit_length() - 1
     try:

@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from . import _bounded, backtracking, dp, meet_in_the_middle
 from ._bigcore import SMALL_N, core_hit, greedy_fast
 from ._core import Answer, Core, make_solver
-from ._costmodel import cost_model
 from ._mitm import best_pair
 from .greedy import greedy_indices
 
@@ -151,7 +150,7 @@ def estimated_seconds(core: Core) -> dict[str, float]:
     if meet_in_the_middle.refusal(core) is None:
         est["meet_in_the_middle"] = meet_in_the_middle.estimated_seconds(core)
     if dp.refusal(core) is None:
-        est["dp"] = cost_model().dp(dp.table_bits(core), dp.widest_row(core))
+        est["dp"] = dp.predicted_seconds(core)
     bounded = _bounded.estimated_seconds(core)
     if bounded is not None:
         est[_bounded.NAME] = bounded

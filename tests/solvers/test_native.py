@@ -1,0 +1,116 @@
+"""The optional compiled kernels (solvers._native, Numba): same answers as the Python-integer
+dp, never imported by small solves, and the Python path when Numba is absent or disabled."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+
+import solvers
+from solvers import _native, dp
+
+from .test_proofs import check, optimum
+
+HAS_NUMBA = _native.available()
+
+
+@pytest.fixture
+def force_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every dp pass, however small, run in the kernels."""
+    if not HAS_NUMBA:
+        pytest.skip("numba not installed (pip install .[fast]) or SOLVERS_NATIVE=0")
+    monkeypatch.setattr(dp, "NATIVE_MIN_WIDTH", 0)
+    monkeypatch.setattr(dp, "NATIVE_LOADED_MIN", -1.0)
+    monkeypatch.setattr(_native, "NATIVE_OVERHEAD", -1.0)
+    monkeypatch.setattr(_native, "CHUNK_WORDS", 7)  # many returns to Python: clock checks
+
+
+def _instances(seed: int, count: int) -> list[tuple[list[int], int]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        n = rng.randint(1, 40)
+        high = rng.choice((5, 70, 300, 5000))
+        costs = [rng.randint(1, high) for _ in range(n)]
+        out.append((costs, rng.randint(1, sum(costs) + 3)))
+    return out
+
+
+def test_kernels_match_python_integers(force_kernels: None) -> None:
+    """forward, backward and the first-reach walk agree bit for bit with the Python-integer
+    shifts, at word boundaries and with early stops."""
+    rng = random.Random(4)
+    for _ in range(150):
+        costs = sorted(rng.randint(1, 300) for _ in range(rng.randint(1, 30)))
+        cap = rng.choice((0, 1, 63, 64, 65, 127, 128, rng.randint(0, 3000)))
+        stop = rng.choice((-1, cap, rng.randint(0, cap)))
+        mask, reach, used = (1 << (cap + 1)) - 1, 1, len(costs)
+        for k, w in enumerate(costs):
+            reach = (reach | reach << w) & mask
+            if stop >= 0 and reach >> stop & 1:
+                used = k + 1
+                break
+        assert _native.forward_words(costs, cap, stop, lambda: None) == (reach, used)
+        back = 1 << cap
+        for w in costs:
+            back |= back >> w
+        assert _native.backward_words(costs, cap, lambda: None) == back
+        best, picked = _native.best_subset(costs, cap, lambda: None)
+        assert best == optimum(costs, cap) == sum(costs[i] for i in picked)
+        assert len(set(picked)) == len(picked)
+
+
+def test_dp_through_the_kernels_keeps_the_contract(force_kernels: None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """dp and hybrid on the kernels: exact answers are the reference optimum."""
+    calls = []
+    real = _native.best_subset
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(_native, "best_subset", counted)
+    for costs, budget in _instances(19, 60):
+        for name in ("dp", "hybrid"):
+            check(name, costs, budget)
+    assert len(calls) > 20, "the kernels were not used"
+
+
+def test_disabled_kernels_give_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the kernels off (as without Numba) the Python-integer dp answers identically."""
+    monkeypatch.setattr(dp, "NATIVE_MIN_WIDTH", 0)
+    monkeypatch.setattr(dp, "NATIVE_LOADED_MIN", -1.0)
+    monkeypatch.setattr(_native, "NATIVE_OVERHEAD", -1.0)
+    cases = _instances(23, 30)
+    on = [solvers.solve(c, b, algorithm="dp")["total_cost"] for c, b in cases]
+    _native.set_enabled(False)
+    try:
+        assert not _native.available()
+        off = [check("dp", c, b)["total_cost"] for c, b in cases]
+    finally:
+        _native.set_enabled(None)
+    assert on == off
+
+
+def test_kernels_stop_at_the_deadline(force_kernels: None) -> None:
+    """A pass on the kernels returns to Python between chunks and honours the time limit."""
+    rng = random.Random(8)
+    costs = [rng.randint(10**5, 2 * 10**5) * 2 + 1 for _ in range(300)]
+    budget = sum(costs) // 2  # ~3e7-bit rows: seconds of passes
+    result = solvers.solve(costs, budget, algorithm="dp", time_limit=0.05)
+    assert result["status"] == "approximate" and "time limit" in result["reason"]
+    assert result["total_cost"] <= budget
+
+
+def test_small_solves_never_import_numba() -> None:
+    """Importing solvers and solving small instances leaves Numba unimported (start-up and
+    first-call latency unchanged)."""
+    code = ("import sys, solvers; solvers.solve([3, 5, 9, 11, 2], 17); "
+            "solvers.solve(list(range(1, 300)), 5000); print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"

@@ -21,6 +21,7 @@ from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
 from db import model_registry as registry
+from db.replay import load_replay_history
 from ml import DEFAULT_CANDIDATES, DEFAULT_MODEL_NAME
 from ml.history import DEFAULT_REPEATS, plan_instances, run_history
 from ml.report import decision_markdown, plot_selector_vs_vbs, write_metrics_parquet
@@ -88,53 +89,13 @@ def store_history(records: list[dict[str, Any]], database_url: str | None,
                                                flow_run_id=flow_run_id)
 
 
-def _replays(session: Any) -> dict[int, dict[str, Any]]:
-    """Per budget that was replayed: its replay runs and when the user first solved it.
-
-    A stand-in until ``db.model_registry.load_training_history`` returns each run's ``kind``
-    (asked of the db owner): the user's own solve (wall time, whatever limit) must not count
-    as a timing, only the replay's honest protocol does.
-    """
-    from sqlalchemy import func, select
-
-    from db.models import AlgorithmRun
-
-    out: dict[int, dict[str, Any]] = {}
-    for budget_id, name, status, total, seconds, created, reason in session.execute(
-            select(AlgorithmRun.budget_id, AlgorithmRun.algorithm_name, AlgorithmRun.match_type,
-                   AlgorithmRun.total_cost, AlgorithmRun.execution_time,
-                   AlgorithmRun.created_at, AlgorithmRun.reason)
-            .where(AlgorithmRun.kind == "replay").order_by(AlgorithmRun.id)):
-        if reason and reason.startswith(registry.REFUSAL_PREFIX):
-            continue
-        entry = out.setdefault(budget_id, {"runs": [], "user_time": None})
-        entry["runs"].append({"algorithm": name, "status": status, "total_cost": total,
-                              "execution_time": seconds, "created_at": created})
-    if out:
-        for budget_id, first in session.execute(
-                select(AlgorithmRun.budget_id, func.min(AlgorithmRun.created_at))
-                .where(AlgorithmRun.kind == "user",
-                       AlgorithmRun.budget_id.in_(list(out)))
-                .group_by(AlgorithmRun.budget_id)):
-            out[budget_id]["user_time"] = first
-    return out
-
-
-def mark_replays(records: list[dict[str, Any]], replays: dict[int, dict[str, Any]]
+def mark_replays(records: list[dict[str, Any]], replays: list[dict[str, Any]]
                  ) -> list[dict[str, Any]]:
-    """Records of replayed budgets carry only their replay runs, ``source="replay"`` and
-    ``user_time`` (when the user solved it; the first replay run when unknown)."""
-    out = []
-    for rec in records:
-        budget_id = int(str(rec["key"]).rsplit(":", 1)[-1])
-        found = replays.get(budget_id)
-        if found is None:
-            out.append(rec)
-            continue
-        first = min((r["created_at"] for r in found["runs"] if r["created_at"]), default=None)
-        out.append({**rec, "runs": found["runs"], "source": "replay",
-                    "user_time": found["user_time"] or first})
-    return out
+    """The history with each replayed user instance as its replay record (``source="replay"``,
+    ``user_time``, the replay runs only: never the user's own wall-time solve)."""
+    by_key = {str(r["key"]): r for r in replays}
+    out = [by_key.pop(str(rec["key"]), rec) for rec in records]
+    return out + list(by_key.values())
 
 
 @task(name="load-history", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -143,7 +104,7 @@ def load_history(database_url: str | None) -> dict[str, Any]:
     instances are marked (``ml.selection.is_user``) and carry their replay runs only."""
     with db_session(database_url) as session:
         records, first, last = registry.load_training_history(session=session)
-        records = mark_replays(records, _replays(session))
+        records = mark_replays(records, load_replay_history(session=session))
     users = sum(r.get("source") == "replay" for r in records)
     return {"records": records, "window_start": first, "window_end": last,
             "user_instances": users}

@@ -123,8 +123,8 @@ def test_training_with_replays_holds_out_the_users_future(small_history, replays
 
 
 def test_replayed_budgets_carry_only_their_replay_runs() -> None:
-    """A budget with replay runs is a user record: its user solve (one wall-time run) is
-    dropped, and it carries when the user solved it."""
+    """A budget with a replay record is a user record: its user solve (one wall-time run) is
+    dropped, and it carries when the user solved it; other records are unchanged."""
     user_run = {"algorithm": "hybrid", "status": "exact", "total_cost": 5,
                 "execution_time": 0.3, "created_at": T0}
     replay_runs = [{"algorithm": a, "status": "exact", "total_cost": 5, "execution_time": 0.01,
@@ -132,9 +132,11 @@ def test_replayed_budgets_carry_only_their_replay_runs() -> None:
     records = [{"key": "1:7", "family": None, "projects": [5], "budget": 5, "runs": [user_run]},
                {"key": "2:8", "family": "uniform", "projects": [5], "budget": 5,
                 "runs": [user_run]}]
-    out = mark_replays(records, {7: {"runs": replay_runs, "user_time": T0}})
+    replay = {"key": "1:7", "family": None, "projects": [5], "budget": 5, "runs": replay_runs,
+              "source": "replay", "user_time": T0}
+    out = mark_replays(records, [replay])
     assert is_user(out[0]) and out[0]["runs"] == replay_runs and out[0]["user_time"] == T0
-    assert not is_user(out[1]) and out[1]["runs"] == [user_run]
+    assert not is_user(out[1]) and out[1]["runs"] == [user_run] and len(out) == 2
 
 
 def test_forecast_says_unsure_for_an_instance_unlike_its_training(runtime_artifact) -> None:

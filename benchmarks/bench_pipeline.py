@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bench-prefect-home-"))
@@ -45,6 +47,20 @@ PG_ADMIN = os.environ.get("TEST_DATABASE_URL",
 CPU_BOUND = {"sizes": [22, 23], "per_size": 16, "families": ["psix"],
              "algorithms": ["brute_force"], "time_limit": 120.0, "measure_memory": False,
              "export": False, "plot": False}
+
+
+
+@contextmanager
+def prefect_server() -> Iterator[None]:
+    """`PREFECT_API_URL` when set (a running server), else a temporary Prefect server for this
+    script (`prefect_test_harness`, public): Dask workers report their runs to it."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
 
 
 def _fresh(backend: str, folder: Path) -> tuple[str, callable]:
@@ -213,7 +229,8 @@ def main() -> int:
     if args.only in (None, "overhead"):
         report["overhead"] = overhead(args.backends.split(","), folder, args.repeats)
     if args.only in (None, "dask"):
-        report["dask"] = dask_speedup(folder, args.repeats)
+        with prefect_server():
+            report["dask"] = dask_speedup(folder, args.repeats)
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     if args.json:
         print(json.dumps(report, default=str))

@@ -35,6 +35,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bench-prefect-home-"))
@@ -49,6 +51,19 @@ from prefect.futures import as_completed
 
 from tasks.plan import batch_gaps
 from tasks.solving import dask_client, dask_jobs
+
+
+@contextmanager
+def prefect_server() -> Iterator[None]:
+    """`PREFECT_API_URL` when set (a running server), else a temporary Prefect server for this
+    script (`prefect_test_harness`, public): Dask workers report their runs to it."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
 
 
 def burn(i: int, seconds: float) -> tuple[int, float, float]:
@@ -206,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
+    with prefect_server():
+        return _run(args)
 
+
+def _run(args: argparse.Namespace) -> int:
     from flows._runtime import share_api_with_subprocesses
 
     share_api_with_subprocesses()

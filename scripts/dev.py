@@ -154,7 +154,8 @@ def upgrade_lock() -> int:
         py = env_dir / ("Scripts" if os.name == "nt" else "bin") / PY.name
         subprocess.run([*_pip(py), "--upgrade", *INSTALLERS], check=True)
         extras, groups = PROFILES["test"]
-        subprocess.run([*_pip(py), f"{ROOT}[{extras}]", *_groups(groups)], check=True)
+        # Editable: the project's own build would otherwise leave build/ in the checkout.
+        subprocess.run([*_pip(py), "-e", f"{ROOT}[{extras}]", *_groups(groups)], check=True)
         frozen = subprocess.run([str(py), "-m", "pip", "freeze", "--all"], check=True,
                                 capture_output=True, text=True).stdout.splitlines()
     keep = [line for line in frozen if "==" in line

@@ -283,8 +283,10 @@ def batch_count(estimates: Sequence[float], workers: int, overhead_seconds: floa
     """How many batches to split jobs of these predicted seconds into, for `workers`.
 
     Candidates: 1 to 4 batches per worker (at least `least`, for progress; at most `most`).
-    Each costs `overhead_seconds` of orchestration per batch (a Prefect task run: 0.4 to
-    0.7 s on a 2-core Dask cluster here, docs/benchmarks/selector.md), and more batches
+    Each costs `overhead_seconds` of orchestration per batch (a few ms for a plain Dask job
+    through the runner's client, the benchmark flow's Dask path; 20 to 50 ms for a task run
+    on threads; 0.4 to 0.7 s for a Prefect task run on a Dask worker, the old path:
+    docs/benchmarks/pipeline.md), and more batches
     absorb mispredictions better: each candidate's LPT plan is scored by its mean dispatch
     makespan (`dispatch_makespan`) when every job's true time is its estimate times a
     log-normal error of `error_decades`, over `samples` seeded draws. The smallest score

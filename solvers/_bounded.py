@@ -37,7 +37,7 @@ from ._bigcore import greedy_fast
 from ._core import Answer, Core, TimeUp
 from ._costmodel import cost_model
 
-__all__ = ["MIN_N", "NAME", "Plan", "estimated_seconds", "plan", "solve_core"]
+__all__ = ["MIN_N", "NAME", "Plan", "estimated_seconds", "plan", "select", "solve_core"]
 
 NAME = "bounded"
 
@@ -162,7 +162,7 @@ def estimated_seconds(core: Core) -> float | None:
 _PARTIAL_SCANS = 8  # classes partly taken, found by a scan each, before sorting pays
 
 
-def _select(core: Core, p: Plan, take: np.ndarray) -> np.ndarray:
+def select(core: Core, p: Plan, take: np.ndarray) -> np.ndarray:
     """Positions into the core: ``take[j]`` items of each class (whole classes by a lookup
     table over the costs when they are small, the first items of each class in sorted order
     otherwise)."""
@@ -240,7 +240,7 @@ def solve_bounded(core: Core) -> Answer:
         take, how = _dp(core, p), "dp"
     total = int((take * p.values).sum())
     extra = {"classes": int(p.values.size), "bounded": how}
-    chosen = _select(core, p, take)
+    chosen = select(core, p, take)
     if how == "greedy":  # a hit of the proven upper bound
         return Answer(chosen, exact=True, upper_bound=core.upper_bound, extra=extra)
     return Answer(chosen, exact=True, upper_bound=total, extra=extra)

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NATIVE_OVERHEAD", "NATIVE_SPEEDUP", "available", "backward_words", "best_subset",
+__all__ = ["NATIVE_OVERHEAD", "NATIVE_SPEEDUP", "available", "backward_words", "balsub_value",
+           "best_subset",
            "enabled", "first_reach_bytes", "forward_words", "loaded", "set_enabled"]
 
 NATIVE_OVERHEAD = 0.6  # s: import numba and load the cached kernels (a fresh process)
@@ -133,8 +134,41 @@ def _compile() -> dict[str, Callable[..., Any]]:
                     break
             return k, lo
 
+        @numba.njit(cache=True, nogil=True)
+        def balsub(w, c, start, b, wbar, sp, sc, budget_ops):  # type: ignore[no-untyped-def]
+            """Pisinger's balsub from item ``start`` (1-based; the state ``sp`` is for the
+            items before it): ``sp[mu - off]`` is the largest item index of a balanced filling
+            of weight mu in (c − r, c + r]. Returns the next item once ``budget_ops`` steps
+            are spent (or n + 1 when done)."""
+            n = w.size
+            r = sp.size // 2
+            off = c - r + 1
+            spent = 0
+            t = start
+            if t == b:
+                sp[wbar - off] = b
+            while t <= n:
+                wt = w[t - 1]
+                sc[:] = sp
+                for mu in range(c - r + 1, c + 1):
+                    m2 = mu + wt - off
+                    if sc[m2] < sp[mu - off]:
+                        sc[m2] = sp[mu - off]
+                for mu in range(c + wt, c, -1):
+                    for j in range(sp[mu - off], sc[mu - off]):
+                        m2 = mu - w[j - 1] - off
+                        if sc[m2] < j:
+                            sc[m2] = j
+                sp[:] = sc
+                spent += 3 * r
+                t += 1
+                if spent >= budget_ops:
+                    break
+            return t
+
         _kernels["backward"] = backward
         _kernels["first_reach"] = first_reach
+        _kernels["balsub"] = balsub
         return _kernels
 
 
@@ -183,6 +217,27 @@ def best_subset(costs: list[int], cap: int, check: Callable[[], None]) -> tuple[
         s -= costs[i]
     assert s == 0
     return best, chosen
+
+
+def balsub_value(costs: np.ndarray, cap: int, check: Callable[[], None]) -> int:
+    """The largest subset sum ≤ ``cap`` by Pisinger's balanced algorithm (balsub, 1999),
+    O(n · r) time and O(r) memory for r the largest cost — the value only. ``costs``: int64,
+    each in [1, cap], summing past ``cap``. ``check`` runs between chunks."""
+    kernel = _compile()["balsub"]
+    w = np.ascontiguousarray(costs, dtype=np.int64)
+    r = int(w.max())
+    csum = np.cumsum(w)
+    b = int(np.searchsorted(csum, cap, side="right")) + 1  # the break item, 1-based
+    wbar = int(csum[b - 2]) if b >= 2 else 0
+    sp = np.zeros(2 * r, dtype=np.int32)
+    sp[r:] = 1  # mu in (c, c + r]: the empty-removal sentinel of the paper
+    sc = np.empty_like(sp)
+    t = b
+    while t <= w.size:
+        t = kernel(w, cap, t, b, wbar, sp, sc, CHUNK_WORDS)
+        check()
+    reached = np.flatnonzero(sp[:r] > 0)  # mu = c − r + 1 + index, mu ≤ c
+    return cap - r + 1 + int(reached[-1]) if reached.size else 0
 
 
 _REVERSE = np.array([int(f"{b:08b}"[::-1], 2) for b in range(256)], dtype=np.uint8)

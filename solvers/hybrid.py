@@ -40,7 +40,7 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from . import _bounded, backtracking, dp, meet_in_the_middle
+from . import _balsub, _bounded, backtracking, dp, meet_in_the_middle
 from ._bigcore import SMALL_N, core_hit, greedy_fast
 from ._core import Answer, Core, make_solver
 from ._mitm import best_pair
@@ -154,6 +154,9 @@ def estimated_seconds(core: Core) -> dict[str, float]:
     bounded = _bounded.estimated_seconds(core)
     if bounded is not None:
         est[_bounded.NAME] = bounded
+    balanced = _balsub.estimated_seconds(core)
+    if balanced is not None:
+        est[_balsub.NAME] = balanced
     return est
 
 
@@ -162,6 +165,8 @@ def _exact(method: str, core: Core) -> Answer:
     backtracking)."""
     if method == _bounded.NAME:
         return _bounded.solve_core(core)
+    if method == _balsub.NAME:
+        return _balsub.solve_core(core)
     module = {"meet_in_the_middle": meet_in_the_middle, "dp": dp}.get(method, backtracking)
     return module._solve_core(core)
 

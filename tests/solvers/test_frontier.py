@@ -290,7 +290,9 @@ def test_fallback_plan_depends_on_the_limit_not_on_the_time_left() -> None:
             stages.append(answer.extra["stage"])
     finally:
         set_cost_model(None)
-    assert stages == ["dp", "dp"], stages  # before: "backtracking" with 0.05 s left
+    # the planned method (dp, or balsub with Numba: cheaper there) either way; before issue
+    # 19: "backtracking" with 0.05 s left
+    assert stages[0] == stages[1] in {"dp", "balsub"}, stages
 
 
 def test_centre_out_visits_every_block_once() -> None:

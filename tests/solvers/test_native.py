@@ -1,5 +1,6 @@
 """The optional compiled kernels (solvers._native, Numba): same answers as the Python-integer
-dp, never imported by small solves, and the Python path when Numba is absent or disabled."""
+dp, balsub under the shared contract, never imported by small solves, and the Python path
+when Numba is absent or disabled."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import random
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import solvers
-from solvers import _native, dp
+from solvers import _balsub, _native, dp
+from solvers._core import _certificate, parse_call, prepare
 
 from .test_proofs import check, optimum
 
@@ -114,3 +117,71 @@ def test_small_solves_never_import_numba() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+def test_balsub_value_matches_the_reference(force_kernels: None) -> None:
+    """Pisinger's balsub kernel (resumed every few steps) finds the reference optimum."""
+    rng = random.Random(12)
+    seen = 0
+    for _ in range(300):
+        costs = [rng.randint(1, rng.choice((5, 60, 500))) for _ in range(rng.randint(2, 30))]
+        cap = rng.randint(max(costs), sum(costs) + 2)
+        if sum(costs) <= cap:
+            continue
+        seen += 1
+        assert _native.balsub_value(np.array(costs), cap, lambda: None) == optimum(costs, cap)
+    assert seen > 100
+
+
+def test_balsub_method_proves_or_bounds_honestly(force_kernels: None) -> None:
+    """The balsub method's answer is a proof (the certificate agrees, total = optimum) or an
+    approximation whose bound is the optimum; each witness path is reached."""
+    rng = random.Random(31)
+    paths = set()
+    for _ in range(80):
+        n = rng.randint(40, 120)
+        g = rng.choice((1, 7, 50))
+        costs = [g * rng.randint(1, 40) for _ in range(n)] + [1] * rng.randint(0, 2)
+        budget = rng.randint(max(costs), sum(costs) - 1)
+        problem, lim, _ = parse_call(costs, budget, None, None)
+        core = prepare(problem, lim, None).core
+        if core is None:
+            continue
+        core.incumbent = [] if rng.random() < 0.5 else [0]
+        answer = _balsub.solve_core(core)
+        total = sum(core.costs[i] for i in answer.indices)
+        best = optimum(core.costs, core.budget)
+        assert answer.upper_bound == best
+        exact, _, broken = _certificate(answer, total, core)
+        assert broken is None and exact == (total == best) == answer.exact
+        paths.add(answer.extra.get("witness", "other") if answer.exact else "approximate")
+    assert "dp" in paths and "other" in paths, paths
+
+
+def test_hybrid_proves_residue_instances_by_balsub() -> None:
+    """Multiples of 7 and three ones, a budget 5 above a multiple of 7: sums reach residues
+    0-3 only, so the optimum is 2 below the budget; the preprocessing bound is out of reach,
+    the bitset wide and the multiplicity box loose — hybrid plans balsub and proves it."""
+    if not HAS_NUMBA:
+        pytest.skip("numba not installed (pip install .[fast]) or SOLVERS_NATIVE=0")
+    rng = random.Random(2)
+    costs = [7 * rng.randint(1, 100) for _ in range(100_000)] + [1, 1, 1]
+    budget = sum(costs) // 2 // 7 * 7 + 5
+    result = solvers.solve(costs, budget, algorithm="hybrid", time_limit=30)
+    assert result["status"] == "exact" and result["stage"] == "balsub"
+    assert result["total_cost"] == budget - 2 == result["upper_bound"]
+    sel = result["selected_indices"]
+    assert sel == sorted(set(sel)) and sum(costs[i] for i in sel) == budget - 2
+
+
+def test_without_numba_balsub_is_not_offered() -> None:
+    """With the kernels off, balsub has no estimate: hybrid never plans it."""
+    problem, lim, _ = parse_call(list(range(1, 3000)), 10**6 + 1, None, None)
+    core = prepare(problem, lim, None).core
+    _native.set_enabled(False)
+    try:
+        assert _balsub.estimated_seconds(core) is None
+    finally:
+        _native.set_enabled(None)
+    if HAS_NUMBA:
+        assert _balsub.estimated_seconds(core) is not None

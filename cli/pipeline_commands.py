@@ -454,9 +454,11 @@ def handle_demo(args: argparse.Namespace) -> int:
                   f"{m['selector_par10']:.4f} s vs rules {m['rules_par10']:.4f} s; "
                   f"{'promoted to champion' if t['promoted'] else 'not promoted'}: "
                   f"{t['decision']}")
-            print(f"solve with model: example portfolio → {r['status']} total {r['total_cost']} "
+            print(f"solve: example portfolio → {r['status']} total {r['total_cost']} "
                   f"of {r['budget']} by {r['algorithm']} (chosen by {r.get('selector')}), "
                   f"run {r['run_id']}")
+            if d.get("solved_with"):
+                print(d["solved_with"])
 
     return _emit(args, doc, human)
 

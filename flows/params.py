@@ -295,7 +295,7 @@ class TrainParams(_Params):
     model_name: str = Field(DEFAULT_MODEL_NAME, min_length=1, max_length=100,
                             description="Registry name of the model.")
     candidates: Literal["base", "base+hybrid", "portfolio"] = Field(
-        "base", description="Algorithms the selector chooses among: the base ones, plus "
+        "portfolio", description="Algorithms the selector chooses among: the base ones, plus "
                             "hybrid, or the portfolio (base, hybrid and hybrid's named "
                             "configurations, e.g. hybrid[exact-first]).")
     max_n: int | None = Field(None, ge=10, le=100_000,

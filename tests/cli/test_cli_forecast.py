@@ -38,16 +38,21 @@ def test_without_a_runtime_model_the_forecast_is_null_with_a_reason(capsys, data
 
 def test_with_a_runtime_model_the_forecast_comes_first(capsys, database,
                                                        runtime_artifact) -> None:
-    """A registered model: the predicted time and the expected proof, then the answer."""
+    """A registered model: the predicted time and the expected proof (yes, no, or unsure
+    for an instance unlike the model's training data), then the answer."""
     version = register_runtime(database, runtime_artifact)
     assert main(["solve", str(EXAMPLE), "--budget", "1500000", "--time-limit", "5"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("forecast: predicted ")
-    assert first.endswith(f"(runtime model v{version}), expected proven within the 5 s "
-                          "limit: yes")
+    head, _, answer = first.rpartition(": ")
+    assert head.endswith(f"(runtime model v{version}), expected proven within the 5 s limit")
+    assert answer in {"yes", "no", "unsure"}
     assert main(["solve", str(EXAMPLE), "--budget", "1500000", "--algorithm", "greedy",
                  "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     fc = data["forecast"]
     assert data["forecast_note"] is None and fc["predicted_algorithm"] == "greedy"
-    assert fc["expected_proven"] is (data["status"] == "exact")
+    assert fc["proven_answer"] in {"yes", "no", "unsure"}
+    assert fc["expected_proven"] is (fc["proven_answer"] == "yes")
+    if fc["proven_answer"] != "unsure":  # a sure forecast is checked against the answer
+        assert fc["expected_proven"] is (data["status"] == "exact")

@@ -15,9 +15,10 @@ from flows.solve import solve
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-def test_demo_runs_every_step_then_solves_with_the_trained_model(sqlite_migrated_url,
-                                                                  tmp_path) -> None:
-    """generate → benchmark → export → train → solve-with-model, all recorded."""
+def test_demo_runs_every_step_then_solves_with_what_auto_serves(sqlite_migrated_url,
+                                                                 tmp_path) -> None:
+    """generate → benchmark → export → train → solve, all recorded; the example is solved with
+    the new model only if it was promoted, else with the rules, and the demo says which."""
     params = DemoParams(database_url=sqlite_migrated_url, data_dir=str(tmp_path), sizes=[10, 30],
                         per_size=1, families=["uniform", "pthree"], time_limit=0.5,
                         train_min_instances=40, train_time_limit=0.05, train_max_n=30)
@@ -27,13 +28,15 @@ def test_demo_runs_every_step_then_solves_with_the_trained_model(sqlite_migrated
     version = out["train"]["model_version"]
     assert version == 1 and "remaining_gap" in out["train"]["metrics"]
     solved = out["solve"]
-    assert solved["selector"] == "model:selector@v1"
+    expected = "model:selector@v1" if out["train"]["promoted"] else "rules"
+    assert solved["selector"] == expected, (out["train"]["decision"], out["solved_with"])
+    assert ("promoted just now" in out["solved_with"]) == out["train"]["promoted"]
     # a model trained on 40 tiny instances may pick a heuristic: feasible, honestly labelled
     assert solved["status"] in {"exact", "approximate"}
     assert 0 < solved["total_cost"] <= 1_500_000.0
     with session_scope(sqlite_migrated_url) as s:
         run = s.get(AlgorithmRun, solved["run_id"])
-        assert run.selector == "model:selector@v1"
+        assert run.selector == expected
         assert s.scalar(select(ModelVersion.version).where(
             ModelVersion.name == "selector")) == 1
     assert out["benchmark"]["batch_plan"] == "size proxy"  # no runtime model before training

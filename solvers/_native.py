@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = ["NATIVE_OVERHEAD", "NATIVE_SPEEDUP", "available", "backward_words", "balsub_value",
            "best_subset",
-           "enabled", "first_reach_bytes", "forward_words", "loaded", "set_enabled"]
+           "enabled", "first_reach_bytes", "forward_words", "loaded", "set_enabled", "warm"]
 
 NATIVE_OVERHEAD = 0.6  # s: import numba and load the cached kernels (a fresh process)
 NATIVE_SPEEDUP = 2.5  # dp time on Python integers over the kernel's (memory-bound rows: 2.5-4x)
@@ -150,10 +150,10 @@ def _compile() -> dict[str, Callable[..., Any]]:
             while t <= n:
                 wt = w[t - 1]
                 sc[:] = sp
-                for mu in range(c - r + 1, c + 1):
-                    m2 = mu + wt - off
-                    if sc[m2] < sp[mu - off]:
-                        sc[m2] = sp[mu - off]
+                for i in range(r):  # mu = c − r + 1 + i ≤ c: add item t (vectorisable)
+                    v = sp[i]
+                    if sc[i + wt] < v:
+                        sc[i + wt] = v
                 for mu in range(c + wt, c, -1):
                     for j in range(sp[mu - off], sc[mu - off]):
                         m2 = mu - w[j - 1] - off
@@ -170,6 +170,18 @@ def _compile() -> dict[str, Callable[..., Any]]:
         _kernels["first_reach"] = first_reach
         _kernels["balsub"] = balsub
         return _kernels
+
+
+def warm() -> bool:
+    """Import Numba and load (or compile, the first time on a machine) every kernel now — for
+    a long-running service at start-up, so that no solve pays for it. False without Numba."""
+    if not available():
+        return False
+    forward_words([3, 5], 100, -1, lambda: None)
+    backward_words([3, 5], 100, lambda: None)
+    best_subset([3, 5], 100, lambda: None)
+    balsub_value(np.array([3, 5, 9], dtype=np.int64), 10, lambda: None)
+    return True
 
 
 def _to_words(x: int, bits: int) -> np.ndarray:

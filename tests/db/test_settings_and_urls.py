@@ -9,11 +9,16 @@ from db import DatabaseUnavailableError, check_connection, mask_url, session_sco
 from db.engine import dispose_engines, get_engine
 
 
-def test_default_database_is_sqlite_file_under_data(monkeypatch):
-    """Without DATABASE_URL the database is the embedded SQLite file data/budget.db."""
+def test_default_database_is_sqlite_file_under_data(monkeypatch, tmp_path):
+    """Without DATABASE_URL the database is the embedded SQLite file budget.db in DATA_DIR,
+    which defaults to ./data under the working directory (never the package's location)."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
     settings = Settings(_env_file=None)
-    assert settings.database_url == f"sqlite:///{REPO_ROOT / 'data' / 'budget.db'}"
+    assert settings.data_dir == tmp_path / "data"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'data' / 'budget.db'}"
+    assert not str(settings.data_dir).startswith(str(REPO_ROOT))
 
 
 def test_database_url_comes_from_environment(monkeypatch):

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from config import get_settings
-from config.settings import REPO_ROOT, Settings
+from config.settings import Settings, examples_dir
 from db.engine import session_scope
 from db.models import AlgorithmRun, Project, ProjectSet
 from flows import params as flow_params
@@ -62,10 +62,10 @@ def _walk(node):
 # --- 1. confinement of `path` -----------------------------------------------------------------
 
 def test_default_input_folders_are_data_inputs_and_the_bundled_examples(tmp_path) -> None:
-    """INPUT_DIRS left empty: `<DATA_DIR>/inputs` and `data/examples`; `:`-separated or a JSON
-    list otherwise."""
-    assert Settings(data_dir=tmp_path).input_folders() == [
-        tmp_path / "inputs", REPO_ROOT / "data" / "examples"]
+    """INPUT_DIRS left empty: `<DATA_DIR>/inputs` and the bundled examples (package data);
+    `:`-separated or a JSON list otherwise."""
+    assert Settings(data_dir=tmp_path).input_folders() == [tmp_path / "inputs", examples_dir()]
+    assert (examples_dir() / "portfolio.csv").is_file()
     assert Settings(input_dirs="/a:/b").input_folders() == [Path("/a"), Path("/b")]
     assert Settings(input_dirs='["/x y"]').input_folders() == [Path("/x y")]
 

@@ -176,8 +176,12 @@ def report(args: argparse.Namespace | None, exc: BaseException) -> int:
 
 
 def database_errors() -> tuple[type[BaseException], ...]:
-    """The exception types `report` handles: the data layer's, and SQLAlchemy's when loaded."""
-    from db.errors import DatabaseError
+    """The exception types `report` handles: the data layer's, and SQLAlchemy's when loaded
+    (none in an install without the [pipeline] extra)."""
+    try:
+        from db.errors import DatabaseError
+    except ImportError:
+        return ()
 
     kinds: list[type[BaseException]] = [DatabaseError]
     sa_exc: Any = sys.modules.get("sqlalchemy.exc")

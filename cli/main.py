@@ -131,6 +131,13 @@ def _run(args: argparse.Namespace) -> int:
     except CommandError as exc:
         return fail(args, exc.message, exc.code, kind=exc.kind, field=exc.field,
                     value=exc.value)
+    except ImportError as exc:  # an optional extra not installed: say which one, no traceback
+        from config.extras import missing_extra
+
+        missing = missing_extra(exc, f"budget {getattr(args, 'command', '') or ''}".strip())
+        if missing is None:
+            raise
+        return fail(args, str(missing), EXIT_BAD_INPUT, kind="MissingExtraError")
     except database_errors() as exc:  # evaluated only when an exception reaches it
         return report(args, exc)
     except _input_errors() as exc:

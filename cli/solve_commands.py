@@ -268,9 +268,18 @@ def _forecast(args: argparse.Namespace, projects: Any, budget: Any,
     if args.no_forecast:
         return None
     from config import get_settings
-    from ml.serving import forecast_fields, runtime_model_with_note
 
-    model, note = runtime_model_with_note(get_settings().database_url)
+    try:
+        from ml.serving import forecast_fields, runtime_model_with_note
+
+        model, note = runtime_model_with_note(get_settings().database_url)
+    except ImportError as exc:  # an install without the registry's extras: no forecast
+        from config.extras import missing_extra
+
+        missing = missing_extra(exc, "the forecast")
+        if missing is None:
+            raise
+        return {"forecast": None, "forecast_note": str(missing)}
     return forecast_fields(model, note, projects, budget, args.algorithm, args.time_limit,
                            None, limits)
 

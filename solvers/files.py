@@ -509,7 +509,11 @@ def _from_json(text: str, source: str, max_projects: int | None) -> ProjectFile:
 
 
 def _from_parquet(path: Path, source: str, max_projects: int | None) -> ProjectFile:
-    import pyarrow.parquet as pq  # optional dependency, only for Parquet input
+    try:
+        import pyarrow.parquet as pq  # optional dependency, only for Parquet input
+    except ImportError:
+        raise FileFormatError(f"{source}: reading Parquet needs pyarrow (the [pipeline] extra: "
+                              "pip install 'budget-allocation[pipeline]')") from None
 
     records: list[Any] = []
     try:

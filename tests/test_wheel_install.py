@@ -134,6 +134,22 @@ def test_the_base_install_is_light_and_solves_the_packaged_example(installed, tm
     assert changed(before, tree(installed.site_packages)) == []
 
 
+def test_the_base_install_names_the_missing_extra_in_one_line(installed, tmp_path):
+    """Without the extras, `budget solve` still answers (the forecast says which extra it
+    needs), and a pipeline command is one error line naming `[pipeline]`, exit 2, under
+    `--json` one JSON object: never a traceback."""
+    example = installed.python(tmp_path, "import config; print(config.EXAMPLE_PORTFOLIO)").strip()
+    out = installed.budget(tmp_path, "solve", example, "--budget", BUDGET, "--json")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "[pipeline" in out.stdout or "[ml]" in out.stdout  # the forecast note
+    assert "Traceback" not in out.stderr
+    for args in (("generate", "--sizes", "10"), ("db", "current"), ("export", "--json")):
+        out = installed.budget(tmp_path, *args)
+        assert out.returncode == 2, (args, out.stdout[-1000:], out.stderr[-1000:])
+        assert "Traceback" not in out.stderr and "[pipeline]" in (out.stderr + out.stdout), args
+    assert '"error"' in out.stdout  # --json: one object on stdout
+
+
 def test_the_settings_of_an_installed_package_point_at_the_working_directory(installed,
                                                                              tmp_path):
     """After a wheel install DATA_DIR, the SQLite default and `.env` are the working directory's

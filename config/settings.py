@@ -106,10 +106,10 @@ class Settings(BaseSettings):
         default=None, description="tcp://HOST:PORT of a Dask scheduler for solver tasks."
     )
     batch_overhead_seconds: float = Field(
-        default=0.5, ge=0,
-        description="Orchestration seconds one solver batch costs (a Prefect task run: 0.4 to "
-        "0.7 s between batches on a 2-core Dask cluster here; `batch_gap_seconds` in a "
-        "benchmark's summary measures it). "
+        default=0.05, ge=0,
+        description="Orchestration seconds one solver batch costs (a Dask job through the "
+        "runner's client: a few ms; a Prefect task run on threads: 20-50 ms; "
+        "`batch_gap_seconds` in a benchmark's summary measures it). "
         "The runtime model's batch plan weighs it against balance: fewer, larger batches "
         "when it dominates.")
     alert_time_seconds: float = Field(

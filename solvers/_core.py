@@ -22,6 +22,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -126,24 +127,26 @@ def cardinality_bound(costs: list[int], budget: int) -> int:
 
 
 class _ArrayCore(Core):
-    """A core built from an int64 array: ``costs`` (the Python list) is made on first use,
-    so methods that work on the array alone never pay for a million-item list."""
+    """A core built from an int64 array: ``costs`` (the Python list) is made on first use and
+    then is a plain attribute (a cached property: no per-access cost), so methods that work on
+    the array alone never pay for a million-item list. Build it with :func:`_array_core`."""
 
-    @property  # type: ignore[override]
-    def costs(self) -> list[int]:
-        found = self.__dict__.get("_costs")
-        if found is None:
-            assert self.array is not None
-            found = self.__dict__["_costs"] = self.array.tolist()
-        return found
-
-    @costs.setter
-    def costs(self, value: list[int] | None) -> None:
-        self.__dict__["_costs"] = value
+    @cached_property
+    def costs(self) -> list[int]:  # type: ignore[override]
+        assert self.array is not None
+        return self.array.tolist()
 
     @property
     def n(self) -> int:
         return int(self.array.size) if self.array is not None else len(self.costs)
+
+
+def _array_core(budget: int, ub: int, limits: Limits, deadline: float | None,
+                array: np.ndarray, order: np.ndarray | None = None) -> Core:
+    core = _ArrayCore(None, budget, ub, limits, deadline, array=array,  # type: ignore[arg-type]
+                      _order=order)
+    del core.__dict__["costs"]  # the dataclass set None: the cached property makes the list
+    return core
 
 
 COUNT_SORT_MAX = 1 << 20  # costs up to here (and up to 4n) are counted, not sorted
@@ -190,8 +193,7 @@ def _prepare_array(problem: Problem, arr: np.ndarray, limits: Limits,
     if top_cost <= min(COUNT_SORT_MAX, 4 * reduced.size):
         counts = np.bincount(reduced)
         ub = min(rbudget, _cardinality_counts(counts, rbudget))
-        core = _ArrayCore(None, rbudget, ub, limits, deadline,  # type: ignore[arg-type]
-                          array=reduced)
+        core = _array_core(rbudget, ub, limits, deadline, reduced)
         core.memo["bincount"] = counts
         return Prepared(problem, forced, keep, g, core)  # type: ignore[arg-type]
     order = argsort_costs(reduced)
@@ -200,8 +202,7 @@ def _prepare_array(problem: Problem, arr: np.ndarray, limits: Limits,
     k = int(np.searchsorted(csum, rbudget, side="right"))
     top = int(ordered[len(ordered) - k:].sum()) if k else 0
     ub = min(rbudget, top)
-    core = _ArrayCore(None, rbudget, ub, limits, deadline,  # type: ignore[arg-type]
-                      array=reduced, _order=order)
+    core = _array_core(rbudget, ub, limits, deadline, reduced, order)
     return Prepared(problem, forced, keep, g, core)  # type: ignore[arg-type]
 
 

@@ -61,7 +61,16 @@ def few_prices(rng: random.Random) -> tuple[list[int], int]:
     return costs, int(sum(costs) * rng.uniform(0.2, 0.8))
 
 
-FAMILIES = {"two_scale": two_scale, "few_prices": few_prices}
+def sparse_large(rng: random.Random) -> tuple[list[int], int]:
+    """Large distinct costs (1e10..1e13), n 30-90: meet in the middle proves n <= ~40, hybrid's
+    exact routes run out of the limit from ~50 items, and exact hits are rare for its
+    heuristics; many proofs fail within a short limit (the forecast's "no" is measurable)."""
+    n = rng.randint(30, 90)
+    costs = [rng.randint(10**10, 10**13) for _ in range(n)]
+    return costs, int(sum(costs) * rng.uniform(0.2, 0.8))
+
+
+FAMILIES = {"two_scale": two_scale, "few_prices": few_prices, "sparse_large": sparse_large}
 
 
 def _cached(path: Path, make: Any) -> Any:
@@ -106,34 +115,71 @@ def selector_info(art: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def forecast_accuracy(runtime: Any, fresh: list[dict[str, Any]], selector: Any,
-                      limit: float) -> dict[str, Any]:
-    """Within 3x for solves >= 0.1 s; precision/recall of "will not be proven"."""
+                      limit: float, probe_seconds: float | None = None) -> dict[str, Any]:
+    """Within 3x for solves >= 0.1 s (and the median |log10| error there); precision/recall of
+    "will not be proven"; precision of "yes" (share of yes that were proven); what each answer
+    cost to compute (mean ms per forecast, probes included)."""
     from ml.serving import forecast
 
     slow = within = 0
     tp = fp = fn = 0
+    yes = yes_ok = 0
+    errors: list[float] = []
     answers = {"yes": 0, "no": 0, "unsure": 0}
+    bases: dict[str, int] = {}
+    cpu = 0.0
     for rec in fresh:
-        fc = forecast(runtime, rec["projects"], rec["budget"], "auto", limit, selector)
+        t0 = time.perf_counter()
+        fc = forecast(runtime, rec["projects"], rec["budget"], "auto", limit, selector,
+                      probe_seconds=probe_seconds)
+        cpu += time.perf_counter() - t0
         algo = fc["predicted_algorithm"]
         table = cost_table(rec, limit)
         run = next((r for r in rec["runs"] if r["algorithm"] == algo), None)
         actual = float(run["execution_time"]) if run else limit
         proven = table.get(algo, PAR_FACTOR * limit) < PAR_FACTOR * limit
         answers[fc["proven_answer"]] += 1
+        key = fc["basis"].split(":")[0][:48]
+        bases[key] = bases.get(key, 0) + 1
         if actual >= 0.1:
             slow += 1
             ratio = max(fc["predicted_seconds"], 1e-6) / max(actual, 1e-6)
             within += 1 / 3 <= ratio <= 3
+            errors.append(abs(float(np.log10(ratio))))
         said_no = fc["proven_answer"] == "no"
         tp += said_no and not proven
         fp += said_no and proven
         fn += (not said_no) and not proven
+        yes += fc["proven_answer"] == "yes"
+        yes_ok += fc["proven_answer"] == "yes" and proven
     return {"instances": len(fresh), "slow_solves": slow,
             "within_3x_slow_pct": 100.0 * within / slow if slow else None,
-            "not_proven": tp + fn, "said_no": tp + fp,
+            "median_abs_log10_slow": float(np.median(errors)) if errors else None,
+            "not_proven": tp + fn, "said_no": tp + fp, "no_true": tp,
             "no_precision": tp / (tp + fp) if tp + fp else None,
-            "no_recall": tp / (tp + fn) if tp + fn else None, "answers": answers}
+            "no_recall": tp / (tp + fn) if tp + fn else None,
+            "yes_precision": yes_ok / yes if yes else None, "wrong_yes": yes - yes_ok,
+            "answers": answers, "bases": bases,
+            "ms_per_forecast": round(1e3 * cpu / max(len(fresh), 1), 2)}
+
+
+def calibrate_backtracking() -> dict[str, Any]:
+    """Seconds per 2^n of backtracking with no exact hit (random costs 1e15..1e16, budget half
+    the total plus noise, n = 14..24, median of 3): ``ml.runtime.BT_SECONDS_PER_SELECTION``."""
+    import solvers
+
+    rng = random.Random(7)
+    out = {}
+    for n in (14, 16, 18, 20, 22, 24):
+        times = []
+        for _ in range(3):
+            costs = [rng.randint(10**15, 10**16) for _ in range(n)]
+            budget = sum(costs) // 2 + rng.randint(0, 10**14)
+            t0 = time.process_time()
+            solvers.solve(costs, budget, "backtracking", 20.0)
+            times.append(time.process_time() - t0)
+        out[n] = sorted(times)[1] / 2.0**n
+    return {"seconds_per_2^n": out, "load_average": os.getloadavg()}
 
 
 def cycle(family: str, other: str, generated: list[dict[str, Any]], args: argparse.Namespace,
@@ -155,11 +201,19 @@ def cycle(family: str, other: str, generated: list[dict[str, Any]], args: argpar
     from ml.features import FEATURE_NAMES, FEATURE_NAMES_V1
 
     names = FEATURE_NAMES_V1 if args.features == "v1" else FEATURE_NAMES
-    outcome = train_selector([*generated, *replays], time_limit=limit,
-                             model_dir=out / f"models-{family}", seeds=tuple(range(args.cv)),
-                             noise_sample=args.noise_sample, timing_repeats=args.repeats,
-                             feature_names=names)
-    train_s = time.perf_counter() - t0
+
+    def train() -> dict[str, Any]:
+        o = train_selector([*generated, *replays], time_limit=limit,
+                           model_dir=out / f"models-{family}", seeds=tuple(range(args.cv)),
+                           noise_sample=args.noise_sample, timing_repeats=args.repeats,
+                           feature_names=names)
+        return {"promote": o.promote, "decision": o.decision, "artifact": o.artifact,
+                "runtime": o.runtime, "metrics": o.metrics,
+                "train_seconds": round(time.perf_counter() - t0, 1)}
+
+    outcome = argparse.Namespace(**_cached(
+        out / f"trained-{tag}-g{len(generated)}-{args.features}.pkl", train))
+    train_s = outcome.train_seconds
     served = load_selector(selector_info(outcome.artifact, f"selector-{family}"))
     rt = outcome.runtime
     runtime = load_runtime({"name": "runtime", "version": 1, **rt}) if rt else None
@@ -200,11 +254,28 @@ def cycle(family: str, other: str, generated: list[dict[str, Any]], args: argpar
                   "model_par10": float(arr[:, 2].mean()), "vbs_par10": float(arr[:, 3].mean()),
                   "auto_over_vbs": float(arr[:, 1].mean() / arr[:, 3].mean()),
                   "rules_over_vbs": float(arr[:, 0].mean() / arr[:, 3].mean())},
-        "forecast_trained_family": forecast_accuracy(runtime, fresh, champion, limit)
+        "forecast_trained_family": forecast_accuracy(runtime, fresh, champion, limit,
+                                                     args.probe)
         if runtime else None,
-        "forecast_unseen_family": forecast_accuracy(runtime, other_fresh, champion, limit)
+        "forecast_unseen": {
+            name: forecast_accuracy(runtime, recs, champion, limit, args.probe)
+            for name, recs in [(other, other_fresh), *unseen_fresh(args, out, family, other)]}
         if runtime else None,
     }
+
+
+def unseen_fresh(args: argparse.Namespace, out: Path, *skip: str
+                 ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Fresh timed instances of the ``--forecast-families`` (no cycle trains on them)."""
+    limit = args.time_limit
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    found = []
+    for name in [f for f in args.forecast_families.split(",") if f and f not in skip]:
+        found.append((name, _cached(
+            out / f"fresh-{name}-f{args.fresh}-l{limit}-r{args.repeats}.pkl",
+            lambda name=name: replay(instances(name, args.fresh, 2), name, limit,
+                                     args.repeats, start + timedelta(days=30)))))
+    return found
 
 
 def main() -> int:
@@ -220,8 +291,18 @@ def main() -> int:
     ap.add_argument("--families", default="two_scale,few_prices")
     ap.add_argument("--features", choices=["v1", "v2"], default="v2",
                     help="selector feature set: v2 with the shape features (default), v1 without")
+    ap.add_argument("--forecast-families", default="sparse_large",
+                    help="families only forecast (never trained on by any cycle)")
+    ap.add_argument("--probe", type=float, default=None,
+                    help="the forecast's probe seconds (default ml.runtime.PROBE_SECONDS; "
+                         "0: no probe)")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="only measure backtracking's seconds per 2^n without a hit")
     ap.add_argument("--out", default="/tmp/selector-cycle")
     args = ap.parse_args()
+    if args.calibrate:
+        print(json.dumps(calibrate_backtracking(), indent=1))
+        return 0
     out = Path(args.out)
     limit = args.time_limit
     gen = _cached(out / f"generated-{args.generated}-n{args.max_n}-l{limit}-r{args.repeats}.pkl",
@@ -234,7 +315,9 @@ def main() -> int:
         report["cycles"].append(cycle(family, names[(i + 1) % len(names)], gen, args, out))
         print(json.dumps(report["cycles"][-1], indent=1, default=str), flush=True)
     report["load_average_end"] = os.getloadavg()
-    (out / f"report-{args.features}.json").write_text(json.dumps(report, indent=1, default=str))
+    suffix = "" if args.probe is None else f"-probe{args.probe:g}"
+    (out / f"report-{args.features}{suffix}.json").write_text(
+        json.dumps(report, indent=1, default=str))
     print(json.dumps({k: report[k] for k in ("load_average_start", "load_average_end")}))
     return 0
 

@@ -210,3 +210,173 @@ def train_runtime(records: Sequence[Mapping[str, Any]], time_limit: float,
         "feature_names": list(RUNTIME_FEATURES), "class_order": algorithms,
         "library_versions": library_versions(), "metrics": metrics,
     }
+
+
+# ------------------------------------------------------------------ the solvers' own view
+
+HYBRID_LIKE = ("hybrid",)
+"""Algorithms that plan an exact fallback from the time limit (and their configurations)."""
+
+
+def _hits(values: np.ndarray, counts: np.ndarray, target: int) -> tuple[float, float]:
+    """(log10 of the expected number of selections summing to ``target``, log2 of the number of
+    distinct selections): distinct multisets Π(m_i + 1) of the distinct costs ``values`` (``m_i``
+    copies each), their sums taken as normal (each class uniform on 0..m_i), density at
+    ``target`` (for distinct costs this is the solvers' own 2^n·φ(z)/σ estimate)."""
+    v = values.astype(np.float64)
+    m = counts.astype(np.float64)
+    log2_sets = float(np.log2(m + 1.0).sum())
+    sigma = max(float(np.sqrt((v * v * m * (m + 2.0) / 12.0).sum())), 1.0)
+    z = (float(target) - float((v * m).sum()) / 2.0) / sigma
+    ln_hits = log2_sets * np.log(2.0) - z * z / 2.0 - np.log(np.sqrt(2 * np.pi) * sigma)
+    return float(ln_hits / np.log(10.0)), log2_sets
+
+
+def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None,
+            limits: solvers.Limits | None = None) -> dict[str, Any] | None:
+    """What the solvers themselves know, structurally, about proving this instance with
+    ``algorithm`` within ``time_limit`` (no solve; O(n log n)): the reduced core the solve
+    would see (after dropping what cannot fit and dividing by the gcd), each exact route the
+    algorithm can take with the reference cost model's seconds (``hybrid.estimated_seconds``:
+    dp by its table bits or refused by the memory cap, meet in the middle's 2^(n/2), Schroeppel–
+    Shamir's sweep, the bounded and balanced dps), hybrid's planned fallback
+    (``hybrid.plan_fallback``), and the expected number of selections that reach the proven
+    upper bound exactly (``log10_hits``; below about 0.1, no heuristic hit can end the search:
+    only an exhaustive method proves it). None when preprocessing alone decides the instance
+    (nothing left to search) or the solvers' internals cannot be read (then nothing is claimed).
+
+    Keys: ``n`` (core items), ``routes`` ({method: seconds} the algorithm may run; empty when
+    it has none but its time limit: backtracking), ``refused`` (the algorithm itself refuses
+    this core: dp over the memory cap, meet in the middle past its size), ``cheapest``
+    (seconds, inf without a route), ``fallback`` (hybrid's plan), ``log10_hits``,
+    ``log2_selections`` (distinct selections, Π(m_i + 1)), ``bound_is_budget`` (the proven
+    upper bound is the reduced budget, not the cardinality bound, which the largest items
+    reach by construction).
+    """
+    try:  # the solvers' private preprocessing, read-only (see the report: a public helper)
+        from solvers import dp, hybrid, meet_in_the_middle
+        from solvers._core import parse_call, prepare
+
+        problem, lim, tl = parse_call(projects, budget, time_limit, limits)
+        core = prepare(problem, lim, None).core
+    except solvers.InvalidInputError:
+        raise
+    except Exception:  # an internal change in solvers/: no structural claim
+        return None
+    if core is None:
+        return None
+    limit = tl if tl is not None else lim.default_time_limit
+    core.seconds = limit
+    base = solvers.CONFIGURATIONS[algorithm].algorithm if algorithm in \
+        solvers.CONFIGURATIONS else algorithm
+    refused = False
+    fallback = None
+    if base in HYBRID_LIKE:
+        routes = hybrid.estimated_seconds(core)
+        fallback = hybrid.plan_fallback(routes, limit if limit is not None else np.inf)
+    elif base == "dp":
+        refused = dp.refusal(core) is not None
+        routes = {} if refused else {"dp": dp.predicted_seconds(core)}
+    elif base == "meet_in_the_middle":
+        refused = meet_in_the_middle.refusal(core) is not None
+        routes = {} if refused else {base: meet_in_the_middle.estimated_seconds(core)}
+    else:  # backtracking (and brute force, refused elsewhere): no bound but the limit
+        routes = {}
+    values, counts = np.unique(np.asarray(core.costs, dtype=object).astype(float)
+                               if core.array is None else core.array, return_counts=True)
+    log10_hits, log2_sets = _hits(values, counts, core.upper_bound)
+    return {"n": core.n, "routes": {k: float(v) for k, v in routes.items()},
+            "refused": refused, "cheapest": float(min(routes.values(), default=np.inf)),
+            "fallback": fallback, "log10_hits": log10_hits, "log2_selections": log2_sets,
+            "bound_is_budget": core.upper_bound >= core.budget, "time_limit": limit}
+
+
+BT_SECONDS_PER_SELECTION = 4e-8
+"""Backtracking's seconds per distinct selection when nothing reaches the bound (it must then
+enumerate them, pruned): measured 3.0-6.3e-8 s per 2^n on random costs of 10^15-10^16 with
+n = 14..24 and no exact hit (median of 3 each; benchmarks/bench_selector_cycle.py
+``--calibrate``), independent of the families the forecast is evaluated on."""
+NO_MARGIN = 2.0
+"""Structural "no" needs every exact route, and backtracking's exhaustive search, predicted at
+more than this many times the limit."""
+LOG10_HITS_NO = -1.5
+"""Structural "no" needs fewer than 10^this expected selections reaching the bound (so no
+heuristic hit or early stop can end the search). Chosen on the generated suite (the runtime
+model's own training families), never on the families it is evaluated on: there the largest
+value of a proven instance was -1.1 (portfolio, n=33), the smallest of an unproven one -2.7
+(todd)."""
+PROBE_SECONDS = 0.01
+"""The forecast's probe: the predicted algorithm run for at most this long on an instance the
+learned model and the structure leave undecided (0 disables)."""
+
+
+def exhaustive_seconds(view: Mapping[str, Any]) -> float:
+    """Backtracking's predicted seconds to enumerate every distinct selection."""
+    return BT_SECONDS_PER_SELECTION * 2.0 ** min(float(view["log2_selections"]), 1000.0)
+
+
+def structural_no(view: Mapping[str, Any] | None, limit: float | None) -> str | None:
+    """Why no exact method of the solvers can prove this instance within ``limit`` (their own
+    cost model), or None when they might: every exact route the algorithm can take is predicted
+    over ``NO_MARGIN`` × the limit (or refused), backtracking's exhaustive search too, and fewer
+    than 10^``LOG10_HITS_NO`` selections are expected to reach the proven bound (the bound is
+    the budget: the cardinality bound is reached by construction)."""
+    if view is None or limit is None or not view["bound_is_budget"]:
+        return None
+    if view["cheapest"] <= NO_MARGIN * limit:
+        return None
+    search = exhaustive_seconds(view)
+    if search <= NO_MARGIN * limit or view["log10_hits"] >= LOG10_HITS_NO:
+        return None
+    routes = ", ".join(f"{k} {v:.3g} s" for k, v in sorted(view["routes"].items()))
+    return (f"no exact route within the {limit:g} s limit (the solvers' cost model: "
+            f"{routes or 'none applies'}; exhaustive search ~{search:.2g} s) and about "
+            f"10^{view['log10_hits']:.1f} selections reach the bound: not proven")
+
+
+def plan_seconds(view: Mapping[str, Any], algorithm: str, limit: float | None,
+                 after: float = 0.0) -> float | None:
+    """hybrid's planned time before its fallback ends: its heuristic allotments (the quick core
+    search for n ≤ ``SMALL_N``, then the core search: ``min(heuristic_seconds, cheapest ×
+    share, time left / 4)``) plus ``after`` (the fallback's own seconds); None for other
+    algorithms. From the configuration's settings and the cost model, capped at ``limit``."""
+    from solvers import hybrid
+
+    config = solvers.CONFIGURATIONS.get(algorithm)
+    if (config.algorithm if config is not None else algorithm) != "hybrid":
+        return None
+    settings = config.settings if config is not None else hybrid.DEFAULT_CONFIG
+    lim = limit if limit is not None else np.inf
+    cheapest = view["cheapest"]
+    quick = (min(settings.quick_core_seconds, cheapest * settings.heuristic_share, lim / 8)
+             if view["n"] <= hybrid.SMALL_N else 0.0)
+    search = min(settings.heuristic_seconds, cheapest * settings.heuristic_share,
+                 (lim - quick) / 4)
+    return float(min(lim, quick + search + after))
+
+
+def probe_solve(projects: Any, budget: Any, algorithm: str, seconds: float,
+                limits: solvers.Limits | None, view: Mapping[str, Any] | None
+                ) -> tuple[float, str | None] | None:
+    """Run ``algorithm`` for at most ``seconds``: (CPU seconds, hybrid's stage) when it proved
+    the instance in a way the full solve repeats, else None. hybrid plans its fallback from the
+    limit, so a proof by a fallback the full limit would not plan (backtracking under the
+    probe's tiny limit, meet in the middle under the full one) does not count; a proof by its
+    heuristics or the difference core does, and any other algorithm's does (same search, more
+    time)."""
+    import time
+
+    cpu = time.process_time()
+    result = solvers.solve(projects, budget, algorithm=algorithm, time_limit=seconds,
+                           measure_memory=False, limits=limits or solvers.DEFAULT_LIMITS)
+    cpu = time.process_time() - cpu
+    if result["status"] != "exact":
+        return None
+    stage = result.get("stage")
+    if stage is not None and view is not None and view.get("fallback") is not None:
+        planned = {"heuristic", "core", view["fallback"]}
+        if view["routes"]:
+            planned.add(min(view["routes"], key=view["routes"].__getitem__))
+        if stage not in planned:
+            return None
+    return cpu, stage

@@ -511,30 +511,50 @@ def runtime_model_with_note(database_url: str | None = None
 
 def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "auto",
              time_limit: float | None = None, selector: Any = None,
-             limits: solvers.Limits | None = None) -> dict[str, Any]:
-    """What the runtime model expects of ``solvers.solve(projects, budget, algorithm,
-    time_limit, selector=selector, limits=limits)`` before it runs (pure; O(n log n) features
-    and probe, one model call).
+             limits: solvers.Limits | None = None,
+             probe_seconds: float | None = None) -> dict[str, Any]:
+    """What ``solvers.solve(projects, budget, algorithm, time_limit, selector=selector,
+    limits=limits)`` will do, before it runs: the learned runtime model and the solvers' own
+    cost model (``ml.runtime.outlook``), and for an undecided instance a short probe.
 
     ``predicted_algorithm``: what will run (for ``auto``, what ``solvers.auto.choose`` picks
     with ``selector``, else the default selector or the rules). ``time_limit``: the limit the
     solve gets (the given one, else ``limits.default_time_limit``). ``proven_answer``
-    ("yes", "no" or "unsure"; ``expected_proven`` is True only for "yes"): "yes" when the
-    instance is trivial (everything fits, or nothing does: preprocessing proves it whatever
-    runs), or greedy runs and the probe shows it hits the budget exactly, or the predicted
-    algorithm is exact, does not refuse the size, and is predicted to finish in under
-    1/``SURE_FACTOR`` of the limit; "no" for a heuristic without an exact hit, a size refusal,
-    or a prediction at the limit; "unsure" between those, and whenever the instance lies
-    outside the runtime model's trust region (``seen``: ``ml.trust``; None for a model trained
-    before trust regions).
-    Predictions are the planner's (``RuntimeModel.predict_many``: the worst-case envelope when
-    greedy misses the budget, so backtracking is then predicted at its limit); ``basis`` says
-    which rule decided. ``predicted_seconds`` is capped at the limit (the solve stops there).
+    ("yes", "no" or "unsure"; ``expected_proven`` is True only for "yes"), ``basis`` says which
+    rule decided:
+
+    - "yes": the instance is trivial (everything fits, or nothing does), or greedy runs and the
+      probe features show it hits the budget; or the probe (``probe_seconds``, default
+      ``ml.runtime.PROBE_SECONDS``; 0 disables; at most that long, run only when nothing else
+      decided) proved it the way the full solve will; or the learned model, inside its trust
+      region (``seen``, ``ml.trust``), predicts a proof in under 1/``SURE_FACTOR`` of the
+      limit and the solvers' cost model does not rule it out.
+    - "no": a heuristic without an exact hit, a size refusal (brute force, dp over the memory
+      cap, meet in the middle past its size); the solvers' own cost model puts every exact
+      route and backtracking's exhaustive search over ``NO_MARGIN`` × the limit with no
+      selection expected to reach the bound (``ml.runtime.structural_no``), and the learned
+      model, where it has seen such instances, does not predict a proof; or the learned model
+      inside its trust region predicts the limit.
+    - "unsure": everything else (outside the trust region with neither the structure nor a
+      probe deciding; a prediction within 3× of the limit; the two models disagreeing).
+
+    ``predicted_seconds`` (capped at the limit): the limit for a structural "no"; after a probe's
+    proof, its CPU time plus hybrid's heuristic allotments under the full limit; outside the
+    trust region, hybrid's plan from the cost model (heuristic allotments plus the planned
+    fallback's estimate); else the learned model. ``outlook``: the solvers' view (routes and
+    their seconds, ``log10_hits``), ``probe``: the probe's CPU seconds when it ran.
     Raises ``solvers.InvalidInputError`` on bad input, like the solve would.
     """
     from solvers.auto import choose, get_default_selector
 
-    from .runtime import UNBOUNDED
+    from .runtime import (
+        PROBE_SECONDS,
+        UNBOUNDED,
+        outlook,
+        plan_seconds,
+        probe_solve,
+        structural_no,
+    )
 
     lim = limits or solvers.DEFAULT_LIMITS
     limit = time_limit if time_limit is not None else lim.default_time_limit
@@ -544,12 +564,34 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
         predicted = choose(feats, chosen, solvers.ALGORITHMS)[0]
     else:
         predicted = algorithm
-    seconds = model.predict_many(feats, [predicted], [limit])[0]
+    learned = model.predict_many(feats, [predicted], [limit])[0]
+    seconds = learned
     seen = model.seen(feats)
-    answer = None  # "yes" / "no" / "unsure"; decided by the model unless a rule does
+    view = None
+    probe_cpu = None
+    budget_probe = PROBE_SECONDS if probe_seconds is None else probe_seconds
+    if limit is not None:
+        budget_probe = min(budget_probe, limit / 4)
+    model_yes = bool(seen) and (limit is None or learned * SURE_FACTOR <= limit)
+
+    def probed() -> tuple[float, str | None] | None:
+        nonlocal probe_cpu
+        if budget_probe < 1e-3:  # disabled, or a limit too small to learn anything from
+            return None
+        found = probe_solve(projects, budget, predicted, budget_probe, lim, view)
+        probe_cpu = None if found is None else found[0]
+        return found
+
+    def after_probe(found: tuple[float, str | None]) -> float:
+        cpu, stage = found
+        if stage in (None, "heuristic") or view is None:
+            return cpu
+        return plan_seconds(view, predicted, limit, cpu) or cpu
+
+    answer = None  # "yes" / "no" / "unsure"
     if bool(feats["all_fit"]) or feats["n_fit"] == 0:
         answer, why = "yes", "trivial instance: preprocessing proves it"
-    elif predicted not in solvers.EXACT_ALGORITHMS:
+    elif predicted not in solvers.EXACT_ALGORITHMS and _base(predicted) != "hybrid":
         hit = feats.get("greedy_hit") == 1.0  # the probe: greedy's total is the budget
         ok = hit and predicted == "greedy"
         answer = "yes" if ok else "no"
@@ -557,25 +599,70 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
                f"{predicted} is a heuristic and the probe shows no exact hit: not proven")
     elif predicted == "brute_force" and feats["n_fit"] > lim.brute_force_max_n:
         answer, why = "no", f"brute_force refuses more than {lim.brute_force_max_n} items"
-    elif seen is False:
-        answer, why = "unsure", ("unlike the instances the runtime model was trained on "
-                                 "(outside its trust region): no promise either way")
-    elif limit is not None and seconds >= limit:
-        answer = "no"
-        why = (f"{predicted} has no bound but the time limit here (greedy misses the budget)"
-               if predicted in UNBOUNDED else "predicted to reach the time limit")
-    elif limit is not None and seconds * SURE_FACTOR > limit:
-        answer, why = "unsure", (f"predicted within {SURE_FACTOR:g}× of the limit: too close "
-                                 "to promise")
-    else:
-        answer, why = "yes", f"{predicted} is exact and predicted to finish" + (
-            f" well within the limit (under 1/{SURE_FACTOR:g} of it)" if limit is not None
-            else "")
+    if answer is None:
+        view = outlook(projects, budget, predicted, limit, lim)
+        if view is not None and view["refused"]:
+            answer, why = "no", f"{predicted} refuses this instance (its size or memory cap)"
+    if answer is None:
+        verdict = structural_no(view, limit)
+        if verdict is not None and not model_yes:
+            found = probed()
+            if found is not None:
+                answer, seconds = "yes", after_probe(found)
+                why = "the solvers' cost model saw no route, but a probe proved it"
+            else:
+                answer, seconds, why = "no", limit, verdict
+        elif verdict is not None:
+            answer, why = "unsure", ("the learned model expects a proof, the solvers' cost "
+                                     "model sees no route: they disagree")
+        elif seen is False:
+            found = probed()
+            if found is not None:
+                answer, seconds = "yes", after_probe(found)
+                why = (f"unlike the runtime model's training instances, but a probe proved it "
+                       f"in {found[0] * 1e3:.3g} ms")
+            else:
+                answer, why = "unsure", ("unlike the instances the runtime model was trained "
+                                         "on (outside its trust region): no promise either way")
+                planned = None if view is None else plan_seconds(
+                    view, predicted, limit,
+                    view["routes"].get(view["fallback"], 0.0) if view["fallback"] else 0.0)
+                if planned is not None:
+                    seconds = planned
+        elif limit is not None and learned >= limit:
+            answer = "no"
+            why = (f"{predicted} has no bound but the time limit here (greedy misses the budget)"
+                   if predicted in UNBOUNDED else "predicted to reach the time limit")
+        elif not model_yes:
+            found = probed()
+            if found is not None:
+                answer, seconds = "yes", after_probe(found)
+                why = "predicted close to the limit, but a probe proved it"
+            else:
+                answer, why = "unsure", (f"predicted within {SURE_FACTOR:g}× of the limit: too "
+                                         "close to promise")
+        else:
+            answer, why = "yes", f"{predicted} is exact and predicted to finish" + (
+                f" well within the limit (under 1/{SURE_FACTOR:g} of it)" if limit is not None
+                else "")
+    if limit is not None:
+        seconds = min(seconds, limit)
     proven = answer == "yes"
     return {"predicted_seconds": seconds, "time_limit": limit, "expected_proven": proven,
             "proven_answer": answer, "seen": seen,
             "predicted_algorithm": predicted, "runtime_model": model.name,
-            "runtime_model_version": model.version, "basis": why}
+            "runtime_model_version": model.version, "basis": why,
+            "learned_seconds": learned, "probe_seconds": probe_cpu,
+            "outlook": _outlook_fields(view)}
+
+
+def _outlook_fields(view: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The JSON-friendly part of the solvers' view (no infinities)."""
+    if view is None:
+        return None
+    return {"routes": dict(view["routes"]), "fallback": view["fallback"],
+            "log10_hits": round(float(view["log10_hits"]), 2),
+            "log2_selections": round(float(view["log2_selections"]), 2)}
 
 
 def forecast_fields(model: RuntimeModel | None, note: str | None, projects: Any, budget: Any,

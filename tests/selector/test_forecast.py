@@ -3,6 +3,7 @@ proven within its limit; without a registered model there is no forecast, cheapl
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,70 @@ def test_a_configuration_is_predicted_as_its_algorithm(model) -> None:
     config, base, unknown = model.predict_many(feats, ["hybrid[core-large]", "hybrid", "zzz"])
     assert config == base
     assert unknown >= config  # the slowest raw prediction
+
+
+def _huge_sparse(n: int, seed: int) -> tuple[list[int], int]:
+    """n costs of 92 random bits (their total stays under the 10**30 money limit up to n = 90):
+    2^n selections against sums spread over ~2^95, so none is expected to reach the budget."""
+    rng = random.Random(seed)
+    costs = [rng.getrandbits(92) | (1 << 91) for _ in range(n)]
+    return costs, sum(costs) // 2
+
+
+def _sparse_large(n: int, seed: int) -> tuple[list[int], int]:
+    """Distinct costs 1e10..1e13: many selections reach the budget, none easy to find."""
+    rng = random.Random(seed)
+    costs = [rng.randint(10**10, 10**13) for _ in range(n)]
+    return costs, sum(costs) // 2
+
+
+def test_no_when_every_exact_route_is_structurally_out_of_reach(model) -> None:
+    """n = 70..85 costs of 92 bits, 50 ms: dp refuses its table, meet in the middle the size,
+    backtracking would enumerate 2^n selections with none expected to hit: "no" (the solvers'
+    cost model), predicted at the limit, and the real solve indeed ends unproven."""
+    for n, seed in ((70, 1), (78, 2), (85, 3)):
+        costs, budget = _huge_sparse(n, seed)
+        fc = forecast(model, costs, budget, "auto", 0.05)
+        assert fc["predicted_algorithm"] == "hybrid" and fc["seen"] is False
+        assert fc["proven_answer"] == "no" and fc["expected_proven"] is False, fc["basis"]
+        assert "no exact route" in fc["basis"] and fc["predicted_seconds"] == 0.05
+        assert fc["outlook"]["log10_hits"] < -1.5 and fc["outlook"]["fallback"] == "backtracking"
+        assert solvers.solve(costs, budget, "auto", 0.05)["status"] != "exact"
+
+
+def test_yes_is_never_said_where_the_real_solve_does_not_prove(model) -> None:
+    """A seeded mix (generated families, dense and sparse large costs, 0.2 s): every "yes"
+    is followed by a proof in the real solve; the mix has both yes answers and failed proofs,
+    and the probe turns an unseen dense instance into a "yes" that holds."""
+    cases = [(generate(f, n, seed=s).projects(), generate(f, n, seed=s).budget)
+             for f, n, s in (("psix", 12, 3), ("todd", 20, 1), ("pe", 24, 2),
+                             ("avis", 30, 4), ("uniform", 28, 5))]
+    rng = random.Random(16)
+    dense = [rng.randint(10**8, 10**9) for _ in range(20)] + [rng.randint(1, 1000)
+                                                              for _ in range(60)]
+    cases += [(dense, sum(dense) // 3)]
+    cases += [_sparse_large(n, n) for n in (34, 48, 64, 80)]
+    cases += [_huge_sparse(72, 4)]
+    said_yes = failed = 0
+    for projects, budget in cases:
+        fc = forecast(model, projects, budget, "auto", 0.2)
+        proven = solvers.solve(projects, budget, "auto", 0.2)["status"] == "exact"
+        failed += not proven
+        if fc["proven_answer"] == "yes":
+            said_yes += 1
+            assert proven, fc["basis"]
+    fc = forecast(model, dense, sum(dense) // 3, "auto", 0.2)
+    assert fc["seen"] is False and fc["proven_answer"] == "yes" and "probe" in fc["basis"]
+    assert said_yes >= 3 and failed >= 2
+
+
+def test_unsure_is_kept_where_neither_model_knows(model) -> None:
+    """Sparse large costs (n = 70, outside the trust region): hybrid has no exact route within
+    0.3 s, but about 10^5+ selections reach the budget, so the solvers' cost model cannot say
+    "no"; without a probe, or with one that does not prove it, the answer stays "unsure"."""
+    costs, budget = _sparse_large(70, 7)
+    for probe in (0.0, None):
+        fc = forecast(model, costs, budget, "auto", 0.3, probe_seconds=probe)
+        assert fc["seen"] is False and fc["outlook"]["log10_hits"] > 3
+        assert fc["proven_answer"] == "unsure" and fc["expected_proven"] is False
+    assert fc["probe_seconds"] is None  # the probe ran and did not prove it

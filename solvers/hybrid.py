@@ -19,8 +19,10 @@
 4. If nothing proved the incumbent optimal: the exact method with the smallest predicted time
    within ``PLAN_SHARE`` of the call's time limit (``plan_fallback``: not of the time left, so
    a loaded machine never changes the choice) — meet in the middle (n ≤ 46; Schroeppel–Shamir
-   to 64), dp, otherwise backtracking from the incumbent. Each returns ``"approximate"`` with
-   the best answer so far when time runs out.
+   to 64), dp (on the optional Numba kernels for wide rows, ``solvers._native``), the bounded
+   dp over equal-cost classes (``solvers._bounded``, n ≥ 1,000), balsub (``solvers._balsub``,
+   O(n · max cost), only with Numba), otherwise backtracking from the incumbent. Each returns
+   ``"approximate"`` with the best answer so far when time runs out.
 
 Complexity: O(n log n) NumPy work plus the core's O(2^(K/2)) per target; the fallback costs
 what its method costs. Limits: those of the fallback methods; never unbounded (time limit). The

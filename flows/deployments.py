@@ -66,7 +66,9 @@ def build_deployments(
                                      description="Daily Parquet export of the last 24 hours.",
                                      entrypoint_type=_MODULE),
         solve.to_deployment(_name(names.SOLVE_ADHOC), tags=tags, entrypoint_type=_MODULE,
-                            description="Solve one instance (inline, file or dataset id)."),
+                            enforce_parameter_schema=True,  # a wrong source: refused, no run
+                            description="Solve one instance: the bundled example (Quick run), a "
+                                        "file, CSV text, a stored dataset or projects."),
         generate_datasets.to_deployment(_name(names.GENERATE_ADHOC), tags=tags,
                                         entrypoint_type=_MODULE,
                                         description="Generate and store seeded datasets."),

@@ -16,14 +16,25 @@ it); Python callers that are the local user (the CLI's `--data-dir`, tests, benc
 may still pass it. A deployment run that carries either hidden field anyway is refused by the
 flow (`flows._runtime.refuse_hidden_fields`).
 
-**What a UI user may read.** `SolveParams.path` is resolved by the `load-projects-file` task
-inside the `INPUT_DIRS` folders only (`solvers.files.confine`), never `-` or a device.
+**One source, chosen.** `SolveParams.source` is a discriminated union on `kind`: the bundled
+example (the default: a Quick run solves it as is), a file, CSV text, a stored dataset or
+projects typed in. Each variant has only its own fields, required where the flow needs them
+(a budget with CSV text or typed projects), so a form cannot combine two sources or leave out a
+budget: the server checks the parameters against the JSON schema when the run is created
+(`enforce_parameter_schema`) and refuses a wrong one before it starts. The schema gives
+`source` as `anyOf` (which the Prefect UI renders as one button per source; it does not render
+`oneOf`), with the OpenAPI `discriminator` kept. Python callers may still pass the old
+`projects=`, `path=` or `dataset_id=` (and `budget=`); they become the matching source.
+
+**What a UI user may read.** A file source's `path` is resolved by the `load-projects-file`
+task inside the `INPUT_DIRS` folders only (`solvers.files.confine`), never `-` or a device.
 
 **Money is text.** `budget` and inline costs follow the one money rule (`solvers.money.Money`,
 with the database's limit): an int, a Decimal, a digit string with at most two decimals, or a
 float below 10**13 read by its repr; `0.1 + 0.2` is refused here, before anything is stored. The
 JSON schema is one string field (`MONEY_PATTERN`), so the UI shows a text box and an amount is
-never a binary float on its way in.
+never a binary float on its way in. An optional field of the solve form is one input too (no
+`str | None` toggle): its schema has no null, and left empty it is not sent (`_optional`).
 
 **Form order is deliberate.** Each model lists its fields in `FORM_ORDER` (what to solve or
 generate first, knobs next, output folders last); the schema carries that order as each
@@ -37,8 +48,10 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PositiveFloat,
+    Tag,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -55,6 +68,10 @@ Algorithm = Literal[tuple(solvers.ALGORITHMS)]  # type: ignore[valid-type]
 Family = Literal[FAMILIES]  # type: ignore[valid-type]
 
 MAX_TOTAL_PROJECTS = 2_000_000  # projects one generate/benchmark run may create (memory bound)
+EXAMPLE_BUDGET = "1500000.00"
+"""The bundled example's budget: what a Quick run of `solve` uses."""
+MAX_CSV_TEXT = 16 << 20
+"""Most characters of CSV text a solve form takes (16 Mi: ~80 per project at 200,000)."""
 DEFAULT_FAMILIES = ["uniform", "portfolio", "pthree", "psix", "evenodd", "avis", "somatoth"]
 _URL = "SQLAlchemy URL of the database; empty: the DATABASE_URL setting of the process " \
        "that runs the flow."
@@ -71,9 +88,18 @@ FlowMoney = Annotated[
 database's limit), shown in the UI as one text field; validates to `Decimal`."""
 
 
+def _none(value: Any) -> bool:
+    """`exclude_if` of an optional field: None is left out of the dump, so the parameters a
+    deployment stores (and the form shows) carry no null for a field whose schema has none."""
+    return value is None
+
+
 def _form_order(schema: dict[str, Any], model: type) -> None:
     """Order the schema's properties by the model's `FORM_ORDER` and number them (`position`)."""
     props = schema.get("properties", {})
+    for prop in props.values():  # an optional field with one input (`_optional`): no null
+        if prop.get("default", 0) is None and "anyOf" not in prop and prop.get("type"):
+            del prop["default"]
     order = [k for k in getattr(model, "FORM_ORDER", ()) if k in props]
     order += [k for k in props if k not in order]
     schema["properties"] = {k: {**props[k], "position": i} for i, k in enumerate(order)}
@@ -200,52 +226,237 @@ class ExportParams(_Params):
     include_snapshots: bool = Field(True, description="Export analytics snapshots too.")
 
 
+def _optional(schema: dict[str, Any]) -> Any:
+    """An optional field shown as one input (no `str | None` toggle): the JSON schema is
+    `schema` alone and the field is left out of `required`; left empty, the UI sends nothing
+    and the default (None) applies. Python callers may still pass None."""
+    return WithJsonSchema(schema)
+
+
 class InlineProject(BaseModel):
     """One inline project: its cost (the money rule), and optionally a name and metadata."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, title="Project",
+                              json_schema_extra=_form_order)
 
     cost: FlowMoney
-    name: str | None = Field(None, max_length=200, description="The project's name.")
-    metadata: dict[str, Any] | None = Field(None, description="Anything else, as JSON.")
+    name: Annotated[str | None, _optional({"type": "string", "maxLength": 200})] = Field(
+        None, max_length=200, description="The project's name.", exclude_if=_none)
+    metadata: Annotated[dict[str, Any] | None, _optional({"type": "object"})] = Field(
+        None, description="Anything else, as JSON.", exclude_if=_none)
+
+
+_MONEY_SCHEMA = {"type": "string", "pattern": MONEY_PATTERN, "examples": ["1500000.00"]}
+
+
+def _variant_form(schema: dict[str, Any], model: type) -> None:
+    """A source variant's schema: its fields in order, and `kind` accepted (`const`) but no
+    form field (`patternProperties`), so the UI tells the variants apart by their own field."""
+    kind = schema["properties"].pop("kind")
+    schema["patternProperties"] = {"^kind$": {"const": kind["const"], "type": "string"}}
+    if "required" in schema:
+        schema["required"] = [k for k in schema["required"] if k != "kind"]
+    _form_order(schema, model)
+
+
+class _Source(BaseModel):
+    """A source of projects: `kind` tells the variants apart (Python and API callers may give
+    it; the form need not: each variant has its own required field, see `_source_schema`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_variant_form)
+    FORM_ORDER: ClassVar[tuple[str, ...]] = ()
+    KEY: ClassVar[str] = ""
+    """The field only this variant has (required): what tells it apart without `kind`."""
+
+
+class ExampleSource(_Source):
+    """The bundled example portfolio (`config.EXAMPLE_PORTFOLIO`); its budget is
+    EXAMPLE_BUDGET (1500000.00) unless another is given."""
+
+    model_config = ConfigDict(title="Bundled example")
+    KEY = "example"
+
+    kind: Literal["example"] = "example"
+    example: Literal["portfolio"] = Field(
+        "portfolio", description="Which bundled example (budget 1500000.00 unless another is "
+                                 "given below).")
+
+
+class FileSource(_Source):
+    """A CSV, JSON or Parquet file inside the input folders."""
+
+    model_config = ConfigDict(title="File")
+    KEY = "path"
+
+    kind: Literal["file"] = "file"
+    path: str = Field(
+        min_length=1, max_length=4096,
+        description="A CSV, JSON or Parquet file of projects inside the input folders "
+                    "(INPUT_DIRS of the serving process; by default <DATA_DIR>/inputs and the "
+                    "bundled examples); a relative path is taken inside them.")
+
+
+class CsvSource(_Source):
+    """Projects pasted as CSV text, read like a CSV file."""
+
+    model_config = ConfigDict(title="CSV text")
+    KEY = "text"
+
+    kind: Literal["csv"] = "csv"
+    text: str = Field(
+        min_length=1, max_length=MAX_CSV_TEXT,
+        description="CSV with a header line `name,cost` (other columns are kept as metadata), "
+                    "then one project per line, e.g. `A,1200.50`; costs are digits with at "
+                    "most two decimals. Needs a budget below.")
+
+
+class DatasetSource(_Source):
+    """A stored dataset (project set), by id."""
+
+    model_config = ConfigDict(title="Stored dataset")
+    KEY = "dataset_id"
+
+    kind: Literal["dataset"] = "dataset"
+    dataset_id: int = Field(ge=1, description="A stored dataset (project set) id.")
+
+
+class ProjectsSource(_Source):
+    """Projects typed in one by one: a cost each, optionally a name and metadata."""
+
+    model_config = ConfigDict(title="Projects")
+    KEY = "projects"
+
+    kind: Literal["projects"] = "projects"
+    projects: list[InlineProject] = Field(
+        min_length=1, max_length=200_000,
+        description="The projects: a cost each (e.g. 1200.50), optionally a name and "
+                    "metadata. Needs a budget below.")
+
+    @field_validator("projects", mode="before")
+    @classmethod
+    def _bare_costs(cls, projects: Any) -> Any:
+        """A bare amount (Python callers, `[3, 5, "1.50"]`) is a project with that cost."""
+        if isinstance(projects, list | tuple):
+            return [p if isinstance(p, dict | InlineProject) else {"cost": p} for p in projects]
+        return projects
+
+
+SOURCES: tuple[type[_Source], ...] = (ExampleSource, FileSource, CsvSource, DatasetSource,
+                                      ProjectsSource)
+"""The solve form's sources, in the order of its buttons (the first is the default)."""
+_KINDS = {cls.model_fields["kind"].default: cls for cls in SOURCES}
+NEEDS_BUDGET = ("csv", "projects")
+"""Sources that carry no budget of their own: the form requires one with them."""
+
+
+def _source_kind(value: Any) -> str | None:
+    """The variant of `value`: its `kind`, else the one whose own field it has, else the
+    example (an empty source)."""
+    if isinstance(value, _Source):
+        return value.kind
+    if not isinstance(value, dict):
+        return None
+    if "kind" in value:
+        return value["kind"]
+    return next((kind for kind, cls in _KINDS.items() if cls.KEY in value), "example")
+
+
+Source = Annotated[
+    Annotated[ExampleSource, Tag("example")] | Annotated[FileSource, Tag("file")]
+    | Annotated[CsvSource, Tag("csv")] | Annotated[DatasetSource, Tag("dataset")]
+    | Annotated[ProjectsSource, Tag("projects")],
+    Discriminator(_source_kind, custom_error_type="source_kind",
+                  custom_error_message="source.kind: must be one of "
+                                       "example, file, csv, dataset, projects"),
+]
+"""Where a solve's projects come from: one choice, told apart by `kind` (or, without it, by
+the one field each variant has)."""
+
+_LEGACY = ("projects", "path", "dataset_id")
+_LEGACY_KIND = {"projects": "projects", "path": "file", "dataset_id": "dataset"}
+
+
+def _source_schema(schema: dict[str, Any], model: type) -> None:
+    """The form's order, `source` as `anyOf` and a budget required where the source has none.
+
+    The Prefect UI renders `anyOf` (not `oneOf`) as one button per variant, and finds which
+    variant a value belongs to by the property names it shares with each; so `kind`, common to
+    all, is no property of a variant (the variants' `patternProperties` accept it) and each
+    variant has its own required field. An `if`/`then` chain on that field validates the value
+    against its own variant too, so the server's message names what is wrong (`'budget' is a
+    required property`, `'dataset_id' was unexpected`) instead of "not valid under any of the
+    given schemas"; the UI ignores `if`."""
+    _form_order(schema, model)
+    source = schema["properties"]["source"]
+    refs = source.pop("oneOf", None) or source.pop("anyOf")  # the union's order: SOURCES'
+    source.pop("discriminator", None)
+    source["anyOf"] = refs
+    chain: dict[str, Any] = dict(refs[0])
+    for cls, ref in reversed(list(zip(SOURCES, refs, strict=True))[1:]):
+        chain = {"if": _is(cls), "then": dict(ref), "else": chain}
+    source.update(chain)
+    schema["if"] = {"required": ["source"], "properties": {"source": {
+        "anyOf": [_is(_KINDS[k]) for k in NEEDS_BUDGET]}}}
+    schema["then"] = {"required": ["budget"]}
+
+
+def _is(cls: type[_Source]) -> dict[str, Any]:
+    """JSON schema: a source value of variant `cls` (its `kind`, or without one its field)."""
+    kind = cls.model_fields["kind"].default
+    return {"anyOf": [{"required": ["kind"], "properties": {"kind": {"const": kind}}},
+                      {"not": {"required": ["kind"]}, "required": [cls.KEY]}]}
 
 
 class SolveParams(_Params):
-    """One instance, given inline, as a file path or as a stored dataset id."""
+    """One instance: the bundled example, a file, CSV text, a stored dataset or projects
+    typed in; its budget; then the algorithm and its time limit."""
 
-    FORM_ORDER = ("path", "projects", "dataset_id", "budget", "algorithm", "time_limit",
-                  "model_version")
+    model_config = ConfigDict(json_schema_extra=_source_schema)
+    FORM_ORDER = ("source", "budget", "algorithm", "time_limit", "model_version")
 
-    projects: list[FlowMoney | InlineProject] | None = Field(
-        None, max_length=200_000,
-        description="Inline projects: costs (\"1200.50\"), or objects with a 'cost' (and a "
-                    "'name', 'metadata').",
-    )
-    path: str | None = Field(
-        None, max_length=4096,
-        description="A CSV, JSON or Parquet file of projects inside the input folders "
-                    "(INPUT_DIRS of the serving process; by default data/inputs and the bundled "
-                    "data/examples); a relative path is taken inside them.")
-    dataset_id: int | None = Field(None, ge=1, description="A stored dataset (project set) id.")
-    budget: FlowMoney | None = Field(
-        None, description="The budget, e.g. 1500000.00; empty: the file's or the dataset's own "
-                          "budget."
-    )
+    source: Source = Field(
+        ExampleSource(),
+        description="Where the projects come from: pick one. The default, the bundled "
+                    "example, solves as is.")
+    budget: Annotated[FlowMoney | None, _optional(_MONEY_SCHEMA)] = Field(
+        None, exclude_if=_none,
+        description="The budget, digits with at most two decimals, e.g. 1500000.00. Required "
+                    "with CSV text or projects; empty: the source's own (the example's "
+                    f"{EXAMPLE_BUDGET}, a JSON file's, the dataset's first).")
     algorithm: Algorithm = Field("auto", description="Algorithm (default: auto).")
     time_limit: PositiveFloat = Field(10.0, le=3600, description="Seconds for the solve (> 0).")
-    model_version: int | None = Field(
-        None, ge=1, description="Selector model version `auto` uses; empty: the champion "
-        "model, or the rules when there is none.",
+    model_version: Annotated[int | None, _optional({"type": "integer", "minimum": 1})] = Field(
+        None, ge=1, exclude_if=_none,
+        description="Selector model version `auto` uses; empty: the champion model, or the "
+                    "rules when there is none.",
     )
 
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        given = [k for k in ("projects", "path", "dataset_id") if getattr(self, k) is not None]
-        if len(given) != 1:
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_fields(cls, data: Any) -> Any:
+        """Python callers' old form, `projects=`, `path=` or `dataset_id=`, becomes the
+        matching `source`."""
+        if not isinstance(data, dict) or not (set(_LEGACY) & data.keys()):
+            return data
+        data = dict(data)
+        given = [k for k in _LEGACY if data.get(k) is not None]
+        if "source" in data:
+            raise ValueError(f"source: give the source alone, not with "
+                             f"{', '.join(k for k in _LEGACY if k in data)}")
+        if len(given) > 1:
             raise ValueError("give exactly one of projects, path or dataset_id "
-                             f"(got {', '.join(given) or 'none'})")
-        if self.projects is not None and self.budget is None:
-            raise ValueError("budget is required with inline projects")
+                             f"(got {', '.join(given)})")
+        for key in _LEGACY:
+            value = data.pop(key, None)
+            if key in given:
+                data["source"] = {"kind": _LEGACY_KIND[key], key: value}
+        return data
+
+    @model_validator(mode="after")
+    def _budget_needed(self) -> Self:
+        if self.budget is None and self.source.kind in NEEDS_BUDGET:
+            raise ValueError(f"budget: required with {self.source.model_config['title']} "
+                             "(the source carries none)")
         return self
 
 

@@ -1,7 +1,8 @@
 """Dataset tasks: make instances (pure), store them (DB), write them to Parquet (files), and the
-solve flow's sources: a stored dataset, or a projects file read only inside `INPUT_DIRS`.
+solve flow's sources: a stored dataset, a projects file read only inside `INPUT_DIRS`, the
+bundled example, or CSV text pasted in the form (read by the same CSV reader as a file).
 
-Errors of a file source never quote the file: `load-projects-file` raises the loader's
+Errors of a file (or CSV text) source never quote it: `load-projects-file` raises the loader's
 `public` message (file as given, line, field), and `build-instance` checks every amount with the
 one money rule and every name and metadata cell for what the database cannot store, naming the
 file, line and field but not the value. So nothing in a state message, a log line or an
@@ -10,6 +11,7 @@ artifact repeats a file's content, and nothing is stored before the whole instan
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import pyarrow.parquet as pq
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from config import get_settings
+from config import EXAMPLE_PORTFOLIO, get_settings
 from db.base import NAME_LENGTH
 from db.datasets import create_project_set, get_project_set
 from db.engine import mask_url, resolve_url
@@ -125,6 +127,39 @@ def load_projects_file(path: str) -> dict[str, Any]:
     except FileFormatError as exc:
         raise FileFormatError(exc.public) from None
     return {"projects": loaded.projects, "budget": loaded.budget, "file": path,
+            "lines": list(loaded.lines) if loaded.lines is not None else None}
+
+
+@task(name="load-example", cache_policy=NO_CACHE, **IO_RETRIES)
+def load_example() -> dict[str, Any]:
+    """The bundled example portfolio (`config.EXAMPLE_PORTFOLIO`, package data), shaped like
+    `load-projects-file`'s answer; read wherever INPUT_DIRS points (it is ours, not a user's)."""
+    name = f"example:{EXAMPLE_PORTFOLIO.name}"
+    loaded = read_projects(EXAMPLE_PORTFOLIO, name=name)
+    return {"projects": loaded.projects, "budget": loaded.budget, "file": name,
+            "lines": list(loaded.lines) if loaded.lines is not None else None}
+
+
+CSV_TEXT_NAME = "source.text"
+"""How errors name CSV text pasted in the solve form (the field it came from)."""
+
+
+@task(name="read-csv-text", cache_policy=NO_CACHE)
+def read_csv_text(text: str, name: str = CSV_TEXT_NAME) -> dict[str, Any]:
+    """Projects from CSV text (pasted in the solve form), read by the same CSV reader as a
+    file (`solvers.files.read_projects`: the money rule on each cost, NUL refused, MAX_PROJECTS
+    and the size caps); shaped like `load-projects-file`'s answer, `file` being `name`. An
+    error names `name`, the line and the field, never the text."""
+    settings = get_settings()
+    with tempfile.TemporaryDirectory(prefix="budget-csv-") as folder:
+        path = Path(folder) / "projects.csv"
+        with path.open("w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        try:
+            loaded = read_projects(path, max_projects=settings.max_projects, name=name)
+        except FileFormatError as exc:
+            raise FileFormatError(exc.public) from None
+    return {"projects": loaded.projects, "budget": None, "file": name,
             "lines": list(loaded.lines) if loaded.lines is not None else None}
 
 

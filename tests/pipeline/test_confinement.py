@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from config import get_settings
+from config import EXAMPLE_PORTFOLIO, get_settings
 from config.settings import Settings, examples_dir
 from db.engine import session_scope
 from db.models import AlgorithmRun, Project, ProjectSet
@@ -75,10 +75,11 @@ def test_the_bundled_example_is_readable_with_the_default_folders(monkeypatch) -
     monkeypatch.delenv("INPUT_DIRS", raising=False)
     get_settings.cache_clear()
     try:
-        loaded = load_projects_file.fn(EXAMPLE.path)
+        loaded = load_projects_file.fn(str(EXAMPLE_PORTFOLIO))
     finally:
         get_settings.cache_clear()
-    assert len(loaded["projects"]) > 10 and loaded["file"] == EXAMPLE.path
+    assert len(loaded["projects"]) > 10 and loaded["file"] == str(EXAMPLE_PORTFOLIO)
+    assert EXAMPLE.source.kind == "example"
 
 
 def test_relative_and_nested_paths_are_taken_inside_the_input_folder(inputs) -> None:
@@ -254,24 +255,24 @@ def test_the_server_refuses_data_dir_in_a_deployment_run(prefect_harness) -> Non
     with get_client(sync_client=True) as client:
         with pytest.raises(PrefectHTTPStatusError, match=r"'data_dir' was unexpected"):
             client.create_flow_run_from_deployment(
-                deployment_id, parameters={"params": {"path": "portfolio.csv",
+                deployment_id, parameters={"params": {"source": {"path": "portfolio.csv"},
                                                       "data_dir": "/tmp/elsewhere"}})
         run = client.create_flow_run_from_deployment(
-            deployment_id, parameters={"params": {"path": "portfolio.csv"}})
-        assert run.parameters["params"] == {"path": "portfolio.csv"}
+            deployment_id, parameters={"params": {"source": {"path": "portfolio.csv"}}})
+        assert run.parameters["params"] == {"source": {"path": "portfolio.csv"}}
 
 
 # --- 4. money at the flow's door --------------------------------------------------------------
 
 def test_money_parameters_are_one_text_field_with_the_money_pattern() -> None:
-    """The UI shows budget (and each inline cost) as one text field with MONEY_PATTERN."""
+    """The UI shows budget (and each inline cost) as one text field with MONEY_PATTERN: no
+    `| None` toggle, no number."""
     schema = SolveParams.model_json_schema()
-    budget = schema["properties"]["budget"]["anyOf"]
-    assert {"type": "null"} in budget
-    [text] = [b for b in budget if b != {"type": "null"}]
-    assert text["type"] == "string" and text["pattern"] == MONEY_PATTERN
-    items = schema["properties"]["projects"]["anyOf"][0]["items"]["anyOf"]
-    assert any(i.get("type") == "string" and i.get("pattern") == MONEY_PATTERN for i in items)
+    budget = schema["properties"]["budget"]
+    assert budget["type"] == "string" and budget["pattern"] == MONEY_PATTERN
+    assert "anyOf" not in budget
+    cost = schema["$defs"]["InlineProject"]["properties"]["cost"]
+    assert cost["type"] == "string" and cost["pattern"] == MONEY_PATTERN
 
 
 @pytest.mark.parametrize("bad", [0.1 + 0.2, 90071992547409.93, "1e3", "1_000", "-1", True])
@@ -291,7 +292,8 @@ def test_good_money_is_exact_from_text_and_small_floats() -> None:
     p = SolveParams(projects=["90071992547409.94", 1.5, {"cost": "2", "name": "b"}],
                     budget="90071992547409.93")
     assert p.budget == Decimal("90071992547409.93")
-    assert p.model_dump(mode="json")["projects"][:2] == ["90071992547409.94", "1.50"]
+    assert p.model_dump(mode="json")["source"]["projects"][:2] == [
+        {"cost": "90071992547409.94"}, {"cost": "1.50"}]
 
 
 def test_build_store_solve_refuses_an_inexact_cost_before_storing(sqlite_migrated_url) -> None:

@@ -6,11 +6,11 @@ starts the `solve/adhoc` deployment with Quick run, then checks through the Pref
 the flow run completed and through the database that its run row exists, and in the UI that
 the run shows its answer: the `solve-answer` artifact (chosen projects, total, budget, status)
 on the run's Artifacts tab and the answer line in its log; the Custom run form lists its fields
-in order without a database URL; a benchmark's summary page renders its embedded plot. The
-screenshots are kept under $E2E_SHOT_DIR, by default <tmp>/budget-e2e/, never in the user's
-data/ (prefect-ui-solve.png, prefect-ui-solve-artifact.png,
-prefect-ui-solve-form.png, prefect-ui-benchmark-summary.png). Without Chromium it skips,
-except under CI=true.
+in order, the source as one button per kind, without a database URL; a benchmark's summary
+page renders its embedded plot. The screenshots are kept under $E2E_SHOT_DIR, by default
+<tmp>/budget-e2e/, never in the user's data/ (prefect-ui-solve.png,
+prefect-ui-solve-artifact.png, prefect-ui-solve-form.png, prefect-ui-solve-form-csv.png,
+prefect-ui-benchmark-summary.png). Without Chromium it skips, except under CI=true.
 """
 
 from __future__ import annotations
@@ -100,8 +100,10 @@ def _walk(node):
 
 
 def _check_custom_run_form(page, port: int, deployment_id: str) -> None:
-    """The Custom run form of solve/adhoc lists the fields in FORM_ORDER (the source first)
-    and has no database URL or data folder field."""
+    """The Custom run form of solve/adhoc lists the fields in FORM_ORDER (the source first),
+    the source as one button per kind (the bundled example chosen, so a Quick run needs
+    nothing), switching to CSV text shows one text box, the budget is one text input (no
+    `str | None` toggle), and there is no database URL or data folder field."""
     page.goto(f"http://127.0.0.1:{port}/deployments/deployment/{deployment_id}/run",
               wait_until="networkidle")
     try:
@@ -110,13 +112,22 @@ def _check_custom_run_form(page, port: int, deployment_id: str) -> None:
         page.screenshot(path=str(SHOT.with_name("prefect-ui-form-failure.png")), full_page=True)
         raise
     text = page.inner_text("body")
-    labels = ["Path", "Projects", "Dataset Id", "Budget", "Algorithm", "Time Limit",
-              "Model Version"]
+    labels = ["Source", "Budget", "Algorithm", "Time Limit", "Model Version"]
     where = [text.find(f"{label} (Optional)") for label in labels]  # every field has a default
     assert -1 not in where and where == sorted(where), list(zip(labels, where, strict=True))
+    buttons = ["Bundled example", "File", "CSV text", "Stored dataset", "Projects"]
+    for name in buttons:
+        page.get_by_role("button", name=name, exact=True).first.wait_for(timeout=5_000)
+    assert "Which bundled example" in text  # the chosen variant's field
+    assert "Path" not in text and "Dataset Id" not in text  # the other variants' are not shown
+    assert "None" not in text.split("Budget (Optional)", 1)[1].split("Algorithm", 1)[0]
     assert "Database Url" not in text and "database_url" not in text
     assert "Data Dir" not in text and "data_dir" not in text
     page.screenshot(path=str(SHOT.with_name("prefect-ui-solve-form.png")), full_page=True)
+    page.get_by_role("button", name="CSV text", exact=True).first.click()
+    page.get_by_text("Needs a budget below").first.wait_for(timeout=5_000)
+    assert "Which bundled example" not in page.inner_text("body")
+    page.screenshot(path=str(SHOT.with_name("prefect-ui-solve-form-csv.png")), full_page=True)
 
 
 def _check_benchmark_summary(api: str, port: int, env: dict[str, str]) -> None:

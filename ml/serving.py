@@ -624,11 +624,7 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
             else:
                 answer, why = "unsure", ("unlike the instances the runtime model was trained "
                                          "on (outside its trust region): no promise either way")
-                planned = None if view is None else plan_seconds(
-                    view, predicted, limit,
-                    view["routes"].get(view["fallback"], 0.0) if view["fallback"] else 0.0)
-                if planned is not None:
-                    seconds = planned
+                seconds = _unseen_seconds(view, predicted, limit, learned)
         elif limit is not None and learned >= limit:
             answer = "no"
             why = (f"{predicted} has no bound but the time limit here (greedy misses the budget)"
@@ -656,13 +652,38 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
             "outlook": _outlook_fields(view)}
 
 
+def _unseen_seconds(view: Mapping[str, Any] | None, predicted: str, limit: float | None,
+                    learned: float) -> float:
+    """Predicted seconds of an undecided solve outside the trust region, from the solvers' cost
+    model rather than the tree model: hybrid's heuristic allotments plus its planned fallback's
+    estimate (``ml.runtime.plan_seconds``). When no exact route fits the limit (the fallback is
+    backtracking), the solve ends either soon after those allotments (a quick hit or a quick
+    backtracking proof) or at the limit, and nothing tells which: the forecast is the geometric
+    mean of the two, which is within sqrt(limit / plan) of either outcome (the smallest worst
+    case in log error). Other algorithms keep the learned model's (enveloped) prediction."""
+    from .runtime import plan_seconds
+
+    if view is None:
+        return learned
+    fallback = view["fallback"]
+    planned = plan_seconds(view, predicted, limit, view["routes"].get(fallback, 0.0)
+                           if fallback else 0.0)
+    if planned is None:
+        return learned
+    if fallback == "backtracking" and limit is not None and 0 < planned < limit:
+        return float(np.sqrt(planned * limit))
+    return planned
+
+
 def _outlook_fields(view: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The JSON-friendly part of the solvers' view (no infinities)."""
     if view is None:
         return None
     return {"routes": dict(view["routes"]), "fallback": view["fallback"],
             "log10_hits": round(float(view["log10_hits"]), 2),
-            "log2_selections": round(float(view["log2_selections"]), 2)}
+            "log2_selections": round(float(view["log2_selections"]), 2),
+            "core_hits": None if view["core_hits"] is None
+            else round(max(float(view["core_hits"]), -300.0), 2)}
 
 
 def forecast_fields(model: RuntimeModel | None, note: str | None, projects: Any, budget: Any,

@@ -167,13 +167,28 @@ def test_yes_is_never_said_where_the_real_solve_does_not_prove(model) -> None:
     assert said_yes >= 3 and failed >= 2
 
 
+def test_no_when_hybrids_difference_core_expects_under_one_hit(model) -> None:
+    """Sparse large costs, n = 66..100, 0.3 s: many selections reach the budget, but no exact
+    route fits and hybrid's own scoring of its difference core expects under one hit: "no",
+    and the real solve ends unproven."""
+    for n in (66, 80, 100):
+        costs, budget = _sparse_large(n, n)
+        fc = forecast(model, costs, budget, "auto", 0.3)
+        assert fc["outlook"]["log10_hits"] > 3 and fc["outlook"]["core_hits"] < 0
+        assert fc["proven_answer"] == "no" and "difference core" in fc["basis"]
+        assert solvers.solve(costs, budget, "auto", 0.3)["status"] != "exact"
+
+
 def test_unsure_is_kept_where_neither_model_knows(model) -> None:
-    """Sparse large costs (n = 70, outside the trust region): hybrid has no exact route within
-    0.3 s, but about 10^5+ selections reach the budget, so the solvers' cost model cannot say
-    "no"; without a probe, or with one that does not prove it, the answer stays "unsure"."""
-    costs, budget = _sparse_large(70, 7)
-    for probe in (0.0, None):
-        fc = forecast(model, costs, budget, "auto", 0.3, probe_seconds=probe)
-        assert fc["seen"] is False and fc["outlook"]["log10_hits"] > 3
-        assert fc["proven_answer"] == "unsure" and fc["expected_proven"] is False
-    assert fc["probe_seconds"] is None  # the probe ran and did not prove it
+    """Sparse large costs outside the trust region, no exact route within 0.3 s, many
+    selections reaching the budget and no enumerable core plan (n = 75, 130): the solvers'
+    cost model cannot say "no" (the n = 130 one is in fact proven, the n = 75 one not), so
+    without a probe, or with one that does not prove it, the answer stays "unsure"."""
+    for n, probes in ((75, (0.0, None)), (130, (0.0,))):
+        costs, budget = _sparse_large(n, n)
+        for probe in probes:
+            fc = forecast(model, costs, budget, "auto", 0.3, probe_seconds=probe)
+            assert fc["seen"] is False and fc["outlook"]["log10_hits"] > 3
+            assert fc["outlook"]["core_hits"] is None
+            assert fc["proven_answer"] == "unsure" and fc["expected_proven"] is False
+            assert fc["probe_seconds"] is None  # no probe, or one that did not prove it

@@ -261,7 +261,36 @@ def cycle(family: str, other: str, generated: list[dict[str, Any]], args: argpar
             name: forecast_accuracy(runtime, recs, champion, limit, args.probe)
             for name, recs in [(other, other_fresh), *unseen_fresh(args, out, family, other)]}
         if runtime else None,
+        "forecast_unseen_at_limit": {
+            name: forecast_accuracy(runtime, at_limit(recs, name, champion, args, out),
+                                    champion, args.forecast_limit, args.probe)
+            for name, recs in [(other, other_fresh), *unseen_fresh(args, out, family, other)]}
+        if runtime and args.forecast_limit else None,
     }
+
+
+def at_limit(recs: list[dict[str, Any]], name: str, selector: Any, args: argparse.Namespace,
+             out: Path) -> list[dict[str, Any]]:
+    """The same fresh instances timed again at ``--forecast-limit`` (honest protocol), only
+    the algorithm ``auto`` runs with ``selector`` (its choice does not depend on the limit)."""
+    import solvers
+    from solvers.auto import choose
+
+    limit = args.forecast_limit
+    label = getattr(selector, "name", "rules").replace(":", "_").replace("@", "_")
+
+    def timed() -> list[dict[str, Any]]:
+        done = []
+        for rec in recs:
+            feats = solvers.features(rec["projects"], rec["budget"])
+            algo = choose(feats, selector, solvers.ALGORITHMS)[0]
+            runs = run_instance(rec["projects"], rec["budget"], limit, [algo],
+                                repeats=args.repeats)
+            done.append({**rec, "runs": runs})
+        return done
+
+    return _cached(out / f"fresh-{name}-f{len(recs)}-l{limit}-r{args.repeats}-{label}.pkl",
+                   timed)
 
 
 def unseen_fresh(args: argparse.Namespace, out: Path, *skip: str
@@ -296,6 +325,9 @@ def main() -> int:
     ap.add_argument("--probe", type=float, default=None,
                     help="the forecast's probe seconds (default ml.runtime.PROBE_SECONDS; "
                          "0: no probe)")
+    ap.add_argument("--forecast-limit", type=float, default=None,
+                    help="also forecast the unseen families at this limit (their auto choice "
+                         "timed again at it)")
     ap.add_argument("--calibrate", action="store_true",
                     help="only measure backtracking's seconds per 2^n without a hit")
     ap.add_argument("--out", default="/tmp/selector-cycle")
@@ -316,6 +348,7 @@ def main() -> int:
         print(json.dumps(report["cycles"][-1], indent=1, default=str), flush=True)
     report["load_average_end"] = os.getloadavg()
     suffix = "" if args.probe is None else f"-probe{args.probe:g}"
+    suffix += "" if args.forecast_limit is None else f"-fl{args.forecast_limit:g}"
     (out / f"report-{args.features}{suffix}.json").write_text(
         json.dumps(report, indent=1, default=str))
     print(json.dumps({k: report[k] for k in ("load_average_start", "load_average_end")}))

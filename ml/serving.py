@@ -524,17 +524,19 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
     rule decided:
 
     - "yes": the instance is trivial (everything fits, or nothing does), or greedy runs and the
-      probe features show it hits the budget; or the probe (``probe_seconds``, default
-      ``ml.runtime.PROBE_SECONDS``; 0 disables; at most that long, run only when nothing else
-      decided) proved it the way the full solve will; or the learned model, inside its trust
-      region (``seen``, ``ml.trust``), predicts a proof in under 1/``SURE_FACTOR`` of the
-      limit and the solvers' cost model does not rule it out.
+      probe features show it hits the budget; or the probe (the predicted algorithm run with
+      the limit ``probe_seconds``, default ``ml.runtime.PROBE_SECONDS``, 0 disables; only when
+      nothing else decided, never before a structural "no"; the solvers may overrun so small a
+      limit, see docs/benchmarks/selector.md) proved it the way the full solve will; or the
+      learned model, inside its trust region (``seen``, ``ml.trust``), predicts a proof in
+      under 1/``SURE_FACTOR`` of the limit and the solvers' cost model does not rule it out.
     - "no": a heuristic without an exact hit, a size refusal (brute force, dp over the memory
-      cap, meet in the middle past its size); the solvers' own cost model puts every exact
-      route and backtracking's exhaustive search over ``NO_MARGIN`` × the limit with no
-      selection expected to reach the bound (``ml.runtime.structural_no``), and the learned
-      model, where it has seen such instances, does not predict a proof; or the learned model
-      inside its trust region predicts the limit.
+      cap, meet in the middle past its size); a structural "no" (``ml.runtime.structural_no``:
+      the solvers' own cost model puts every exact route and backtracking's exhaustive search
+      over ``NO_MARGIN`` × the limit, and either no selection is expected to reach the bound
+      or hybrid's difference core expects under one hit) where the learned model, if it has
+      seen such instances, does not predict a proof; or the learned model inside its trust
+      region predicts the limit.
     - "unsure": everything else (outside the trust region with neither the structure nor a
       probe deciding; a prediction within 3× of the limit; the two models disagreeing).
 
@@ -605,13 +607,8 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
             answer, why = "no", f"{predicted} refuses this instance (its size or memory cap)"
     if answer is None:
         verdict = structural_no(view, limit)
-        if verdict is not None and not model_yes:
-            found = probed()
-            if found is not None:
-                answer, seconds = "yes", after_probe(found)
-                why = "the solvers' cost model saw no route, but a probe proved it"
-            else:
-                answer, seconds, why = "no", limit, verdict
+        if verdict is not None and not model_yes:  # no probe: it could only run to its end
+            answer, seconds, why = "no", limit, verdict
         elif verdict is not None:
             answer, why = "unsure", ("the learned model expects a proof, the solvers' cost "
                                      "model sees no route: they disagree")

@@ -652,12 +652,13 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
 def _unseen_seconds(view: Mapping[str, Any] | None, predicted: str, limit: float | None,
                     learned: float) -> float:
     """Predicted seconds of an undecided solve outside the trust region, from the solvers' cost
-    model rather than the tree model: hybrid's heuristic allotments plus its planned fallback's
-    estimate (``ml.runtime.plan_seconds``). When no exact route fits the limit (the fallback is
-    backtracking), the solve ends either soon after those allotments (a quick hit or a quick
-    backtracking proof) or at the limit, and nothing tells which: the forecast is the geometric
-    mean of the two, which is within sqrt(limit / plan) of either outcome (the smallest worst
-    case in log error). Other algorithms keep the learned model's (enveloped) prediction."""
+    model rather than the tree model. hybrid's plan (``ml.runtime.plan_seconds``: its heuristic
+    allotments plus the planned fallback's estimate) is when it ends if the plan holds; an
+    undecided solve may instead run to the limit (no route fits, or the route's estimate is
+    wrong: Schroeppel–Shamir's early-hit estimate on two_scale, docs/benchmarks/selector.md).
+    Nothing tells which, so the forecast is the geometric mean of the two: within
+    sqrt(limit / plan) of either outcome, the smallest worst case in log error. Other
+    algorithms keep the learned model's (enveloped) prediction."""
     from .runtime import plan_seconds
 
     if view is None:
@@ -667,7 +668,7 @@ def _unseen_seconds(view: Mapping[str, Any] | None, predicted: str, limit: float
                            if fallback else 0.0)
     if planned is None:
         return learned
-    if fallback == "backtracking" and limit is not None and 0 < planned < limit:
+    if limit is not None and 0 < planned < limit:
         return float(np.sqrt(planned * limit))
     return planned
 

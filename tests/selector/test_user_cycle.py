@@ -141,14 +141,15 @@ def test_replayed_budgets_carry_only_their_replay_runs() -> None:
 
 def test_forecast_says_unsure_for_an_instance_unlike_its_training(runtime_artifact) -> None:
     """Far outside the runtime model's trust region, "expected proven" is "unsure", never a
-    "yes"; the one-line description says so."""
+    "yes"; the one-line description says so (hybrid: dp would refuse this instance by its
+    memory cap, which the forecast knows and answers "no")."""
     from ml.serving import describe_forecast
 
     model = load_runtime({**runtime_artifact, "name": "runtime", "version": 2})
     assert model is not None and model.trust is not None
     rng = random.Random(9)
     costs = [rng.randint(10**9, 10**10) for _ in range(60)]
-    fc = forecast(model, costs, sum(costs) // 2, "dp", 10.0)
+    fc = forecast(model, costs, sum(costs) // 2, "hybrid", 10.0)
     assert fc["seen"] is False and fc["proven_answer"] == "unsure"
     assert fc["expected_proven"] is False
     assert describe_forecast(fc).endswith("limit: unsure")

@@ -189,11 +189,15 @@ def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
         rest = s[~used].astype(np.float64)
         sigma_rest = max(math.sqrt(float((rest**2).sum())) / 2, 1.0)
         targets = 2.0**rest.size * min(1.0, float(items.sum()) / (2.5 * sigma_rest))
-        affordable = max(0.0, budget_s - _build_seconds(items.size)) / _query_seconds(items.size)
+        build = _build_seconds(items.size) + cost_model().sorted_sums(int(rest.size))
+        affordable = max(0.0, budget_s - build) / _query_seconds(items.size)
         scored.append((_hits(items) * min(targets, affordable), kind, pos, items))
     _, kind, pos, items = max(scored, key=lambda plan: plan[0])
     k = items.size
-    if time.perf_counter() + _build_seconds(k) > stop:
+    n_rest = n - int(pos.size) * (2 if kind == "pairs" else 1)
+    # both builds (the core's halves and every subset sum of the rest, up to 2^REST_MAX) must
+    # fit before the deadline: neither is interrupted once started
+    if time.perf_counter() + _build_seconds(k) + cost_model().sorted_sums(n_rest) > stop:
         return None
     used = np.zeros(n, dtype=bool)
     used[pos] = True

@@ -13,7 +13,8 @@ every block is still visited unless the budget itself is hit, but on dense insta
 comes in the first few blocks instead of half-way through the sweep.
 
 Complexity: O(2^(n/2) · log) time (about 0.1–0.2 µs a sum here), O(2^(n/4) + block) memory.
-Limits: int64 costs; checks the clock between blocks (``check``); exact when it completes.
+Limits: int64 costs; checks the clock between blocks (``check``), a block never holding more
+than 2·BLOCK sums on a side (dense value ranges are halved); exact when it completes.
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ __all__ = ["schroeppel_shamir"]
 BLOCK = 1 << 20  # left sums per block (8 MiB)
 
 
-def _pairs_in(a: np.ndarray, b: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Sorted values ``a_i + b_j`` with ``lo ≤ a_i + b_j < hi``."""
+def _pairs_in(a: np.ndarray, b: np.ndarray, lo: int, hi: int,
+              limit: int | None = None) -> np.ndarray | None:
+    """Sorted values ``a_i + b_j`` with ``lo ≤ a_i + b_j < hi``; None when there are more than
+    ``limit`` of them (the caller splits the range: one block's work stays bounded)."""
     start = np.searchsorted(b, lo - a, side="left")
     stop = np.searchsorted(b, hi - a, side="left")
     counts = stop - start
     total = int(counts.sum())
+    if limit is not None and total > limit and hi - lo > 1:
+        return None
     if not total:
         return np.empty(0, dtype=np.int64)
     keep = counts > 0
@@ -94,13 +99,24 @@ def schroeppel_shamir(costs: list[int], budget: int, check: Callable[[], None]
     width = max(1, (lhi_all + 1) // blocks + 1)
     best, best_l = -1, 0
     rmax = int(c[-1] + d[-1])
-    for x in _centre_out(lhi_all, width, (lmax // 2 + budget - rmax // 2) // 2):
-        check()
-        x_next = min(x + width, lhi_all + 1)
-        left = _pairs_in(a, b, x, x_next)
-        if left.size:
+    for start in _centre_out(lhi_all, width, (lmax // 2 + budget - rmax // 2) // 2):
+        # Blocks have equal value widths, but sums are not uniform: a block holding more than
+        # 2·BLOCK sums on either side is halved (and again), so the clock is checked at least
+        # every ~2·BLOCK sums whatever the distribution.
+        pending = [(start, min(start + width, lhi_all + 1))]
+        while pending:
+            check()
+            x, x_next = pending.pop()
+            left = _pairs_in(a, b, x, x_next, 2 * BLOCK)
+            right = (_pairs_in(c, d, budget - x_next + 1, budget - x + 1, 2 * BLOCK)
+                     if left is not None and left.size else None)
+            if left is None or (left.size and right is None):
+                mid = (x + x_next) // 2
+                pending += [(mid, x_next), (x, mid)]
+                continue
+            if not left.size:
+                continue
             # partners in (budget - x_next, budget - x]
-            right = _pairs_in(c, d, budget - x_next + 1, budget - x + 1)
             fallback = _largest_at_most(c, d, budget - x_next)
             if right.size:
                 pos = np.searchsorted(right, budget - left, side="right") - 1
@@ -113,6 +129,8 @@ def schroeppel_shamir(costs: list[int], budget: int, check: Callable[[], None]
                 best, best_l = int(totals[k]), int(left[k])
                 if best == budget:
                     break
+        if best == budget:
+            break
     a_val, b_val = _split_value(a, b, best_l)
     c_val, d_val = _split_value(c, d, best - best_l)
     chosen: list[int] = []

@@ -393,3 +393,33 @@ def test_the_small_n_core_builds_nothing_it_cannot_finish(monkeypatch) -> None:
     assert built and max(built) >= 16
     result = solvers.solve(costs, sum(costs) // 2, algorithm="hybrid", time_limit=0.01)
     assert result["status"] in {"exact", "approximate"}
+
+
+def test_schroeppel_shamir_bounds_each_blocks_work_on_skewed_sums(monkeypatch) -> None:
+    """Value blocks have equal widths but skewed sums crowd some of them: a block with more than
+    2·BLOCK sums on a side is halved, so the clock is checked every ~2·BLOCK sums (before, one
+    crowded block ran 1.4 s past a 0.5 s limit on a two-scale instance); the answer stays the
+    optimum."""
+    from solvers import _ss
+
+    monkeypatch.setattr(_ss, "BLOCK", 64)
+    rng = random.Random(3)
+    for _ in range(5):  # two scales: many small costs, a few large ones
+        costs = ([rng.randint(1, 50) for _ in range(16)]
+                 + [rng.randint(10**6, 2 * 10**6) for _ in range(6)])
+        budget = sum(costs) // 2 + rng.randint(0, 40)
+        produced: list[int] = []
+        real = _ss._pairs_in
+
+        def counted(a, b, lo, hi, limit=None, real=real, produced=produced):
+            out = real(a, b, lo, hi, limit)
+            if out is not None:
+                produced.append(out.size)
+            return out
+
+        monkeypatch.setattr(_ss, "_pairs_in", counted)
+        checks: list[int] = []
+        chosen, best = _ss.schroeppel_shamir(costs, budget, lambda checks=checks: checks.append(1))
+        assert best == optimum(costs, budget) == sum(costs[i] for i in chosen)
+        assert max(produced) <= 2 * 64 or max(produced) == 0
+        assert len(checks) >= 1

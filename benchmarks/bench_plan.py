@@ -214,7 +214,18 @@ def _register(url: str, art: dict) -> None:
 
 
 def dask_runs(art: dict, args, held_out: tuple[str, ...], folder: Path) -> None:
-    """The benchmark flow on a LocalCluster, planned by the runtime model and by the proxy."""
+    """The benchmark flow on a LocalCluster, planned by the runtime model and by the proxy
+    (on the Prefect server of PREFECT_API_URL, else a temporary one)."""
+    from bench_pipeline import prefect_server
+
+    per_size = 2
+    sizes = [20, 200, 1000, 2000][: max(1, args.instances // (per_size * len(held_out)))]
+    with prefect_server():
+        _dask_runs(art, args, held_out, folder, sizes, per_size)
+
+
+def _dask_runs(art: dict, args, held_out: tuple[str, ...], folder: Path, sizes: list[int],
+               per_size: int) -> None:
     from distributed import Client, LocalCluster
     from prefect_dask import DaskTaskRunner
 
@@ -224,8 +235,6 @@ def dask_runs(art: dict, args, held_out: tuple[str, ...], folder: Path) -> None:
     from flows.benchmark import benchmark
     from flows.params import BenchmarkParams
 
-    per_size = 2
-    sizes = [20, 200, 1000, 2000][: max(1, args.instances // (per_size * len(held_out)))]
     share_api_with_subprocesses()
     print(f"\nReal Dask runs of the benchmark flow: {', '.join(held_out)} × sizes {sizes} × "
           f"{per_size} = {len(held_out) * len(sizes) * per_size} instances, "

@@ -35,8 +35,6 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bench-prefect-home-"))
@@ -45,25 +43,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_pipeline import prefect_server
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from tasks.plan import batch_gaps
 from tasks.solving import dask_client, dask_jobs
-
-
-@contextmanager
-def prefect_server() -> Iterator[None]:
-    """`PREFECT_API_URL` when set (a running server), else a temporary Prefect server for this
-    script (`prefect_test_harness`, public): Dask workers report their runs to it."""
-    if os.environ.get("PREFECT_API_URL"):
-        yield
-        return
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def burn(i: int, seconds: float) -> tuple[int, float, float]:

@@ -310,6 +310,7 @@ def _core_hits(core: Any, limit: float) -> float | None:
 
         from solvers import _bigcore as bc
         from solvers import hybrid
+        from solvers._costmodel import cost_model
 
         a = core.array
         if a is None or core.n > bc.SMALL_N or core.n < bc.MIN_N:
@@ -330,7 +331,7 @@ def _core_hits(core: Any, limit: float) -> float | None:
             plans.append((False, pos, s[pos]))
         if not plans:
             return None
-        best = 0.0
+        best, fits = 0.0, False
         for pairs, pos, items in plans:
             used = np.zeros(n, dtype=bool)
             used[pos] = True
@@ -339,9 +340,12 @@ def _core_hits(core: Any, limit: float) -> float | None:
             rest = s[~used].astype(np.float64)
             sigma = max(math.sqrt(float((rest ** 2).sum())) / 2, 1.0)
             targets = 2.0 ** rest.size * min(1.0, float(items.sum()) / (2.5 * sigma))
-            queries = (max(0.0, seconds - bc._build_seconds(items.size))
-                       / bc._query_seconds(items.size))
+            build = bc._build_seconds(items.size) + cost_model().sorted_sums(int(rest.size))
+            fits = fits or build < seconds
+            queries = max(0.0, seconds - build) / bc._query_seconds(items.size)
             best = max(best, bc._hits(items) * min(targets, queries))
+        if not fits:  # the solver skips this core (its builds do not fit): no claim from it
+            return None
         return float(np.log10(best)) if best > 0 else -300.0
     except Exception:  # an internal change in solvers/: no claim
         return None
@@ -361,10 +365,12 @@ heuristic hit or early stop can end the search). Chosen on the generated suite (
 model's own training families), never on the families it is evaluated on: there the largest
 value of a proven instance was -1.1 (portfolio, n=33), the smallest of an unproven one -2.7
 (todd)."""
-CORE_HITS_NO = 0.0
+CORE_HITS_NO = -1.0
 """Structural "no" also when hybrid's difference core (its only way to a proof once no exact
 route fits) expects fewer than 10^this hits in its time (``_core_hits``: the solver's own
-scoring of its enumerated core): under one expected hit."""
+scoring of its enumerated core, and only when that core's builds fit in the time, else the
+solver skips it): under 0.1 expected hits. A hit is a random event: at 10^-0.44 expected hits
+(0.36) a sparse n = 80 instance was still proven, so one expected hit was too bold a line."""
 PROBE_SECONDS = 0.01
 """The forecast's probe: the predicted algorithm run for at most this long on an instance the
 learned model and the structure leave undecided (0 disables)."""

@@ -62,7 +62,7 @@ def test_health_answers_while_a_solve_runs(make_client) -> None:
     answered = time.perf_counter()
     worker.join()
     assert health.status_code == 200
-    assert answered - start < 0.5, answered - start
+    assert answered - start < 1.0, answered - start  # ~10 ms unloaded; the solve runs 1.5 s
     assert answered < done["at"], "health should answer before the solve ends"
     assert done["response"].json()["status"] == "approximate"
 

@@ -167,16 +167,21 @@ def test_yes_is_never_said_where_the_real_solve_does_not_prove(model) -> None:
     assert said_yes >= 3 and failed >= 2
 
 
-def test_no_when_hybrids_difference_core_expects_under_one_hit(model) -> None:
-    """Sparse large costs, n = 66..100, 0.3 s: many selections reach the budget, but no exact
-    route fits and hybrid's own scoring of its difference core expects under one hit: "no",
-    and the real solve ends unproven."""
-    for n in (66, 80, 100):
+def test_no_when_hybrids_difference_core_expects_under_a_tenth_of_a_hit(model) -> None:
+    """Sparse large costs, 1 s: many selections reach the budget and no exact route fits.
+    Where hybrid's own scoring of its difference core (whose builds fit in the time) expects
+    under 0.1 hits the forecast says "no", and the real solve ends unproven; where it expects
+    more (n = 80: 0.36, n = 100: 1.2) or the core does not fit (0.3 s: hybrid skips it), the
+    forecast makes no such claim: those solves were proven in 0.2-0.3 s."""
+    costs, budget = _sparse_large(66, 66)
+    fc = forecast(model, costs, budget, "auto", 1.0)
+    assert fc["outlook"]["log10_hits"] > 3 and fc["outlook"]["core_hits"] < -1
+    assert fc["proven_answer"] == "no" and "difference core" in fc["basis"]
+    assert solvers.solve(costs, budget, "auto", 1.0)["status"] != "exact"
+    for n, limit in ((80, 1.0), (100, 1.0), (66, 0.3), (100, 0.3)):
         costs, budget = _sparse_large(n, n)
-        fc = forecast(model, costs, budget, "auto", 0.3)
-        assert fc["outlook"]["log10_hits"] > 3 and fc["outlook"]["core_hits"] < 0
-        assert fc["proven_answer"] == "no" and "difference core" in fc["basis"]
-        assert solvers.solve(costs, budget, "auto", 0.3)["status"] != "exact"
+        fc = forecast(model, costs, budget, "auto", limit)
+        assert fc["proven_answer"] != "no" or "difference core" not in fc["basis"], (n, limit)
 
 
 def test_unsure_is_kept_where_neither_model_knows(model) -> None:

@@ -298,54 +298,24 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
 
 def _core_hits(core: Any, limit: float) -> float | None:
     """log10 of the hits hybrid's difference core expects on a small instance (n ≤
-    ``SMALL_N``) when no exact route fits, or None when it has no enumerable plan.
+    ``SMALL_N``) when no exact route fits, or None when it has no enumerable plan whose builds
+    fit (the solver then skips that core).
 
-    The same scoring as ``solvers._bigcore._enumerated_hit`` (read-only; see the report: a
-    public helper there would replace this copy): the core is the K closest pairs' gaps or
-    the K smallest costs, the targets every subset sum of the ≤ ``REST_MAX`` other items;
-    expected hits = hits per target × the targets that land in the core's window and can be
-    queried in the time it gets (half the limit left after the quick core search)."""
+    The solver's own scoring (``solvers._bigcore.core_plans``, which ``_enumerated_hit``
+    chooses by), given the time the core gets: half the limit left after the quick core
+    search."""
     try:
-        import math
-
         from solvers import _bigcore as bc
         from solvers import hybrid
-        from solvers._costmodel import cost_model
 
         a = core.array
         if a is None or core.n > bc.SMALL_N or core.n < bc.MIN_N:
             return None
-        s = np.sort(a)
-        n = s.size
-        kmax = bc._max_core(core)
         seconds = (limit - min(hybrid.QUICK_CORE_SECONDS, limit / 8)) / 2
-        plans = []
-        lows = bc._pairs(s, kmax)
-        k_pairs = min(lows.size, max(bc.MIN_CORE, (n - bc.REST_MAX) // 2))
-        if k_pairs >= bc.MIN_CORE and n - 2 * k_pairs <= bc.REST_MAX:
-            pos = lows[:k_pairs]
-            plans.append((True, pos, s[pos + 1] - s[pos]))
-        k_raw = min(kmax, n - min(bc.REST_MAX, n - bc.MIN_CORE))
-        if k_raw >= bc.MIN_CORE and n - k_raw <= bc.REST_MAX:
-            pos = np.arange(k_raw)
-            plans.append((False, pos, s[pos]))
-        if not plans:
+        plans = bc.core_plans(np.sort(a), bc._max_core(core), seconds)
+        if not any(plan.build_seconds < seconds for plan in plans):
             return None
-        best, fits = 0.0, False
-        for pairs, pos, items in plans:
-            used = np.zeros(n, dtype=bool)
-            used[pos] = True
-            if pairs:
-                used[pos + 1] = True
-            rest = s[~used].astype(np.float64)
-            sigma = max(math.sqrt(float((rest ** 2).sum())) / 2, 1.0)
-            targets = 2.0 ** rest.size * min(1.0, float(items.sum()) / (2.5 * sigma))
-            build = bc._build_seconds(items.size) + cost_model().sorted_sums(int(rest.size))
-            fits = fits or build < seconds
-            queries = max(0.0, seconds - build) / bc._query_seconds(items.size)
-            best = max(best, bc._hits(items) * min(targets, queries))
-        if not fits:  # the solver skips this core (its builds do not fit): no claim from it
-            return None
+        best = max(plan.expected_hits for plan in plans)
         return float(np.log10(best)) if best > 0 else -300.0
     except Exception:  # an internal change in solvers/: no claim
         return None

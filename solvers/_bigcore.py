@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -155,33 +156,36 @@ def _hits(items: np.ndarray) -> float:
     return 2.0**items.size / (2.5 * sigma)
 
 
-def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
-    """For few items (n ≤ SMALL_N): the core is either the K closest pairs' gaps or the K
-    smallest costs, whichever promises more hits within the time left (hits per target times
-    the targets that land in the core's window and can be afforded), and the targets are
-    *all* subset sums of the remaining ≤ REST_MAX items, tried from the one that centres the
-    core outward."""
-    a = core.array
-    assert a is not None
-    asc = core.sorted_order()
-    s = a[asc]
+@dataclass(frozen=True)
+class CorePlan:
+    """One candidate core of the small-n search: ``kind`` "pairs" (the gaps of the K closest
+    pairs, ``pos`` their lower members) or "raw" (the K smallest costs), over sorted costs."""
+
+    kind: str
+    pos: np.ndarray
+    items: np.ndarray  # the core's values (gaps or costs)
+    used: np.ndarray  # the sorted positions the core takes; the rest are the targets' items
+    build_seconds: float  # the halves' sums plus every subset sum of the rest (not interrupted)
+    expected_hits: float  # hits per target × the targets in the window it can afford
+
+
+def core_plans(s: np.ndarray, kmax: int, seconds: float) -> list[CorePlan]:
+    """The small-n core's plans for the sorted costs ``s`` given ``seconds`` to search, scored
+    by expected hits: the one scoring ``_enumerated_hit`` chooses by, and the forecast reads
+    (``ml.runtime``)."""
     n = s.size
-    kmax = _max_core(core)
-    budget_s = stop - time.perf_counter()
-    plans: list[tuple[float, str, np.ndarray, np.ndarray]] = []
+    raw: list[tuple[str, np.ndarray, np.ndarray]] = []
     lows = _pairs(s, kmax)
     k_pairs = min(lows.size, max(MIN_CORE, (n - REST_MAX) // 2))
     if k_pairs >= MIN_CORE and n - 2 * k_pairs <= REST_MAX:
         pos = lows[:k_pairs]
-        plans.append((0.0, "pairs", pos, s[pos + 1] - s[pos]))
+        raw.append(("pairs", pos, s[pos + 1] - s[pos]))
     k_raw = min(kmax, n - min(REST_MAX, n - MIN_CORE))
     if k_raw >= MIN_CORE and n - k_raw <= REST_MAX:
         pos = np.arange(k_raw)
-        plans.append((0.0, "raw", pos, s[pos]))
-    if not plans:
-        return None
-    scored = []
-    for _, kind, pos, items in plans:  # expected hits within the time budget
+        raw.append(("raw", pos, s[pos]))
+    plans = []
+    for kind, pos, items in raw:
         used = np.zeros(n, dtype=bool)
         used[pos] = True
         if kind == "pairs":
@@ -190,19 +194,32 @@ def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
         sigma_rest = max(math.sqrt(float((rest**2).sum())) / 2, 1.0)
         targets = 2.0**rest.size * min(1.0, float(items.sum()) / (2.5 * sigma_rest))
         build = _build_seconds(items.size) + cost_model().sorted_sums(int(rest.size))
-        affordable = max(0.0, budget_s - build) / _query_seconds(items.size)
-        scored.append((_hits(items) * min(targets, affordable), kind, pos, items))
-    _, kind, pos, items = max(scored, key=lambda plan: plan[0])
+        affordable = max(0.0, seconds - build) / _query_seconds(items.size)
+        plans.append(CorePlan(kind, pos, items, used, build,
+                              _hits(items) * min(targets, affordable)))
+    return plans
+
+
+def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
+    """For few items (n ≤ SMALL_N): the core is either the K closest pairs' gaps or the K
+    smallest costs, whichever promises more hits within the time left (``core_plans``), and
+    the targets are *all* subset sums of the remaining ≤ REST_MAX items, tried from the one
+    that centres the core outward."""
+    a = core.array
+    assert a is not None
+    asc = core.sorted_order()
+    s = a[asc]
+    n = s.size
+    plans = core_plans(s, _max_core(core), stop - time.perf_counter())
+    if not plans:
+        return None
+    plan = max(plans, key=lambda p: p.expected_hits)
+    kind, pos, items, used = plan.kind, plan.pos, plan.items, plan.used
     k = items.size
-    n_rest = n - int(pos.size) * (2 if kind == "pairs" else 1)
     # both builds (the core's halves and every subset sum of the rest, up to 2^REST_MAX) must
     # fit before the deadline: neither is interrupted once started
-    if time.perf_counter() + _build_seconds(k) + cost_model().sorted_sums(n_rest) > stop:
+    if time.perf_counter() + plan.build_seconds > stop:
         return None
-    used = np.zeros(n, dtype=bool)
-    used[pos] = True
-    if kind == "pairs":
-        used[pos + 1] = True
     base = int(s[pos].sum()) if kind == "pairs" else 0
     rest_pos = np.flatnonzero(~used)
     rest_items = s[rest_pos].tolist()

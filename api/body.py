@@ -17,12 +17,10 @@ from __future__ import annotations
 import asyncio
 import email.message
 import gc
-import json
 import threading
 import weakref
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +29,8 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
+
+from solvers import money
 
 BODY_THREADS = 1
 """Bodies decoded and validated at once per process. One: the work is CPU-bound under the GIL,
@@ -102,22 +102,17 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def _fraction(text: str) -> Decimal:
-    return Decimal(text)
-
-
 def _object(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
 def decode(body: bytes | str) -> Any:
-    """`solvers.money.loads(body)`, value for value: every fraction a `Decimal` read from its
-    text, integers `int`. The same `json.loads(parse_float=Decimal)`, through two identity
-    hooks written in Python: the C decoder holds the GIL for a whole document (about a second
-    for 16 MB on a busy machine), and a Python call at each object and fraction is where the
-    interpreter lets the event loop run. `tests/http_api/test_money_door.py` checks that it
-    equals `solvers.money.loads` (types included)."""
-    return json.loads(body, parse_float=_fraction, object_hook=_object)
+    """`solvers.money.loads(body)`: every fraction a `Decimal` read from its text, integers
+    `int`, plus an identity object hook written in Python: the C decoder holds the GIL for a
+    whole document (about a second for 16 MB on a busy machine), and a Python call at each
+    object (and, inside `money.loads`, at each fraction) is where the interpreter lets the
+    event loop run."""
+    return money.loads(body, object_hook=_object)
 
 
 def decode_and_validate(body: bytes, field: Any) -> Any:

@@ -627,6 +627,14 @@ def confine(source: str | Path, folders: Sequence[str | Path]) -> Path:
     raise FileFormatError(f"{given}: no such file in the input folders (INPUT_DIRS)")
 
 
+def read_csv_text(text: str, *, name: str, max_projects: int | None = None) -> ProjectFile:
+    """The projects in CSV ``text`` (e.g. pasted in a form), read exactly as a CSV file is
+    (:func:`read_projects`); ``name`` is how messages name it."""
+    if max_projects is not None:  # the same counting pass first as for a file
+        _count_rows(_bounded_lines(io.StringIO(text, newline=""), name), name, max_projects)
+    return _from_csv(_bounded_lines(io.StringIO(text, newline=""), name), name, max_projects)
+
+
 def read_projects(source: str | Path, *, max_projects: int | None = None,
                   within: Sequence[str | Path] | None = None,
                   name: str | None = None) -> ProjectFile:

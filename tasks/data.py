@@ -11,7 +11,6 @@ artifact repeats a file's content, and nothing is stored before the whole instan
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from db.engine import mask_url, resolve_url
 from db.migrate import ensure_schema
 from solvers import InvalidInputError
 from solvers.files import FileFormatError, read_projects
+from solvers.files import read_csv_text as read_csv_text_of
 from solvers.money import STORED_LIMIT, parse_money
 from tasks import plan
 from tasks._io import IO_RETRIES, db_session, unavailable_on_connection_loss
@@ -147,18 +147,13 @@ CSV_TEXT_NAME = "source.text"
 @task(name="read-csv-text", cache_policy=NO_CACHE)
 def read_csv_text(text: str, name: str = CSV_TEXT_NAME) -> dict[str, Any]:
     """Projects from CSV text (pasted in the solve form), read by the same CSV reader as a
-    file (`solvers.files.read_projects`: the money rule on each cost, NUL refused, MAX_PROJECTS
+    file (`solvers.files.read_csv_text`: the money rule on each cost, NUL refused, MAX_PROJECTS
     and the size caps); shaped like `load-projects-file`'s answer, `file` being `name`. An
     error names `name`, the line and the field, never the text."""
-    settings = get_settings()
-    with tempfile.TemporaryDirectory(prefix="budget-csv-") as folder:
-        path = Path(folder) / "projects.csv"
-        with path.open("w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        try:
-            loaded = read_projects(path, max_projects=settings.max_projects, name=name)
-        except FileFormatError as exc:
-            raise FileFormatError(exc.public) from None
+    try:
+        loaded = read_csv_text_of(text, name=name, max_projects=get_settings().max_projects)
+    except FileFormatError as exc:
+        raise FileFormatError(exc.public) from None
     return {"projects": loaded.projects, "budget": None, "file": name,
             "lines": list(loaded.lines) if loaded.lines is not None else None}
 

@@ -11,26 +11,22 @@ API with `API_AUTH=off`). A run belongs to the owner of its set.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from db import _validate as v
-from db.base import NAME_LENGTH
 from db.datasets import (
     ProjectLike,
-    _hash,
-    _normalize_projects,
     create_project_set,
     get_or_add_budget,
     get_set_with_projects,
+    owned_hash,
 )
 from db.errors import DataValidationError, NotFoundError
 from db.models import (
@@ -104,51 +100,13 @@ def _visible(project_set: ProjectSet | None, owner_id: str | None) -> bool:
     return project_set is not None and (owner_id is None or project_set.owner_id == owner_id)
 
 
-def owned_hash(digest: str, owner_id: str | None) -> str:
-    """The `content_hash` a set of content `digest` is stored under for `owner_id`: the digest
-    itself for sets without an owner, SHA-256 of `owner:<owner>` and the digest for an
-    owner's (so each owner has their own copy of the same projects)."""
-    if owner_id is None:
-        return digest
-    return hashlib.sha256(f"owner:{owner_id}\n{digest}".encode()).hexdigest()
-
-
 def create_owned_set(*, session: Session, owner_id: str | None, name: str,
                      projects: Iterable[ProjectLike], budgets: Iterable[Any] = ()
                      ) -> tuple[ProjectSet, bool]:
     """`db.datasets.create_project_set` for one owner: `(set, created)`, idempotent by content
-    within that owner's sets only (`owned_hash`); without an owner, exactly that function."""
-    if owner_id is None:
-        return create_project_set(session=session, name=name, projects=projects,
-                                  budgets=budgets)
-    v.text("name", name, max_length=NAME_LENGTH)
-    v.text("owner_id", owner_id, max_length=100)
-    rows = _normalize_projects(projects)
-    amounts = [v.money(f"budgets[{i}]", b) for i, b in enumerate(budgets)]
-    digest = owned_hash(_hash(rows), owner_id)
-    mine = select(ProjectSet).where(ProjectSet.content_hash == digest,
-                                    ProjectSet.owner_id == owner_id)
-    existing = session.scalar(mine)
-    created = existing is None
-    if existing is None:
-        try:
-            with session.begin_nested():
-                existing = ProjectSet(name=name, owner_id=owner_id, family="custom",
-                                      n_projects=len(rows), content_hash=digest)
-                session.add(existing)
-                session.flush()
-                session.execute(insert(Project), [
-                    {"project_set_id": existing.id, "position": i, "name": n, "cost": c,
-                     "meta": m} for i, (n, c, m) in enumerate(rows)])
-        except IntegrityError:  # the same owner stored the same projects meanwhile
-            existing, created = session.scalar(mine), False
-            if existing is None:
-                raise
-    for amount in dict.fromkeys(amounts):
-        get_or_add_budget(session, existing.id, amount)  # type: ignore[arg-type]
-    session.flush()
-    session.expire(existing, ["projects", "budgets"])
-    return existing, created
+    within that owner's sets only (`owned_hash`)."""
+    return create_project_set(session=session, name=name, projects=projects, budgets=budgets,
+                              owner_id=owner_id)
 
 
 def visible_set(*, session: Session, set_id: int, owner_id: str | None) -> ProjectSet:

@@ -118,6 +118,15 @@ def _add_missing_budgets(session: Session, project_set: ProjectSet, amounts: lis
     session.flush()
 
 
+def owned_hash(digest: str, owner_id: str | None) -> str:
+    """The `content_hash` a set of content `digest` is stored under for `owner_id`: the digest
+    itself for sets without an owner, SHA-256 of `owner:<owner>` and the digest for an
+    owner's (so each owner has their own copy of the same projects)."""
+    if owner_id is None:
+        return digest
+    return hashlib.sha256(f"owner:{owner_id}\n{digest}".encode()).hexdigest()
+
+
 def create_project_set(
     *,
     session: Session,
@@ -131,7 +140,9 @@ def create_project_set(
     """Store a set with its projects and budgets; `(set, created)`.
 
     The same projects (by `content_hash`) are stored once: a second call returns the existing
-    set with `created=False`, adding any budgets it did not have yet.
+    set with `created=False`, adding any budgets it did not have yet. With an `owner_id` the
+    content hash is the owner's (`owned_hash`): each owner has their own copy of the same
+    projects, and finds only their own.
     """
     v.text("name", name, max_length=NAME_LENGTH)
     v.text("owner_id", owner_id, max_length=100, required=False)
@@ -139,7 +150,7 @@ def create_project_set(
     family = v.text("family", family or (params or {}).get("family") or "custom", max_length=50)
     rows = _normalize_projects(projects)
     amounts = [v.money(f"budgets[{i}]", b) for i, b in enumerate(budgets)]
-    digest = _hash(rows)
+    digest = owned_hash(_hash(rows), owner_id)
 
     existing = session.scalar(select(ProjectSet).where(ProjectSet.content_hash == digest))
     if existing is None:

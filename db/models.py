@@ -60,7 +60,7 @@ class ProjectSet(Base):
     `owner_id` is the API key owner who stored it (`db.keys`); sets stored by the CLI, the
     flows and benchmarks, and every set stored before keys existed, have none and only an admin
     key sees them. An owned set's `content_hash` is scoped by its owner
-    (`db.api_queries.owned_hash`), so two owners sending the same projects get a set each and
+    (`db.datasets.owned_hash`), so two owners sending the same projects get a set each and
     neither learns the other's exists.
     """
 

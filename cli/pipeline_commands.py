@@ -205,10 +205,11 @@ def _emit(args: argparse.Namespace, doc: dict[str, Any], human) -> int:
 def _check_database() -> None:
     """Before Prefect starts (15-50 s for an ephemeral server): an unusable DATABASE_URL or a
     schema revision this code does not know ends the command at once (`db.errors` errors,
-    reported by `cli.main` in one line). An unreachable server is left to the flow, whose
-    tasks retry and report it."""
+    reported by `cli.main` in one line). An unreachable server, or a connection lost during
+    the check, is left to the flow, whose tasks retry and report it."""
     from db.engine import DatabaseURLError
     from db.errors import DatabaseUnavailableError
+    from tasks._io import is_connection_loss
 
     from ._errors import check_known_revision
 
@@ -218,6 +219,10 @@ def _check_database() -> None:
         raise
     except DatabaseUnavailableError:
         return
+    except Exception as exc:  # a connection lost during the check: also the flow's to retry
+        if is_connection_loss(exc):
+            return
+        raise
 
 
 def _hint_temporary_server() -> None:

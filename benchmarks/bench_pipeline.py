@@ -152,7 +152,7 @@ def plain_futures(client, batches: int) -> tuple[float, float]:
     return wall, (sum(gaps) / len(gaps) if gaps else 0.0)
 
 
-def dask_speedup(folder: Path, repeats: int) -> dict:
+def dask_speedup(folder: Path, repeats: int, batches: int | None = None) -> dict:
     import importlib
 
     from distributed import Client, LocalCluster
@@ -161,6 +161,7 @@ def dask_speedup(folder: Path, repeats: int) -> dict:
     from flows._runtime import share_api_with_subprocesses
     from flows.benchmark import benchmark
     from flows.params import BenchmarkParams
+    from tasks import plan
 
     share_api_with_subprocesses()  # workers report to this process's server, not their own
     walls: dict[int, list[float]] = {}
@@ -175,7 +176,7 @@ def dask_speedup(folder: Path, repeats: int) -> dict:
             flow = benchmark.with_options(task_runner=DaskTaskRunner(
                 address=cluster.scheduler_address))
             for i in range(repeats):
-                wall, gap = plain_futures(client, 8)
+                wall, gap = plain_futures(client, batches or max(4, plan.BATCHES_PER_WORKER * workers))
                 plain.setdefault(workers, []).append(wall)
                 print(f"[dask] {workers} worker(s) #{i}: plain futures wall {wall:.2f} s, "
                       f"gap between batches {1000 * gap:.1f} ms", file=sys.stderr)
@@ -183,7 +184,7 @@ def dask_speedup(folder: Path, repeats: int) -> dict:
                 try:
                     start = time.perf_counter()
                     out = flow(BenchmarkParams(database_url=url, data_dir=str(folder),
-                                               workers=workers, batches=8, seed=7, **CPU_BOUND))
+                                               workers=workers, batches=batches, seed=7, **CPU_BOUND))
                     outer = time.perf_counter() - start
                 finally:
                     drop()
@@ -220,6 +221,9 @@ def main() -> int:
     parser.add_argument("--only", choices=["overhead", "dask"], default=None)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--batches", type=int, default=None,
+                        help="solver batches of the Dask workload (both dispatches, 1 and 2 "
+                             "workers); default: the flow's own (tasks.plan.BATCHES_PER_WORKER)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -230,7 +234,7 @@ def main() -> int:
         report["overhead"] = overhead(args.backends.split(","), folder, args.repeats)
     if args.only in (None, "dask"):
         with prefect_server():
-            report["dask"] = dask_speedup(folder, args.repeats)
+            report["dask"] = dask_speedup(folder, args.repeats, args.batches)
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     if args.json:
         print(json.dumps(report, default=str))

@@ -197,9 +197,9 @@ class BenchmarkParams(_Instances):
     )
     batches: int | None = Field(
         None, ge=1, le=10_000,
-        description="Solver tasks to split the work into; empty: 4 per worker (at least 4), "
-                    "or, with a runtime model, 1 to 4 per worker weighing "
-                    "BATCH_OVERHEAD_SECONDS per task against balance.",
+        description="Solver tasks to split the work into; empty: up to 16 per worker (at "
+                    "least 4; finer batches balance better), or, with a runtime model, 1 to 16 "
+                    "per worker weighing BATCH_OVERHEAD_SECONDS per task against balance.",
     )
     workers: int = Field(
         1, ge=1, le=256,

@@ -255,6 +255,13 @@ def dispatch_makespan(batch_seconds: Iterable[float], workers: int) -> float:
     return max(free)
 
 
+BATCHES_PER_WORKER = 16
+"""Most batches per worker a benchmark splits into when it is not told a number. Finer batches
+balance better (a batch that ran long is absorbed by the others), which matters most without a
+runtime model, when the size proxy's estimates are rough: 32 brute-force jobs on 2 Dask workers
+ran 1.74x faster than on one in 8 batches and 1.85x in 32 (the workload's own 2-process
+ceiling 1.86-1.97x; docs/benchmarks/pipeline.md). A batch costs a few ms on the Dask path and
+4-7 ms as a task run on threads."""
 BATCH_ERROR_DECADES = 0.3
 """Spread (standard deviation, decades) of the runtime model's error that `batch_count`
 plans against: held-out families are predicted within 3x (0.48 decades) 93 % of the time,
@@ -282,7 +289,8 @@ def batch_count(estimates: Sequence[float], workers: int, overhead_seconds: floa
                 samples: int = BATCH_SAMPLES, seed: int = 0) -> int:
     """How many batches to split jobs of these predicted seconds into, for `workers`.
 
-    Candidates: 1 to 4 batches per worker (at least `least`, for progress; at most `most`).
+    Candidates: 1, 2, 4, 8 or 16 batches per worker (at least `least`, for progress; at most
+    `most`).
     Each costs `overhead_seconds` of orchestration per batch (a few ms for a plain Dask job
     through the runner's client, the benchmark flow's Dask path; 20 to 50 ms for a task run
     on threads; 0.4 to 0.7 s for a Prefect task run on a Dask worker, the old path:
@@ -299,7 +307,7 @@ def batch_count(estimates: Sequence[float], workers: int, overhead_seconds: floa
     rng = np.random.default_rng(seed)
     noise = 10.0 ** (error_decades * rng.standard_normal((max(samples, 1), len(costs))))
     true = noise * np.asarray(costs)
-    candidates = sorted({min(most, max(least, b * workers)) for b in range(1, 5)})
+    candidates = sorted({min(most, max(least, b * workers)) for b in (1, 2, 4, 8, 16)})
     best, best_score = candidates[-1], float("inf")
     for n in reversed(candidates):  # more batches first: they keep a tie
         plan_ = _lpt(costs, n)

@@ -86,9 +86,10 @@ def test_dask_jobs_cost_milliseconds_and_each_batch_is_recorded_as_it_finishes(
         tmp_path, monkeypatch) -> None:
     """On a 2-worker LocalCluster the gap between one process's batches (the orchestration per
     job) is milliseconds, not a Prefect task run's 0.3-0.5 s (bound: 150 ms, generous for a
-    loaded 2-core machine; the benchmark measures 30 ms or less); each batch is recorded by its
-    own `record-runs` task run on the flow side (retries visible in the UI), logged, and
-    advances the progress artifact; no `solve-batch` task run is created."""
+    loaded 2-core machine; the benchmark measures 30 ms or less); finished batches are recorded
+    by `record-runs` task runs on the flow side (retries visible in the UI; batches finishing
+    within a second share one), every run once; each batch is logged and advances the progress
+    artifact; no `solve-batch` task run is created."""
     distributed = pytest.importorskip("distributed")
     from prefect.settings import PREFECT_API_URL
     from prefect_dask import DaskTaskRunner
@@ -110,7 +111,12 @@ def test_dask_jobs_cost_milliseconds_and_each_batch_is_recorded_as_it_finishes(
     assert out["batch_gap_seconds"] is not None and out["batch_gap_seconds"] < 0.15
     tasks, logs = _task_runs_and_logs(out["flow_run_id"])
     names = [t.name.rsplit("-", 1)[0] for t in tasks]
-    assert names.count("record-runs") == out["batches"]
+    assert 1 <= names.count("record-runs") <= out["batches"]
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url).connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM algorithm_runs")).scalar_one()
+    assert stored == out["runs"] == 4 * 3
     assert "solve-batch" not in names
     batch_lines = [m for m in logs if m.startswith("batch ")]
     assert len(batch_lines) == out["batches"]

@@ -19,6 +19,14 @@ family the runtime model was trained on, and on the other family it never saw).
         --fresh 40 --time-limit 0.5 --out /tmp/cycle
 
 Timings are cached under ``--out`` (pickles keyed by the arguments), so a rerun retrains only.
+
+``--unseen-only`` measures just the forecast on families its runtime model never saw, without
+the cycles: a runtime model trained on the generated suite alone, then ``--fresh`` instances of
+every family here (``--families`` and ``--forecast-families``), ``auto``'s choice (the rules)
+timed at ``--time-limit`` and at ``--forecast-limit``, each forecast against its timing:
+
+    .venv/bin/python benchmarks/bench_selector_cycle.py --unseen-only --generated 60 \
+        --repeats 1 --fresh 30 --time-limit 0.5 --forecast-limit 2 --out /tmp/unseen
 """
 
 from __future__ import annotations
@@ -307,6 +315,34 @@ def unseen_fresh(args: argparse.Namespace, out: Path, *skip: str
     return found
 
 
+def unseen_only(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """The forecast of ``auto`` (the rules: no selector) on families the runtime model never
+    saw, at each limit (see the module docstring)."""
+    from ml.runtime import train_runtime
+    from ml.serving import load_runtime
+
+    limit = args.time_limit
+    gen = _cached(out / f"generated-{args.generated}-n{args.max_n}-l{limit}-r{args.repeats}.pkl",
+                  lambda: list(run_history(plan_instances(args.generated, 7, max_n=args.max_n),
+                                           limit, PORTFOLIO, repeats=args.repeats)))
+    art = train_runtime(gen, limit, out / "models-generated", evaluate=False)
+    runtime = load_runtime({"name": "runtime", "version": 1, **art})
+    names = [f for f in [*args.families.split(","), *args.forecast_families.split(",")] if f]
+    limits = [limit] + ([args.forecast_limit] if args.forecast_limit else [])
+    report: dict[str, Any] = {"load_average_start": os.getloadavg(), "generated": len(gen),
+                              "runtime_rows": art["params"]["rows"], "families": {}}
+    for name in names:
+        recs = [{"projects": c, "budget": b, "family": name}
+                for c, b in instances(name, args.fresh, 2)]
+        for lim in limits:
+            timed = at_limit(recs, name, None, argparse.Namespace(**{
+                **vars(args), "forecast_limit": lim}), out)
+            report["families"][f"{name}@{lim:g}"] = forecast_accuracy(
+                runtime, timed, None, lim, args.probe)
+    report["load_average_end"] = os.getloadavg()
+    return report
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--generated", type=int, default=120)
@@ -328,6 +364,9 @@ def main() -> int:
     ap.add_argument("--forecast-limit", type=float, default=None,
                     help="also forecast the unseen families at this limit (their auto choice "
                          "timed again at it)")
+    ap.add_argument("--unseen-only", action="store_true",
+                    help="only the forecast on unseen families (runtime model trained on the "
+                         "generated suite alone); see the module docstring")
     ap.add_argument("--calibrate", action="store_true",
                     help="only measure backtracking's seconds per 2^n without a hit")
     ap.add_argument("--out", default="/tmp/selector-cycle")
@@ -337,6 +376,10 @@ def main() -> int:
         return 0
     out = Path(args.out)
     limit = args.time_limit
+    if args.unseen_only:
+        report = unseen_only(args, out)
+        print(json.dumps(report, indent=1, default=str))
+        return 0
     gen = _cached(out / f"generated-{args.generated}-n{args.max_n}-l{limit}-r{args.repeats}.pkl",
                   lambda: list(run_history(plan_instances(args.generated, 7, max_n=args.max_n),
                                            limit, PORTFOLIO, repeats=args.repeats)))

@@ -220,16 +220,15 @@ HYBRID_LIKE = ("hybrid",)
 
 def _hits(values: np.ndarray, counts: np.ndarray, target: int) -> tuple[float, float]:
     """(log10 of the expected number of selections summing to ``target``, log2 of the number of
-    distinct selections): distinct multisets Π(m_i + 1) of the distinct costs ``values`` (``m_i``
-    copies each), their sums taken as normal (each class uniform on 0..m_i), density at
-    ``target`` (for distinct costs this is the solvers' own 2^n·φ(z)/σ estimate)."""
-    v = values.astype(np.float64)
-    m = counts.astype(np.float64)
-    log2_sets = float(np.log2(m + 1.0).sum())
-    sigma = max(float(np.sqrt((v * v * m * (m + 2.0) / 12.0).sum())), 1.0)
-    z = (float(target) - float((v * m).sum()) / 2.0) / sigma
-    ln_hits = log2_sets * np.log(2.0) - z * z / 2.0 - np.log(np.sqrt(2 * np.pi) * sigma)
-    return float(ln_hits / np.log(10.0)), log2_sets
+    selections an exhaustive search enumerates): the solvers' own estimate
+    (``solvers._scales.hits_and_search``): distinct multisets Π(m_i + 1) of the distinct costs
+    ``values`` (``m_i`` copies each), their sums taken as normal (each class uniform on
+    0..m_i), density at ``target`` (for distinct costs, the solvers' 2^n·φ(z)/σ); with costs
+    on two scales (many tiny ones under a few huge ones), the huge ones landing in the window
+    the tiny ones fill, and only the huge ones' selections to enumerate."""
+    from solvers import _scales
+
+    return _scales.hits_and_search(values, counts, float(target))
 
 
 def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None,
@@ -248,7 +247,9 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
     Keys: ``n`` (core items), ``routes`` ({method: seconds} the algorithm may run; empty when
     it has none but its time limit: backtracking), ``refused`` (the algorithm itself refuses
     this core: dp over the memory cap, meet in the middle past its size), ``cheapest``
-    (seconds, inf without a route), ``fallback`` (hybrid's plan), ``log10_hits``,
+    (seconds, inf without a route), ``fallback`` (hybrid's plan), ``planned`` (the seconds of
+    the exact route the algorithm will actually run: for hybrid its planned fallback's, inf
+    when that is backtracking without an estimate; else ``cheapest``), ``log10_hits``,
     ``log2_selections`` (distinct selections, Π(m_i + 1)), ``bound_is_budget`` (the proven
     upper bound is the reduced budget, not the cardinality bound, which the largest items
     reach by construction).
@@ -286,11 +287,14 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
                                if core.array is None else core.array, return_counts=True)
     log10_hits, log2_sets = _hits(values, counts, core.upper_bound)
     cheapest = float(min(routes.values(), default=np.inf))
+    # hybrid runs only the exact method it plans from the limit (deterministic: the cheapest
+    # within PLAN_SHARE of it, else backtracking), so a route it does not plan cannot prove it
+    planned = float(routes.get(fallback, np.inf)) if fallback is not None else cheapest
     core_hits = None
-    if base in HYBRID_LIKE and limit is not None and cheapest > limit:
+    if base in HYBRID_LIKE and limit is not None and planned > limit:
         core_hits = _core_hits(core, limit)
     return {"n": core.n, "routes": {k: float(v) for k, v in routes.items()},
-            "refused": refused, "cheapest": cheapest,
+            "refused": refused, "cheapest": cheapest, "planned": planned,
             "fallback": fallback, "log10_hits": log10_hits, "log2_selections": log2_sets,
             "core_hits": core_hits,
             "bound_is_budget": core.upper_bound >= core.budget, "time_limit": limit}
@@ -353,13 +357,15 @@ def exhaustive_seconds(view: Mapping[str, Any]) -> float:
 
 def structural_no(view: Mapping[str, Any] | None, limit: float | None) -> str | None:
     """Why no exact method of the solvers can prove this instance within ``limit`` (their own
-    cost model), or None when they might: every exact route the algorithm can take is predicted
-    over ``NO_MARGIN`` × the limit (or refused), backtracking's exhaustive search too, and fewer
+    cost model), or None when they might: the exact route the algorithm will take (``planned``:
+    hybrid runs only the fallback it plans from the limit, so a route it does not plan cannot
+    prove anything) is predicted over ``NO_MARGIN`` × the limit (or refused), backtracking's
+    exhaustive search too, and fewer
     than 10^``LOG10_HITS_NO`` selections are expected to reach the proven bound (the bound is
     the budget: the cardinality bound is reached by construction)."""
     if view is None or limit is None or not view["bound_is_budget"]:
         return None
-    if view["cheapest"] <= NO_MARGIN * limit:
+    if view.get("planned", view["cheapest"]) <= NO_MARGIN * limit:
         return None
     search = exhaustive_seconds(view)
     if search <= NO_MARGIN * limit:

@@ -48,6 +48,7 @@ class CostModel:
     sums_alpha: float  # growth exponent of the per-sum cost with size
     query_per_sum: float  # searchsorted, per sum, at 2^14 sums
     ss_per_sum: float = 3.6e-8  # Schroeppel–Shamir, per left or right sum of a whole sweep
+    bt_per_selection: float = 4.0e-8  # backtracking, per selection it must enumerate (no hit)
 
     def _scale(self, size: float) -> float:
         return max(1.0, size / _BASE) ** self.sums_alpha
@@ -90,6 +91,12 @@ class CostModel:
         issue 19)."""
         size = float(1 << ((n + 1) // 2))
         return 2 * min(size, size if left_sums is None else left_sums) * self.ss_per_sum
+
+    def backtracking(self, log2_selections: float) -> float:
+        """Backtracking enumerating 2^``log2_selections`` selections with nothing reaching the
+        bound: ``bt_per_selection`` each (3.0-6.3e-8 s per 2^n on random costs of 10^15-10^16,
+        n = 14..24, median of 3; ``benchmarks/bench_selector_cycle.py --calibrate``)."""
+        return self.bt_per_selection * 2.0 ** min(log2_selections, 1000.0)
 
 
 def _time(fn, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]

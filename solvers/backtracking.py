@@ -12,7 +12,11 @@ returns its best-so-far as ``"approximate"``.
 
 from __future__ import annotations
 
+import numpy as np
+
+from . import _scales
 from ._core import Answer, Core, TimeUp, make_solver
+from ._costmodel import cost_model
 from .greedy import greedy_indices
 
 NAME = "backtracking"
@@ -76,6 +80,26 @@ def search(core: Core, incumbent: list[int]) -> tuple[list[int], bool]:
     except TimeUp:
         return [order[k] for k in best_set], False
     return [order[k] for k in best_set], True
+
+
+MAX_ESTIMATED_N = 4096
+"""Above this many items no estimate is made (sorting the costs would cost more than it
+informs: the huge costs' selections are then far too many anyway, or the dp's cheaper)."""
+
+
+def estimated_seconds(core: Core) -> float | None:
+    """Predicted time when the costs lie on two scales (``solvers._scales``: many tiny costs
+    under a few huge ones), else None (no estimate: in general the bounds' reach is unknown).
+    There the search enumerates the huge costs' selections only (the tiny ones fit whole, fill
+    the rest, or the branch is pruned): the cost model's ``backtracking`` of their count, a
+    bound when nothing reaches the budget (a hit ends it sooner)."""
+    if core.array is None or not 2 * _scales.MIN_COARSE <= core.n <= MAX_ESTIMATED_N:
+        return None
+    values, counts = np.unique(core.array, return_counts=True)
+    splits = _scales.scale_splits(values, counts)
+    if not splits:
+        return None
+    return cost_model().backtracking(float(np.log2(counts[splits[-1]:] + 1.0).sum()))
 
 
 def _solve_core(core: Core) -> Answer:

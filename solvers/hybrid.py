@@ -21,7 +21,9 @@
    a loaded machine never changes the choice) — meet in the middle (n ≤ 46; Schroeppel–Shamir
    to 64), dp (on the optional Numba kernels for wide rows, ``solvers._native``), the bounded
    dp over equal-cost classes (``solvers._bounded``, n ≥ 1,000), balsub (``solvers._balsub``,
-   O(n · max cost), only with Numba), otherwise backtracking from the incumbent. Each returns
+   O(n · max cost), only with Numba), backtracking when the costs lie on two scales (many tiny
+   ones under a few huge ones, ``solvers._scales``: it enumerates only the huge ones'
+   selections, and is priced so), otherwise backtracking from the incumbent. Each returns
    ``"approximate"`` with the best answer so far when time runs out.
 
 Complexity: O(n log n) NumPy work plus the core's O(2^(K/2)) per target; the fallback costs
@@ -159,6 +161,9 @@ def estimated_seconds(core: Core) -> dict[str, float]:
     balanced = _balsub.estimated_seconds(core)
     if balanced is not None:
         est[_balsub.NAME] = balanced
+    searched = backtracking.estimated_seconds(core)  # only for costs on two scales
+    if searched is not None:
+        est[backtracking.NAME] = searched
     return est
 
 

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from . import _scales
 from ._core import Answer, Core, TimeUp, make_solver
 from ._costmodel import cost_model
 from ._mitm import best_pair, fits_int64, mitm_bytes
@@ -48,7 +49,13 @@ def ss_left_sums(core: Core) -> float | None:
     to be hit ``D = 2^n · φ(z)/σ`` times. When ``D ≥ HIT_EXPECTED``, the sweep (which starts at
     the densest block) meets a partner for a left sum with probability ``p ≈ 2^|right| /
     (2.5 σ_right)``, so about ``1/p`` left sums are produced, but at least the first block's
-    (``BLOCK`` times its density over the mean, for blocks of equal value width)."""
+    (``BLOCK`` times its density over the mean, for blocks of equal value width).
+
+    Costs on two scales (``solvers._scales``: many tiny costs under a few huge ones) are
+    expected to hit only as often as the huge ones land in the window the tiny ones fill: the
+    plain count overstates that by many orders of magnitude, and a sweep that expects an early
+    hit then runs to the limit. Equal costs likewise: k copies of a cost give k + 1 sums, not
+    2^k, so hits are counted over the distinct multisets Π(m_i + 1)."""
     arr = core.array
     if arr is None or core.n < 8:
         return None
@@ -57,6 +64,13 @@ def ss_left_sums(core: Core) -> float | None:
     sigma = math.sqrt(float((c * c).sum())) / 2
     z = (core.budget - float(c.sum()) / 2) / max(sigma, 1.0)
     hits = math.exp((core.n * math.log(2)) - z * z / 2) / (2.5 * max(sigma, 1.0))
+    if hits >= HIT_EXPECTED:
+        values, counts = np.unique(arr, return_counts=True)
+        if values.size < arr.size:  # equal costs: only the distinct multisets give new sums
+            hits = min(hits, math.exp(_scales.log_hits(values, counts, core.budget)))
+        coarse = _scales.coarse_log10_hits(values, counts, core.budget)
+        if coarse is not None:  # costs on two scales: a hit needs the coarse ones in a window
+            hits = min(hits, 10.0 ** coarse)
     if hits < HIT_EXPECTED:
         return None
     left, right = c[:half], c[half:]

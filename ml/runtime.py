@@ -316,7 +316,7 @@ def _core_hits(core: Any, limit: float) -> float | None:
         if a is None or core.n > bc.SMALL_N or core.n < bc.MIN_N:
             return None
         seconds = (limit - min(hybrid.QUICK_CORE_SECONDS, limit / 8)) / 2
-        plans = bc.core_plans(np.sort(a), bc._max_core(core), seconds)
+        plans = bc.core_plans(np.sort(a), bc._max_core(core), seconds, core.upper_bound)
         if not any(plan.build_seconds < seconds for plan in plans):
             return None
         best = max(plan.expected_hits for plan in plans)

@@ -150,12 +150,6 @@ def _moves(s: np.ndarray, in_pos: np.ndarray, out_pos: np.ndarray, need: int, li
     return moves[:limit]
 
 
-def _hits(items: np.ndarray) -> float:
-    """Expected exact hits at the centre of the items' subset-sum distribution."""
-    sigma = max(math.sqrt(float((items.astype(np.float64) ** 2).sum())) / 2, 1.0)
-    return 2.0**items.size / (2.5 * sigma)
-
-
 @dataclass(frozen=True)
 class CorePlan:
     """One candidate core of the small-n search: ``kind`` "pairs" (the gaps of the K closest
@@ -169,10 +163,20 @@ class CorePlan:
     expected_hits: float  # hits per target × the targets in the window it can afford
 
 
-def core_plans(s: np.ndarray, kmax: int, seconds: float) -> list[CorePlan]:
+def core_plans(s: np.ndarray, kmax: int, seconds: float, target: int | None = None
+               ) -> list[CorePlan]:
     """The small-n core's plans for the sorted costs ``s`` given ``seconds`` to search, scored
     by expected hits: the one scoring ``_enumerated_hit`` chooses by, and the forecast reads
-    (``ml.runtime``)."""
+    (``ml.runtime``).
+
+    The targets are the rest's subset sums in the core's window, tried from its centre
+    outward; the rest's sums have density ``ρ`` there (normal, at the ``target``'s place in
+    their distribution when it is given, else at their centre), and the core's own sums are
+    normal with deviation ``σ_K``. Querying ``A`` targets covers ``A/ρ`` of the window around
+    its centre, so the expected hits are ``ρ · 2^K · erf(A / (2√2 ρ σ_K))``: ``2^K·A/(2.5 σ_K)``
+    for few queries, and never more than every target's hits together, ``ρ · 2^K`` (counting
+    each target at the centre's density overstated that ~√K times: a plan "expecting" 2-4 hits
+    tried every target in 0.1 s and found none)."""
     n = s.size
     raw: list[tuple[str, np.ndarray, np.ndarray]] = []
     lows = _pairs(s, kmax)
@@ -192,11 +196,19 @@ def core_plans(s: np.ndarray, kmax: int, seconds: float) -> list[CorePlan]:
             used[pos + 1] = True
         rest = s[~used].astype(np.float64)
         sigma_rest = max(math.sqrt(float((rest**2).sum())) / 2, 1.0)
-        targets = 2.0**rest.size * min(1.0, float(items.sum()) / (2.5 * sigma_rest))
+        z = 0.0
+        if target is not None:
+            base = float(s[pos].sum()) if kind == "pairs" else 0.0
+            want = float(target) - base - float(items.sum()) / 2
+            z = (want - float(rest.sum()) / 2) / sigma_rest
+        rho = 2.0**rest.size * math.exp(-z * z / 2) / (2.5 * sigma_rest)  # targets per unit
+        sigma_k = max(math.sqrt(float((items.astype(np.float64) ** 2).sum())) / 2, 1.0)
         build = _build_seconds(items.size) + cost_model().sorted_sums(int(rest.size))
         affordable = max(0.0, seconds - build) / _query_seconds(items.size)
-        plans.append(CorePlan(kind, pos, items, used, build,
-                              _hits(items) * min(targets, affordable)))
+        every = rho * 2.0**items.size
+        expected = (every * math.erf(affordable / (2 * math.sqrt(2) * rho * sigma_k))
+                    if rho > 0 else 0.0)
+        plans.append(CorePlan(kind, pos, items, used, build, expected))
     return plans
 
 
@@ -210,7 +222,7 @@ def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
     asc = core.sorted_order()
     s = a[asc]
     n = s.size
-    plans = core_plans(s, _max_core(core), stop - time.perf_counter())
+    plans = core_plans(s, _max_core(core), stop - time.perf_counter(), core.upper_bound)
     if not plans:
         return None
     plan = max(plans, key=lambda p: p.expected_hits)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -153,14 +153,59 @@ def _moves(s: np.ndarray, in_pos: np.ndarray, out_pos: np.ndarray, need: int, li
 @dataclass(frozen=True)
 class CorePlan:
     """One candidate core of the small-n search: ``kind`` "pairs" (the gaps of the K closest
-    pairs, ``pos`` their lower members) or "raw" (the K smallest costs), over sorted costs."""
+    pairs, ``pos`` their lower members) or "raw" (the K smallest costs), over sorted costs;
+    ``fixed`` are positions always taken (an aligned plan's fixed part)."""
 
     kind: str
     pos: np.ndarray
     items: np.ndarray  # the core's values (gaps or costs)
-    used: np.ndarray  # the sorted positions the core takes; the rest are the targets' items
+    used: np.ndarray  # the sorted positions the core and the fixed part take; the rest are
+    # the targets' items
     build_seconds: float  # the halves' sums plus every subset sum of the rest (not interrupted)
-    expected_hits: float  # hits per target × the targets in the window it can afford
+    expected_hits: float  # hits over the targets in the window it can afford
+    fixed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+ALIGN_STEP = 4
+"""An aligned pairs plan is tried for every this many fewer pairs, down to ``MIN_CORE``."""
+
+
+def _score(s: np.ndarray, kind: str, pos: np.ndarray, items: np.ndarray, used: np.ndarray,
+           fixed: np.ndarray, seconds: float, target: int | None) -> CorePlan:
+    rest = s[~used].astype(np.float64)
+    sigma_rest = max(math.sqrt(float((rest**2).sum())) / 2, 1.0)
+    z = 0.0
+    if target is not None:
+        base = (float(s[pos].sum()) if kind == "pairs" else 0.0) + float(s[fixed].sum())
+        want = float(target) - base - float(items.sum()) / 2
+        z = (want - float(rest.sum()) / 2) / sigma_rest
+    rho = 2.0**rest.size * math.exp(-min(z * z / 2, 700.0)) / (2.5 * sigma_rest)
+    sigma_k = max(math.sqrt(float((items.astype(np.float64) ** 2).sum())) / 2, 1.0)
+    build = _build_seconds(items.size) + cost_model().sorted_sums(int(rest.size))
+    affordable = max(0.0, seconds - build) / _query_seconds(items.size)
+    every = rho * 2.0**items.size  # targets per unit x the core's sums over the window
+    expected = (every * math.erf(affordable / (2 * math.sqrt(2) * rho * sigma_k))
+                if rho > 0 else 0.0)
+    return CorePlan(kind, pos, items, used, build, expected, fixed)
+
+
+def _aligned(s: np.ndarray, pos: np.ndarray, items: np.ndarray, target: int
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(used, fixed) for K pairs whose other items are more than ``REST_MAX``: the rest is
+    ``REST_MAX`` of them (a seeded random choice), the others are fixed, taken as a prefix (in
+    a seeded random order) up to what centres the window on the rest's mean sum, the remainder
+    left out. One of each pair is always taken, so with a budget far from half the total the
+    plain plan's window lies in the far tail of the rest's sums, or below zero."""
+    n = s.size
+    used = np.zeros(n, dtype=bool)
+    used[pos] = used[pos + 1] = True
+    others = np.random.default_rng(_SEED).permutation(np.flatnonzero(~used))
+    rest, spare = others[:REST_MAX], others[REST_MAX:]
+    goal = (int(target) - int(s[pos].sum()) - int(items.sum()) // 2
+            - int(s[rest].sum()) // 2)
+    b, _ = _prefix_cut(s[spare], max(goal, 0), True)
+    used[spare] = True  # fixed: in (the prefix) or out
+    return used, np.sort(spare[:b])
 
 
 def core_plans(s: np.ndarray, kmax: int, seconds: float, target: int | None = None
@@ -176,39 +221,43 @@ def core_plans(s: np.ndarray, kmax: int, seconds: float, target: int | None = No
     its centre, so the expected hits are ``ρ · 2^K · erf(A / (2√2 ρ σ_K))``: ``2^K·A/(2.5 σ_K)``
     for few queries, and never more than every target's hits together, ``ρ · 2^K`` (counting
     each target at the centre's density overstated that ~√K times: a plan "expecting" 2-4 hits
-    tried every target in 0.1 s and found none)."""
+    tried every target in 0.1 s and found none).
+
+    With a ``target``, pairs plans with fewer pairs and a fixed part (``_aligned``) are scored
+    too: they centre the window on the rest's sums whatever the budget's share of the total."""
     n = s.size
-    raw: list[tuple[str, np.ndarray, np.ndarray]] = []
+    plans: list[CorePlan] = []
     lows = _pairs(s, kmax)
     k_pairs = min(lows.size, max(MIN_CORE, (n - REST_MAX) // 2))
     if k_pairs >= MIN_CORE and n - 2 * k_pairs <= REST_MAX:
         pos = lows[:k_pairs]
-        raw.append(("pairs", pos, s[pos + 1] - s[pos]))
+        used = np.zeros(n, dtype=bool)
+        used[pos] = used[pos + 1] = True
+        plans.append(_score(s, "pairs", pos, s[pos + 1] - s[pos], used,
+                            np.zeros(0, dtype=np.int64), seconds, target))
+    if target is not None:
+        # a low budget cannot hold the lower members of pairs spread over all costs: pairs
+        # among the smallest costs too (3K of them), whose lower members sum to little
+        low = 2 * float(target) < float(s.sum())
+        for k in range(min(k_pairs, lows.size), MIN_CORE - 1, -ALIGN_STEP):
+            if n - 2 * k <= REST_MAX:
+                continue  # no spare items to fix: the plain plan above
+            pools = [lows[:k]]
+            if low and 3 * k < n:
+                small = _pairs(s[:3 * k], k)
+                if small.size == k:
+                    pools.append(small)
+            for pos in pools:
+                items = s[pos + 1] - s[pos]
+                used, fixed = _aligned(s, pos, items, target)
+                plans.append(_score(s, "pairs", pos, items, used, fixed, seconds, target))
     k_raw = min(kmax, n - min(REST_MAX, n - MIN_CORE))
     if k_raw >= MIN_CORE and n - k_raw <= REST_MAX:
         pos = np.arange(k_raw)
-        raw.append(("raw", pos, s[pos]))
-    plans = []
-    for kind, pos, items in raw:
         used = np.zeros(n, dtype=bool)
         used[pos] = True
-        if kind == "pairs":
-            used[pos + 1] = True
-        rest = s[~used].astype(np.float64)
-        sigma_rest = max(math.sqrt(float((rest**2).sum())) / 2, 1.0)
-        z = 0.0
-        if target is not None:
-            base = float(s[pos].sum()) if kind == "pairs" else 0.0
-            want = float(target) - base - float(items.sum()) / 2
-            z = (want - float(rest.sum()) / 2) / sigma_rest
-        rho = 2.0**rest.size * math.exp(-z * z / 2) / (2.5 * sigma_rest)  # targets per unit
-        sigma_k = max(math.sqrt(float((items.astype(np.float64) ** 2).sum())) / 2, 1.0)
-        build = _build_seconds(items.size) + cost_model().sorted_sums(int(rest.size))
-        affordable = max(0.0, seconds - build) / _query_seconds(items.size)
-        every = rho * 2.0**items.size
-        expected = (every * math.erf(affordable / (2 * math.sqrt(2) * rho * sigma_k))
-                    if rho > 0 else 0.0)
-        plans.append(CorePlan(kind, pos, items, used, build, expected))
+        plans.append(_score(s, "raw", pos, s[pos], used, np.zeros(0, dtype=np.int64),
+                            seconds, target))
     return plans
 
 
@@ -232,7 +281,7 @@ def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
     # fit before the deadline: neither is interrupted once started
     if time.perf_counter() + plan.build_seconds > stop:
         return None
-    base = int(s[pos].sum()) if kind == "pairs" else 0
+    base = (int(s[pos].sum()) if kind == "pairs" else 0) + int(s[plan.fixed].sum())
     rest_pos = np.flatnonzero(~used)
     rest_items = s[rest_pos].tolist()
     rest_sums = _sorted_sums(rest_items)
@@ -262,6 +311,7 @@ def _enumerated_hit(core: Core, stop: float) -> list[int] | None:
         if picked is None:
             continue
         chosen = np.zeros(n, dtype=bool)
+        chosen[plan.fixed] = True
         chosen[rest_pos[subset_with_sum(rest_items, rs)]] = True
         if kind == "pairs":
             swap = np.zeros(k, dtype=bool)

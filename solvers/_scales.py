@@ -45,6 +45,14 @@ def _normal_log_density(values: np.ndarray, counts: np.ndarray, target: float,
     return ln_sets + ln_p
 
 
+def has_gap(sorted_costs: np.ndarray) -> bool:
+    """Does any cost exceed its predecessor (ascending) ``SCALE_GAP`` times? Necessary for a
+    scale split; a few microseconds, so callers skip the rest on one-scale costs."""
+    if sorted_costs.size < 2:
+        return False
+    return bool((sorted_costs[1:] >= SCALE_GAP * sorted_costs[:-1].astype(np.float64)).any())
+
+
 def log_hits(values: np.ndarray, counts: np.ndarray, target: float) -> float:
     """ln of the expected number of distinct selections (multisets, Π(m_i + 1)) of the
     distinct costs ``values`` (``counts`` copies each) summing exactly to ``target``."""

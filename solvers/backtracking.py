@@ -95,7 +95,10 @@ def estimated_seconds(core: Core) -> float | None:
     bound when nothing reaches the budget (a hit ends it sooner)."""
     if core.array is None or not 2 * _scales.MIN_COARSE <= core.n <= MAX_ESTIMATED_N:
         return None
-    values, counts = np.unique(core.array, return_counts=True)
+    ascending = core.array[core.sorted_order()]
+    if not _scales.has_gap(ascending):
+        return None
+    values, counts = np.unique(ascending, return_counts=True)
     splits = _scales.scale_splits(values, counts)
     if not splits:
         return None

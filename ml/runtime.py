@@ -355,6 +355,19 @@ def exhaustive_seconds(view: Mapping[str, Any]) -> float:
     return BT_SECONDS_PER_SELECTION * 2.0 ** min(float(view["log2_selections"]), 1000.0)
 
 
+def structural_route(view: Mapping[str, Any] | None, limit: float | None) -> bool:
+    """Does the solvers' own view leave a way to a proof within ``limit``: the exact route the
+    algorithm will run (``planned``) or backtracking's exhaustive search fits, or at least one
+    selection is expected to reach the bound (a heuristic hit or the core can end it)? True
+    when nothing is known (no view, no limit)."""
+    if view is None or limit is None or not view["bound_is_budget"]:
+        return True
+    if view.get("planned", view["cheapest"]) <= limit or exhaustive_seconds(view) <= limit:
+        return True
+    core = view.get("core_hits")
+    return view["log10_hits"] >= 0.0 and (core is None or core >= CORE_HITS_NO)
+
+
 def structural_no(view: Mapping[str, Any] | None, limit: float | None) -> str | None:
     """Why no exact method of the solvers can prove this instance within ``limit`` (their own
     cost model), or None when they might: the exact route the algorithm will take (``planned``:

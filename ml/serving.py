@@ -556,6 +556,7 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
         plan_seconds,
         probe_solve,
         structural_no,
+        structural_route,
     )
 
     lim = limits or solvers.DEFAULT_LIMITS
@@ -634,6 +635,11 @@ def forecast(model: RuntimeModel, projects: Any, budget: Any, algorithm: str = "
             else:
                 answer, why = "unsure", (f"predicted within {SURE_FACTOR:g}× of the limit: too "
                                          "close to promise")
+        elif not structural_route(view, limit):
+            answer, why = "unsure", (
+                "the learned model expects a quick proof, but the solvers' cost model sees "
+                "neither an exact route within the limit nor an expected hit of the bound")
+            seconds = _unseen_seconds(view, predicted, limit, learned)
         else:
             answer, why = "yes", f"{predicted} is exact and predicted to finish" + (
                 f" well within the limit (under 1/{SURE_FACTOR:g} of it)" if limit is not None
@@ -657,8 +663,10 @@ def _unseen_seconds(view: Mapping[str, Any] | None, predicted: str, limit: float
     undecided solve may instead run to the limit (no route fits, or the route's estimate is
     wrong: Schroeppel–Shamir's early-hit estimate on two_scale, docs/benchmarks/selector.md).
     Nothing tells which, so the forecast is the geometric mean of the two: within
-    sqrt(limit / plan) of either outcome, the smallest worst case in log error. Other
-    algorithms keep the learned model's (enveloped) prediction."""
+    sqrt(limit / plan) of either outcome, the smallest worst case in log error. When the plan
+    runs a priced exact route (meet in the middle, dp, ...: not backtracking without an
+    estimate) the plan itself is the forecast: the route ends the solve. Other algorithms keep
+    the learned model's (enveloped) prediction."""
     from .runtime import plan_seconds
 
     if view is None:
@@ -668,7 +676,8 @@ def _unseen_seconds(view: Mapping[str, Any] | None, predicted: str, limit: float
                            if fallback else 0.0)
     if planned is None:
         return learned
-    if limit is not None and 0 < planned < limit:
+    priced = fallback in view["routes"] and fallback != "backtracking"
+    if limit is not None and 0 < planned < limit and not priced:
         return float(np.sqrt(planned * limit))
     return planned
 

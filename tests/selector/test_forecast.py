@@ -197,3 +197,47 @@ def test_unsure_is_kept_where_neither_model_knows(model) -> None:
             assert fc["outlook"]["core_hits"] is None
             assert fc["proven_answer"] == "unsure" and fc["expected_proven"] is False
             assert fc["probe_seconds"] is None  # no probe, or one that did not prove it
+
+
+def _view(**over):
+    """A synthetic solvers' view (``ml.runtime.outlook``'s keys) for hybrid at n = 60."""
+    view = {"n": 60, "routes": {"meet_in_the_middle": 0.5}, "refused": False,
+            "cheapest": 0.5, "planned": float("inf"), "fallback": "backtracking",
+            "log10_hits": -2.0, "log2_selections": 60.0, "core_hits": None,
+            "bound_is_budget": True, "time_limit": 0.3}
+    view.update(over)
+    return view
+
+
+def test_a_route_hybrid_does_not_plan_cannot_prove_it() -> None:
+    """Meet in the middle at 0.5 s under a 0.3 s limit: within 2x the limit, but hybrid plans a
+    route only within 0.75x of it, so it runs backtracking over 2^60 selections with no hit
+    expected: "no". Planned (0.2 s), the same view leaves the claim unmade."""
+    from ml.runtime import structural_no, structural_route
+
+    assert structural_no(_view(), 0.3) is not None
+    assert structural_no(_view(planned=0.2, fallback="meet_in_the_middle",
+                               routes={"meet_in_the_middle": 0.2}, cheapest=0.2), 0.3) is None
+    assert structural_route(_view(), 0.3) is False
+    assert structural_route(_view(planned=0.2), 0.3) is True
+    assert structural_route(_view(log10_hits=0.5), 0.3) is True  # a hit is expected
+    assert structural_route(_view(log10_hits=0.5, core_hits=-3.0), 0.3) is False
+    assert structural_route(_view(log2_selections=20.0), 0.3) is True  # exhaustive: 0.04 s
+    assert structural_route(None, 0.3) is True and structural_route(_view(), None) is True
+
+
+def test_an_undecided_solve_with_a_priced_plan_is_forecast_at_the_plan() -> None:
+    """hybrid planning meet in the middle (0.1 s) under a 2 s limit ends with it: the forecast
+    is its plan, not the hedge with the limit kept for plans without a priced route."""
+    from ml.runtime import plan_seconds
+    from ml.serving import _unseen_seconds
+
+    priced = _view(routes={"meet_in_the_middle": 0.1}, cheapest=0.1, planned=0.1,
+                   fallback="meet_in_the_middle", time_limit=2.0)
+    plan = plan_seconds(priced, "hybrid", 2.0, 0.1)
+    assert plan is not None and plan < 0.3
+    assert _unseen_seconds(priced, "hybrid", 2.0, 1.0) == pytest.approx(plan)
+    bare = _view(routes={}, cheapest=float("inf"), time_limit=2.0)
+    hedge = _unseen_seconds(bare, "hybrid", 2.0, 1.0)
+    bare_plan = plan_seconds(bare, "hybrid", 2.0, 0.0)
+    assert hedge == pytest.approx((bare_plan * 2.0) ** 0.5) and bare_plan < hedge < 2.0

@@ -301,26 +301,36 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
 
 
 def _core_hits(core: Any, limit: float) -> float | None:
-    """log10 of the hits hybrid's difference core expects on a small instance (n ≤
-    ``SMALL_N``) when no exact route fits, or None when it has no enumerable plan whose builds
-    fit (the solver then skips that core).
+    """log10 of the hits hybrid's difference core expects when no exact route fits, or None
+    when it cannot say.
 
-    The solver's own scoring (``solvers._bigcore.core_plans``, which ``_enumerated_hit``
-    chooses by), given the time the core gets: half the limit left after the quick core
-    search."""
+    n ≤ ``SMALL_N`` with an enumerable plan whose builds fit: the solver's own scoring
+    (``solvers._bigcore.core_plans``, which ``_enumerated_hit`` chooses by), given the time
+    the core gets (half the limit left after the quick core search). Otherwise (no such plan,
+    or more items, or when that plan finds nothing) the solver's other core, the greedy-and-
+    moves one (``_bigcore.generic_expected_hits``: its own targets in its window, each at its
+    sums' density there); the two add up."""
     try:
         from solvers import _bigcore as bc
         from solvers import hybrid
 
         a = core.array
-        if a is None or core.n > bc.SMALL_N or core.n < bc.MIN_N:
+        if a is None or not bc.MIN_N <= core.n <= hybrid.LARGE_N:  # O(n log n): bounded
             return None
+        s = np.sort(a)
+        kmax = bc._max_core(core)
+        expected = 0.0
         seconds = (limit - min(hybrid.QUICK_CORE_SECONDS, limit / 8)) / 2
-        plans = bc.core_plans(np.sort(a), bc._max_core(core), seconds, core.upper_bound)
-        if not any(plan.build_seconds < seconds for plan in plans):
+        if core.n <= bc.SMALL_N:
+            plans = bc.core_plans(s, kmax, seconds, core.upper_bound)
+            if any(plan.build_seconds < seconds for plan in plans):
+                expected += max(plan.expected_hits for plan in plans)
+        # the other core runs too when that one finds nothing: its own targets and density
+        other = bc.generic_expected_hits(core, seconds if core.n <= bc.SMALL_N else limit / 2)
+        if other is None and expected == 0.0:
             return None
-        best = max(plan.expected_hits for plan in plans)
-        return float(np.log10(best)) if best > 0 else -300.0
+        expected += other or 0.0
+        return float(np.log10(expected)) if expected > 0 else -300.0
     except Exception:  # an internal change in solvers/: no claim
         return None
 
@@ -339,12 +349,13 @@ heuristic hit or early stop can end the search). Chosen on the generated suite (
 model's own training families), never on the families it is evaluated on: there the largest
 value of a proven instance was -1.1 (portfolio, n=33), the smallest of an unproven one -2.7
 (todd)."""
-CORE_HITS_NO = -1.0
-"""Structural "no" also when hybrid's difference core (its only way to a proof once no exact
-route fits) expects fewer than 10^this hits in its time (``_core_hits``: the solver's own
-scoring of its enumerated core, and only when that core's builds fit in the time, else the
-solver skips it): under 0.1 expected hits. A hit is a random event: at 10^-0.44 expected hits
-(0.36) a sparse n = 80 instance was still proven, so one expected hit was too bold a line."""
+CORE_HITS_NO = -1.5
+"""Structural "no" also when hybrid's difference cores (its only way to a proof once no exact
+route fits) expect fewer than 10^this hits in their time (``_core_hits``: the solver's own
+scoring of its enumerated core when that core's builds fit, plus its greedy-and-moves core's
+targets): under 0.03 expected hits. Set on the generated suite (the runtime model's own
+families; `pe` with e = 11..15, n = 70..120 at 0.5 s and 2 s, 72 runs): the lowest estimate of
+a proven instance there was 10^-1.1, none was proven below 10^-1.5."""
 PROBE_SECONDS = 0.01
 """The forecast's probe: the predicted algorithm run for at most this long on an instance the
 learned model and the structure leave undecided (0 disables)."""
@@ -365,7 +376,8 @@ def structural_route(view: Mapping[str, Any] | None, limit: float | None) -> boo
     if view.get("planned", view["cheapest"]) <= limit or exhaustive_seconds(view) <= limit:
         return True
     core = view.get("core_hits")
-    return view["log10_hits"] >= 0.0 and (core is None or core >= CORE_HITS_NO)
+    return view["log10_hits"] >= 0.0 and (core is None or core >= CORE_HITS_NO
+                                           or "backtracking" in view["routes"])
 
 
 def structural_no(view: Mapping[str, Any] | None, limit: float | None) -> str | None:
@@ -390,7 +402,9 @@ def structural_no(view: Mapping[str, Any] | None, limit: float | None) -> str | 
         return (f"{head} and about 10^{view['log10_hits']:.1f} selections reach the bound: "
                 "not proven")
     core = view.get("core_hits")
-    if core is not None and core < CORE_HITS_NO:
+    # the cores are the only way left unless backtracking is priced (costs on two scales):
+    # its estimate is a search without a hit, and the hits expected there end it sooner
+    if core is not None and core < CORE_HITS_NO and "backtracking" not in view["routes"]:
         return (f"{head}, and hybrid's difference core expects 10^{max(core, -99):.1f} hits "
                 "in the time it gets: not proven")
     return None

@@ -371,6 +371,57 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
         hit = _enumerated_hit(core, stop)
         if hit is not None or time.perf_counter() >= stop:
             return hit  # else: no enumerable plan; the greedy-and-moves targets below
+    plan = _generic_plan(core, a, asc, exact_sums, stop)
+    if plan is None or time.perf_counter() > stop:
+        return None
+    s, lows, k = plan.s, plan.lows, plan.lows.size
+    inside = plan.inside
+    halves = _Halves(plan.deltas)
+    for delta, drop, add, t in plan.targets():
+        if time.perf_counter() + _query_seconds(k) > stop:
+            return None
+        picked = halves.hit(t)
+        if picked is None:
+            continue
+        if drop >= 0:
+            inside[drop] = False
+        if add >= 0:
+            inside[add] = True
+        swap = np.zeros(k, dtype=bool)
+        swap[picked] = True
+        inside[lows[~swap]] = True
+        inside[lows[swap] + 1] = True
+        return asc[inside].tolist()
+    return None
+
+
+@dataclass
+class _GenericPlan:
+    """The greedy-and-moves core: the K closest pairs' gaps, a fixed part, and the moves that
+    give its targets."""
+
+    s: np.ndarray  # sorted costs
+    lows: np.ndarray
+    deltas: np.ndarray
+    base_sum: int
+    span: int
+    fixed: int
+    inside: np.ndarray  # the fixed part (sorted positions)
+    moves: list[tuple[int, int, int]]
+    target_total: int
+
+    def targets(self) -> list[tuple[int, int, int, int]]:
+        """(delta, drop, add, t) of the moves whose target t lies in the core's window."""
+        out = []
+        for delta, drop, add in self.moves:
+            t = self.target_total - self.base_sum - self.fixed - delta
+            if 0 <= t <= self.span:
+                out.append((delta, drop, add, t))
+        return out
+
+
+def _generic_plan(core: Core, a: np.ndarray, asc: np.ndarray, exact_sums: bool, stop: float
+                  ) -> _GenericPlan | None:
     target_total = core.upper_bound
     s = a[asc]
     lows = _pairs(s, _max_core(core))
@@ -398,30 +449,28 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
     inside[perm[:b]] = True
     in_pos = np.flatnonzero(inside)
     out_pos = np.flatnonzero(~inside & ~in_pair)
-    if time.perf_counter() > stop:
-        return None
-    halves = _Halves(deltas)
     if goal - fixed >= COST_LIMIT:  # the rest cannot reach the window: no target
         return None
-    for delta, drop, add in _moves(s, in_pos, out_pos, goal - fixed, MAX_TARGETS):
-        if time.perf_counter() + _query_seconds(k) > stop:
-            return None
-        t = target_total - base_sum - fixed - delta
-        if not 0 <= t <= span:
-            continue
-        picked = halves.hit(t)
-        if picked is None:
-            continue
-        if drop >= 0:
-            inside[drop] = False
-        if add >= 0:
-            inside[add] = True
-        swap = np.zeros(k, dtype=bool)
-        swap[picked] = True
-        inside[lows[~swap]] = True
-        inside[lows[swap] + 1] = True
-        return asc[inside].tolist()
-    return None
+    moves = _moves(s, in_pos, out_pos, goal - fixed, MAX_TARGETS)
+    return _GenericPlan(s, lows, deltas, base_sum, span, fixed, inside, moves, target_total)
+
+
+def generic_expected_hits(core: Core, seconds: float) -> float | None:
+    """Hits the greedy-and-moves core expects within ``seconds`` (the forecast reads it): over
+    its targets in the window, the core sums' normal density there (None: it has no plan)."""
+    found = _costs_int64(core)
+    if found is None or found[0].size < MIN_N:
+        return None
+    a, asc = found
+    plan = _generic_plan(core, a, asc, core.array is not None, time.perf_counter() + seconds)
+    if plan is None:
+        return 0.0
+    d = plan.deltas.astype(np.float64)
+    sigma = max(math.sqrt(float((d * d).sum())) / 2, 1.0)
+    centre = plan.span / 2
+    per = 2.0**d.size / (math.sqrt(2 * math.pi) * sigma)
+    return float(sum(per * math.exp(-((t - centre) / sigma) ** 2 / 2)
+                     for *_, t in plan.targets()))
 
 
 def greedy_fast(core: Core, rounds: int = 64) -> list[int]:

@@ -424,6 +424,10 @@ def plan_seconds(view: Mapping[str, Any], algorithm: str, limit: float | None,
     settings = config.settings if config is not None else hybrid.DEFAULT_CONFIG
     lim = limit if limit is not None else np.inf
     cheapest = view["cheapest"]
+    routes = view["routes"]
+    if (routes and min(routes, key=routes.__getitem__) == "backtracking"
+            and cheapest <= lim * hybrid.PLAN_SHARE):
+        return float(min(lim, after))  # priced backtracking runs first (costs on two scales)
     quick = (min(settings.quick_core_seconds, cheapest * settings.heuristic_share, lim / 8)
              if view["n"] <= hybrid.SMALL_N else 0.0)
     search = min(settings.heuristic_seconds, cheapest * settings.heuristic_share,

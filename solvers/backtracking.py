@@ -91,8 +91,9 @@ def estimated_seconds(core: Core) -> float | None:
     """Predicted time when the costs lie on two scales (``solvers._scales``: many tiny costs
     under a few huge ones), else None (no estimate: in general the bounds' reach is unknown).
     There the search enumerates the huge costs' selections only (the tiny ones fit whole, fill
-    the rest, or the branch is pruned): the cost model's ``backtracking`` of their count, a
-    bound when nothing reaches the budget (a hit ends it sooner)."""
+    the rest, or the branch is pruned): the cost model's ``backtracking`` of their count when
+    nothing reaches the budget, divided by the selections expected to land in the tiny ones'
+    window when that is more than one (the first hit ends it)."""
     if core.array is None or not 2 * _scales.MIN_COARSE <= core.n <= MAX_ESTIMATED_N:
         return None
     ascending = core.array[core.sorted_order()]
@@ -102,7 +103,11 @@ def estimated_seconds(core: Core) -> float | None:
     splits = _scales.scale_splits(values, counts)
     if not splits:
         return None
-    return cost_model().backtracking(float(np.log2(counts[splits[-1]:] + 1.0).sum()))
+    search = cost_model().backtracking(float(np.log2(counts[splits[-1]:] + 1.0).sum()))
+    hits = _scales.coarse_log10_hits(values, counts, core.upper_bound)
+    # E huge-cost selections expected to land in the window: the search meets the first after
+    # about 1/E of them (the tiny costs then fill the rest), as Schroeppel-Shamir's sweep does
+    return search / max(1.0, 10.0 ** min(hits, 300.0)) if hits is not None else search
 
 
 def _solve_core(core: Core) -> Answer:

@@ -195,9 +195,15 @@ def _search_seconds(core: Core, cheapest: float, config: HybridConfig) -> float:
                core.time_left() / 4)
 
 
-def _exact_first(core: Core, cheapest: float, config: HybridConfig) -> bool:
+def _exact_first(core: Core, cheapest: float, config: HybridConfig,
+                 method: str | None = None) -> bool:
     """Is the cheapest exact method to run before any heuristic?"""
     if cheapest < core.n * _HEURISTIC_SECONDS_PER_ITEM:  # exact is cheaper than guessing
+        return True
+    if method == backtracking.NAME and cheapest <= core.plan_seconds() * PLAN_SHARE:
+        # priced only on two scales, where it is itself the best guess: a depth-first search
+        # from the greedy answer that stops at the first hit, which the heuristics' random
+        # cores and swaps over the huge costs find no sooner
         return True
     return cheapest < config.exact_first and cheapest <= core.plan_seconds() * PLAN_SHARE
 
@@ -215,8 +221,9 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
     estimates = estimated_seconds(core)
     cheapest = min(estimates.values(), default=float("inf"))
     large = core.n > LARGE_N
-    if _exact_first(core, cheapest, config):
-        method = min(estimates, key=estimates.__getitem__)
+    first = min(estimates, key=estimates.__getitem__) if estimates else None
+    if _exact_first(core, cheapest, config, first):
+        method = first
         answer = _exact(method, core)
         if not answer.failed:
             answer.extra = {**answer.extra, "stage": method}

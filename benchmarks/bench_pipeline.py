@@ -176,7 +176,8 @@ def dask_speedup(folder: Path, repeats: int, batches: int | None = None) -> dict
             flow = benchmark.with_options(task_runner=DaskTaskRunner(
                 address=cluster.scheduler_address))
             for i in range(repeats):
-                wall, gap = plain_futures(client, batches or max(4, plan.BATCHES_PER_WORKER * workers))
+                split = batches or max(4, plan.BATCHES_PER_WORKER * workers)
+                wall, gap = plain_futures(client, split)
                 plain.setdefault(workers, []).append(wall)
                 print(f"[dask] {workers} worker(s) #{i}: plain futures wall {wall:.2f} s, "
                       f"gap between batches {1000 * gap:.1f} ms", file=sys.stderr)
@@ -184,7 +185,8 @@ def dask_speedup(folder: Path, repeats: int, batches: int | None = None) -> dict
                 try:
                     start = time.perf_counter()
                     out = flow(BenchmarkParams(database_url=url, data_dir=str(folder),
-                                               workers=workers, batches=batches, seed=7, **CPU_BOUND))
+                                               workers=workers, batches=batches, seed=7,
+                                               **CPU_BOUND))
                     outer = time.perf_counter() - start
                 finally:
                     drop()

@@ -5,8 +5,9 @@ solve batches (`tasks.solving.solve_batches`, the only fan-out: `solve-batch` ta
 threads by default; under a DaskTaskRunner plain Dask jobs through the runner's client, a few
 ms each instead of a Prefect task run's 0.3-0.5 s on a worker) → record each batch as it
 finishes: log it and advance the progress artifact, and store what finished (a Prefect task
-with retries, all or nothing) at most once a second (`RECORD_EVERY_SECONDS`) → alerts → the plan's runs → snapshot → Parquet → plot → artifacts. INFO
-lines name the plan, each batch, the runs, each size's winner, the skips and the files.
+with retries, all or nothing) at most once a second (`RECORD_EVERY_SECONDS`) → alerts → the
+plan's runs → snapshot → Parquet → plot → artifacts. INFO lines name the plan, each batch, the
+runs, each size's winner, the skips and the files.
 
 Snapshot, export, plot and the table by n cover the
 *whole plan* (the newest run of every planned pair, whichever attempt recorded it), so a rerun
@@ -39,12 +40,12 @@ from tasks.records import (
 from tasks.solving import plan_benchmark, solve_batches
 from tasks.summary import batch_line, by_size, file_lines, plan_lines, result_lines, statuses
 
-
 RECORD_EVERY_SECONDS = 1.0
 """The first finished batch is stored at once; later ones together, by one `record-runs` task
-run (all or nothing), once this long has passed since the last store, and at the end: a task run and a transaction per
-batch cost the flow's process CPU that the solver workers need when they use every core (32
-batches on 2 Dask workers: 1.74x the one-worker speed, plain Dask futures 1.87x). A batch's
+run (all or nothing), once this long has passed since the last store, and at the end: a task
+run and a transaction per batch cost the flow's process CPU that the solver workers need when
+they use every core (32 batches on 2 Dask workers: 1.74x the one-worker speed, plain Dask
+futures 1.87x). A batch's
 results wait at most until the next batch finishes; a crash in between loses only them, and a
 rerun of the plan solves just the missing pairs."""
 

@@ -374,10 +374,10 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
     plan = _generic_plan(core, a, asc, exact_sums, stop)
     if plan is None or time.perf_counter() > stop:
         return None
-    s, lows, k = plan.s, plan.lows, plan.lows.size
+    lows, k = plan.lows, plan.lows.size
     inside = plan.inside
     halves = _Halves(plan.deltas)
-    for delta, drop, add, t in plan.targets():
+    for _delta, drop, add, t in plan.targets():
         if time.perf_counter() + _query_seconds(k) > stop:
             return None
         picked = halves.hit(t)

@@ -166,16 +166,16 @@ def plan_benchmark(datasets: list[dict[str, Any]], algorithms: list[str],
 
     Batches are balanced by the runtime model's predicted seconds when one is registered
     (`batch_plan`: "runtime model"), else by the size proxy ("size proxy"); see
-    `tasks.plan.make_batches`. `n_batches` None: up to `plan.BATCHES_PER_WORKER` per worker (at least 4;
-    one job a batch when there are fewer jobs), and with a model as many as weigh the
+    `tasks.plan.make_batches`. `n_batches` None: up to `plan.BATCHES_PER_WORKER` per worker
+    (at least 4; one job a batch when there are fewer jobs), and with a model as many as weigh the
     settings' `batch_overhead_seconds` per batch against balance (`tasks.plan.batch_count`); a
     number is used as given."""
     limits = solver_limits()
     jobs, skipped, already = plan.plan_jobs(datasets, algorithms,
                                             [tuple(r) for r in recorded], limits=limits)
     predict = runtime_predictor(database_url) if use_runtime_model and jobs else None
-    batches = plan.make_batches(jobs, n_batches or max(4, plan.BATCHES_PER_WORKER * workers), predict, time_limits,
-                                default_time_limit, limits=limits,
+    most = n_batches or max(4, plan.BATCHES_PER_WORKER * workers)
+    batches = plan.make_batches(jobs, most, predict, time_limits, default_time_limit, limits=limits,
                                 workers=workers if n_batches is None else None,
                                 overhead_seconds=get_settings().batch_overhead_seconds)
     by_model = predict is not None and all("estimated_seconds" in j for b in batches for j in b)

@@ -24,10 +24,8 @@ def two_scale(seed: int, big: int, small: int, reach: bool) -> tuple[list[int], 
     tiny = [rng.randint(1, 1000) for _ in range(small)]
     costs = large + tiny
     rng.shuffle(costs)
-    if reach:
-        budget = sum(rng.sample(large, big // 2)) + sum(tiny) // 2
-    else:
-        budget = sum(costs) // 2
+    budget = (sum(rng.sample(large, big // 2)) + sum(tiny) // 2 if reach
+              else sum(costs) // 2)
     return costs, budget
 
 
@@ -82,7 +80,7 @@ def test_splits_need_a_gap_dense_dust_and_coarse_items() -> None:
     v, m = np.unique(sparse, return_counts=True)
     assert _scales.scale_splits(v, m) == []
     # fewer than MIN_COARSE items above the gap
-    few = list(range(1, 60)) + [10**9, 10**9 + 1]
+    few = [*range(1, 60), 10**9, 10**9 + 1]
     v, m = np.unique(few, return_counts=True)
     assert _scales.scale_splits(v, m) == []
 

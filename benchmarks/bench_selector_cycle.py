@@ -173,7 +173,8 @@ def forecast_accuracy(runtime: Any, fresh: list[dict[str, Any]], selector: Any,
 
 def calibrate_backtracking() -> dict[str, Any]:
     """Seconds per 2^n of backtracking with no exact hit (random costs 1e15..1e16, budget half
-    the total plus noise, n = 14..24, median of 3): ``ml.runtime.BT_SECONDS_PER_SELECTION``."""
+    the total plus noise, n = 14..24, median of 3): ``solvers._costmodel.CostModel``'s
+    ``bt_per_selection``."""
     import solvers
 
     rng = random.Random(7)

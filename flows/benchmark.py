@@ -45,9 +45,8 @@ RECORD_EVERY_SECONDS = 1.0
 run (all or nothing), once this long has passed since the last store, and at the end: a task
 run and a transaction per batch cost the flow's process CPU that the solver workers need when
 they use every core (32 batches on 2 Dask workers: 1.74x the one-worker speed, plain Dask
-futures 1.87x). A batch's
-results wait at most until the next batch finishes; a crash in between loses only them, and a
-rerun of the plan solves just the missing pairs."""
+futures 1.87x). A batch's results wait at most until the next batch finishes; a crash in
+between loses only them, and a rerun of the plan solves just the missing pairs."""
 
 
 @flow(name=BENCHMARK_FLOW, task_runner=ThreadPoolTaskRunner(max_workers=1),

@@ -218,19 +218,6 @@ HYBRID_LIKE = ("hybrid",)
 """Algorithms that plan an exact fallback from the time limit (and their configurations)."""
 
 
-def _hits(values: np.ndarray, counts: np.ndarray, target: int) -> tuple[float, float]:
-    """(log10 of the expected number of selections summing to ``target``, log2 of the number of
-    selections an exhaustive search enumerates): the solvers' own estimate
-    (``solvers._scales.hits_and_search``): distinct multisets Π(m_i + 1) of the distinct costs
-    ``values`` (``m_i`` copies each), their sums taken as normal (each class uniform on
-    0..m_i), density at ``target`` (for distinct costs, the solvers' 2^n·φ(z)/σ); with costs
-    on two scales (many tiny ones under a few huge ones), the huge ones landing in the window
-    the tiny ones fill, and only the huge ones' selections to enumerate."""
-    from solvers import _scales
-
-    return _scales.hits_and_search(values, counts, float(target))
-
-
 def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None,
             limits: solvers.Limits | None = None) -> dict[str, Any] | None:
     """What the solvers themselves know, structurally, about proving this instance with
@@ -255,7 +242,7 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
     reach by construction).
     """
     try:  # the solvers' private preprocessing, read-only (see the report: a public helper)
-        from solvers import dp, hybrid, meet_in_the_middle
+        from solvers import _scales, dp, hybrid, meet_in_the_middle
         from solvers._core import parse_call, prepare
 
         problem, lim, tl = parse_call(projects, budget, time_limit, limits)
@@ -285,7 +272,9 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
         routes = {}
     values, counts = np.unique(np.asarray(core.costs, dtype=object).astype(float)
                                if core.array is None else core.array, return_counts=True)
-    log10_hits, log2_sets = _hits(values, counts, core.upper_bound)
+    # the solvers' own estimate (multisets of equal costs; costs on two scales: only the huge
+    # ones landing in the tiny ones' window, and only their selections to enumerate)
+    log10_hits, log2_sets = _scales.hits_and_search(values, counts, float(core.upper_bound))
     cheapest = float(min(routes.values(), default=np.inf))
     # hybrid runs only the exact method it plans from the limit (deterministic: the cheapest
     # within PLAN_SHARE of it, else backtracking), so a route it does not plan cannot prove it
@@ -317,7 +306,7 @@ def _core_hits(core: Any, limit: float) -> float | None:
         a = core.array
         if a is None or not bc.MIN_N <= core.n <= hybrid.LARGE_N:  # O(n log n): bounded
             return None
-        s = np.sort(a)
+        s = a[core.sorted_order()]
         kmax = bc._max_core(core)
         expected = 0.0
         seconds = (limit - min(hybrid.QUICK_CORE_SECONDS, limit / 8)) / 2
@@ -335,11 +324,6 @@ def _core_hits(core: Any, limit: float) -> float | None:
         return None
 
 
-BT_SECONDS_PER_SELECTION = 4e-8
-"""Backtracking's seconds per distinct selection when nothing reaches the bound (it must then
-enumerate them, pruned): measured 3.0-6.3e-8 s per 2^n on random costs of 10^15-10^16 with
-n = 14..24 and no exact hit (median of 3 each; benchmarks/bench_selector_cycle.py
-``--calibrate``), independent of the families the forecast is evaluated on."""
 NO_MARGIN = 2.0
 """Structural "no" needs every exact route, and backtracking's exhaustive search, predicted at
 more than this many times the limit."""
@@ -362,8 +346,11 @@ learned model and the structure leave undecided (0 disables)."""
 
 
 def exhaustive_seconds(view: Mapping[str, Any]) -> float:
-    """Backtracking's predicted seconds to enumerate every distinct selection."""
-    return BT_SECONDS_PER_SELECTION * 2.0 ** min(float(view["log2_selections"]), 1000.0)
+    """Backtracking's predicted seconds to enumerate every distinct selection (the solvers'
+    cost model: ``bt_per_selection``, calibrated by ``bench_selector_cycle.py --calibrate``)."""
+    from solvers._costmodel import cost_model
+
+    return cost_model().backtracking(float(view["log2_selections"]))
 
 
 def structural_route(view: Mapping[str, Any] | None, limit: float | None) -> bool:
@@ -373,7 +360,7 @@ def structural_route(view: Mapping[str, Any] | None, limit: float | None) -> boo
     when nothing is known (no view, no limit)."""
     if view is None or limit is None or not view["bound_is_budget"]:
         return True
-    if view.get("planned", view["cheapest"]) <= limit or exhaustive_seconds(view) <= limit:
+    if view["planned"] <= limit or exhaustive_seconds(view) <= limit:
         return True
     core = view.get("core_hits")
     return view["log10_hits"] >= 0.0 and (core is None or core >= CORE_HITS_NO
@@ -390,7 +377,7 @@ def structural_no(view: Mapping[str, Any] | None, limit: float | None) -> str | 
     the budget: the cardinality bound is reached by construction)."""
     if view is None or limit is None or not view["bound_is_budget"]:
         return None
-    if view.get("planned", view["cheapest"]) <= NO_MARGIN * limit:
+    if view["planned"] <= NO_MARGIN * limit:
         return None
     search = exhaustive_seconds(view)
     if search <= NO_MARGIN * limit:

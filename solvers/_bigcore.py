@@ -166,6 +166,21 @@ class CorePlan:
     fixed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
+def _sums_sigma(items: np.ndarray) -> float:
+    """Deviation of the subset sums of ``items`` (each taken with probability 1/2), at least 1."""
+    x = items.astype(np.float64)
+    return max(math.sqrt(float((x * x).sum())) / 2, 1.0)
+
+
+def _taken(n: int, pos: np.ndarray, pairs: bool) -> np.ndarray:
+    """Mask of the sorted positions a core takes: ``pos``, and their upper pair members."""
+    used = np.zeros(n, dtype=bool)
+    used[pos] = True
+    if pairs:
+        used[pos + 1] = True
+    return used
+
+
 ALIGN_STEP = 4
 """An aligned pairs plan is tried for every this many fewer pairs, down to ``MIN_CORE``."""
 
@@ -173,14 +188,14 @@ ALIGN_STEP = 4
 def _score(s: np.ndarray, kind: str, pos: np.ndarray, items: np.ndarray, used: np.ndarray,
            fixed: np.ndarray, seconds: float, target: int | None) -> CorePlan:
     rest = s[~used].astype(np.float64)
-    sigma_rest = max(math.sqrt(float((rest**2).sum())) / 2, 1.0)
+    sigma_rest = _sums_sigma(rest)
     z = 0.0
     if target is not None:
         base = (float(s[pos].sum()) if kind == "pairs" else 0.0) + float(s[fixed].sum())
         want = float(target) - base - float(items.sum()) / 2
         z = (want - float(rest.sum()) / 2) / sigma_rest
     rho = 2.0**rest.size * math.exp(-min(z * z / 2, 700.0)) / (2.5 * sigma_rest)
-    sigma_k = max(math.sqrt(float((items.astype(np.float64) ** 2).sum())) / 2, 1.0)
+    sigma_k = _sums_sigma(items)
     build = _build_seconds(items.size) + cost_model().sorted_sums(int(rest.size))
     affordable = max(0.0, seconds - build) / _query_seconds(items.size)
     every = rho * 2.0**items.size  # targets per unit x the core's sums over the window
@@ -196,9 +211,7 @@ def _aligned(s: np.ndarray, pos: np.ndarray, items: np.ndarray, target: int
     a seeded random order) up to what centres the window on the rest's mean sum, the remainder
     left out. One of each pair is always taken, so with a budget far from half the total the
     plain plan's window lies in the far tail of the rest's sums, or below zero."""
-    n = s.size
-    used = np.zeros(n, dtype=bool)
-    used[pos] = used[pos + 1] = True
+    used = _taken(s.size, pos, pairs=True)
     others = np.random.default_rng(_SEED).permutation(np.flatnonzero(~used))
     rest, spare = others[:REST_MAX], others[REST_MAX:]
     goal = (int(target) - int(s[pos].sum()) - int(items.sum()) // 2
@@ -231,9 +244,7 @@ def core_plans(s: np.ndarray, kmax: int, seconds: float, target: int | None = No
     k_pairs = min(lows.size, max(MIN_CORE, (n - REST_MAX) // 2))
     if k_pairs >= MIN_CORE and n - 2 * k_pairs <= REST_MAX:
         pos = lows[:k_pairs]
-        used = np.zeros(n, dtype=bool)
-        used[pos] = used[pos + 1] = True
-        plans.append(_score(s, "pairs", pos, s[pos + 1] - s[pos], used,
+        plans.append(_score(s, "pairs", pos, s[pos + 1] - s[pos], _taken(n, pos, pairs=True),
                             np.zeros(0, dtype=np.int64), seconds, target))
     if target is not None:
         # a low budget cannot hold the lower members of pairs spread over all costs: pairs
@@ -254,10 +265,8 @@ def core_plans(s: np.ndarray, kmax: int, seconds: float, target: int | None = No
     k_raw = min(kmax, n - min(REST_MAX, n - MIN_CORE))
     if k_raw >= MIN_CORE and n - k_raw <= REST_MAX:
         pos = np.arange(k_raw)
-        used = np.zeros(n, dtype=bool)
-        used[pos] = True
-        plans.append(_score(s, "raw", pos, s[pos], used, np.zeros(0, dtype=np.int64),
-                            seconds, target))
+        plans.append(_score(s, "raw", pos, s[pos], _taken(n, pos, pairs=False),
+                            np.zeros(0, dtype=np.int64), seconds, target))
     return plans
 
 
@@ -400,7 +409,6 @@ class _GenericPlan:
     """The greedy-and-moves core: the K closest pairs' gaps, a fixed part, and the moves that
     give its targets."""
 
-    s: np.ndarray  # sorted costs
     lows: np.ndarray
     deltas: np.ndarray
     base_sum: int
@@ -452,7 +460,7 @@ def _generic_plan(core: Core, a: np.ndarray, asc: np.ndarray, exact_sums: bool, 
     if goal - fixed >= COST_LIMIT:  # the rest cannot reach the window: no target
         return None
     moves = _moves(s, in_pos, out_pos, goal - fixed, MAX_TARGETS)
-    return _GenericPlan(s, lows, deltas, base_sum, span, fixed, inside, moves, target_total)
+    return _GenericPlan(lows, deltas, base_sum, span, fixed, inside, moves, target_total)
 
 
 def generic_expected_hits(core: Core, seconds: float) -> float | None:
@@ -465,10 +473,9 @@ def generic_expected_hits(core: Core, seconds: float) -> float | None:
     plan = _generic_plan(core, a, asc, core.array is not None, time.perf_counter() + seconds)
     if plan is None:
         return 0.0
-    d = plan.deltas.astype(np.float64)
-    sigma = max(math.sqrt(float((d * d).sum())) / 2, 1.0)
+    sigma = _sums_sigma(plan.deltas)
     centre = plan.span / 2
-    per = 2.0**d.size / (math.sqrt(2 * math.pi) * sigma)
+    per = 2.0**plan.deltas.size / (math.sqrt(2 * math.pi) * sigma)
     return float(sum(per * math.exp(-((t - centre) / sigma) ** 2 / 2)
                      for *_, t in plan.targets()))
 

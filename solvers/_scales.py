@@ -75,9 +75,11 @@ def scale_splits(values: np.ndarray, counts: np.ndarray) -> list[int]:
     return [int(j) + 1 for j in np.flatnonzero(ok)]
 
 
-def coarse_log10_hits(values: np.ndarray, counts: np.ndarray, target: float) -> float | None:
-    """log10 of the expected coarse selections landing in the dust's window before ``target``
-    (the smallest over the scale splits), or None without a split."""
+def coarse(values: np.ndarray, counts: np.ndarray, target: float
+           ) -> tuple[float, float] | None:
+    """(log10 of the expected coarse selections landing in the dust's window before ``target``,
+    the smallest over the scale splits; log2 of the coarse selections of the deepest split), or
+    None without a split."""
     values = np.asarray(values)
     counts = np.asarray(counts)
     splits = scale_splits(values, counts)
@@ -90,7 +92,7 @@ def coarse_log10_hits(values: np.ndarray, counts: np.ndarray, target: float) -> 
         dust = float((v[:j] * m[:j]).sum())
         best = min(best, _normal_log_density(values[j:], counts[j:], target - dust / 2.0,
                                              dust + 1.0))
-    return best / math.log(10.0)
+    return best / math.log(10.0), float(np.log2(m[splits[-1]:] + 1.0).sum())
 
 
 def hits_and_search(values: np.ndarray, counts: np.ndarray, target: float
@@ -99,21 +101,10 @@ def hits_and_search(values: np.ndarray, counts: np.ndarray, target: float
     selections an exhaustive search enumerates).
 
     Without a scale split: the usual normal estimate over every cost, and every distinct
-    selection ``Π(m_i + 1)``. With splits: the smaller of that and ``coarse_log10_hits``, and
-    the coarse selections of the deepest split."""
-    values = np.asarray(values)
-    counts = np.asarray(counts)
-    log10_hits = _normal_log_density(values, counts, target, 1.0) / math.log(10.0)
-    m = counts.astype(np.float64)
-    log2_search = float(np.log2(m + 1.0).sum())
-    coarse = coarse_log10_hits(values, counts, target)
-    if coarse is not None:
-        log10_hits = min(log10_hits, coarse)
-        log2_search = float(np.log2(m[scale_splits(values, counts)[-1]:] + 1.0).sum())
-    return log10_hits, log2_search
-
-
-def of_array(costs: np.ndarray, target: float) -> tuple[float, float]:
-    """``hits_and_search`` of an array of costs (equal costs counted as one class)."""
-    values, counts = np.unique(np.asarray(costs), return_counts=True)
-    return hits_and_search(values, counts, target)
+    selection ``Π(m_i + 1)``. With splits: the smaller of that and the coarse estimate
+    (``coarse``), and the coarse selections of the deepest split."""
+    log10_hits = log_hits(values, counts, target) / math.log(10.0)
+    found = coarse(values, counts, target)
+    if found is None:
+        return log10_hits, float(np.log2(np.asarray(counts, dtype=np.float64) + 1.0).sum())
+    return min(log10_hits, found[0]), found[1]

@@ -100,14 +100,13 @@ def estimated_seconds(core: Core) -> float | None:
     if not _scales.has_gap(ascending):
         return None
     values, counts = np.unique(ascending, return_counts=True)
-    splits = _scales.scale_splits(values, counts)
-    if not splits:
+    found = _scales.coarse(values, counts, core.upper_bound)
+    if found is None:
         return None
-    search = cost_model().backtracking(float(np.log2(counts[splits[-1]:] + 1.0).sum()))
-    hits = _scales.coarse_log10_hits(values, counts, core.upper_bound)
+    hits, log2_selections = found
     # E huge-cost selections expected to land in the window: the search meets the first after
     # about 1/E of them (the tiny costs then fill the rest), as Schroeppel-Shamir's sweep does
-    return search / max(1.0, 10.0 ** min(hits, 300.0)) if hits is not None else search
+    return cost_model().backtracking(log2_selections) / max(1.0, 10.0 ** min(hits, 300.0))
 
 
 def _solve_core(core: Core) -> Answer:

@@ -64,15 +64,16 @@ def ss_left_sums(core: Core) -> float | None:
     sigma = math.sqrt(float((c * c).sum())) / 2
     z = (core.budget - float(c.sum()) / 2) / max(sigma, 1.0)
     hits = math.exp((core.n * math.log(2)) - z * z / 2) / (2.5 * max(sigma, 1.0))
-    ascending = np.sort(arr)
-    repeats = bool((ascending[1:] == ascending[:-1]).any())
-    if hits >= HIT_EXPECTED and (repeats or _scales.has_gap(ascending)):
-        values, counts = np.unique(ascending, return_counts=True)
-        if repeats:  # equal costs: only the distinct multisets give new sums
-            hits = min(hits, math.exp(_scales.log_hits(values, counts, core.budget)))
-        coarse = _scales.coarse_log10_hits(values, counts, core.budget)
-        if coarse is not None:  # costs on two scales: a hit needs the coarse ones in a window
-            hits = min(hits, 10.0 ** coarse)
+    if hits >= HIT_EXPECTED:
+        ascending = np.sort(arr)
+        repeats = bool((ascending[1:] == ascending[:-1]).any())
+        if repeats or _scales.has_gap(ascending):
+            values, counts = np.unique(ascending, return_counts=True)
+            if repeats:  # equal costs: only the distinct multisets give new sums
+                hits = min(hits, math.exp(_scales.log_hits(values, counts, core.budget)))
+            coarse = _scales.coarse(values, counts, core.budget)
+            if coarse is not None:  # two scales: a hit needs the coarse ones in a window
+                hits = min(hits, 10.0 ** coarse[0])
     if hits < HIT_EXPECTED:
         return None
     left, right = c[:half], c[half:]

@@ -298,18 +298,27 @@ def _core_hits(core: Any, limit: float) -> float | None:
     the core gets (half the limit left after the quick core search). Otherwise (no such plan,
     or more items, or when that plan finds nothing) the solver's other core, the greedy-and-
     moves one (``_bigcore.generic_expected_hits``: its own targets in its window, each at its
-    sums' density there); the two add up."""
+    sums' density there); the two add up. Before both, the generalised birthday search
+    (``solvers._birthday``) when its plan fits the core's time as ``core_hit`` decides: its
+    hits a try times the tries that fit; it is the only core counted when the sums pass int64."""
     try:
         from solvers import _bigcore as bc
-        from solvers import hybrid
+        from solvers import _birthday, hybrid
 
+        seconds = (limit - min(hybrid.QUICK_CORE_SECONDS, limit / 8)) / 2
+        expected = 0.0
         a = core.array
+        if 4 * _birthday.MIN_K <= core.n <= _birthday.MAX_N:
+            wagner = _birthday.plan(core.costs, core.upper_bound,
+                                    core.limits.memory_cap_bytes)
+            share = 0.5 if a is not None else 1.0
+            if wagner is not None and wagner.seconds() <= seconds * share:
+                tries = seconds / wagner.try_seconds() - 1.0
+                expected += wagner.hits_per_try * max(tries, 1.0)
         if a is None or not bc.MIN_N <= core.n <= hybrid.LARGE_N:  # O(n log n): bounded
-            return None
+            return float(np.log10(expected)) if expected > 0 else None
         s = a[core.sorted_order()]
         kmax = bc._max_core(core)
-        expected = 0.0
-        seconds = (limit - min(hybrid.QUICK_CORE_SECONDS, limit / 8)) / 2
         if core.n <= bc.SMALL_N:
             plans = bc.core_plans(s, kmax, seconds, core.upper_bound)
             if any(plan.build_seconds < seconds for plan in plans):

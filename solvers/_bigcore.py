@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _birthday
 from ._core import Core
 from ._costmodel import cost_model
 from ._mitm import sorted_sums as _sorted_sums
@@ -369,13 +370,36 @@ def _prefix_cut(values: np.ndarray, goal: int, exact_sums: bool) -> tuple[int, i
 
 
 def core_hit(core: Core, seconds: float) -> list[int] | None:
-    """A selection (positions into ``core.costs``) summing to ``core.upper_bound``, or None."""
+    """A selection (positions into ``core.costs``) summing to ``core.upper_bound``, or None.
+
+    The generalised birthday search (``solvers._birthday``) runs when it expects a hit within
+    the time given: first, with all of it, when the sums pass int64 (the cores below then see
+    gaps or a part of the costs only); else after the difference cores, which keep half the
+    time for it (they are quicker on the dense instances they hit)."""
+    stop = time.perf_counter() + min(seconds, core.time_left())
+    wagner = None
+    if 4 * _birthday.MIN_K <= core.n <= _birthday.MAX_N:
+        wagner = _birthday.plan(core.costs, core.upper_bound, core.limits.memory_cap_bytes)
+        share = 0.5 if core.array is not None else 1.0
+        if wagner is not None and wagner.seconds() > (stop - time.perf_counter()) * share:
+            wagner = None
+    if wagner is not None and core.array is None:
+        return _birthday.search(core.costs, core.upper_bound, stop, wagner)
+    if wagner is not None:  # the cores get half the time, the birthday search what is left
+        hit = _difference_cores(core, time.perf_counter() + (stop - time.perf_counter()) / 2)
+        if hit is not None or time.perf_counter() >= stop:
+            return hit
+        return _birthday.search(core.costs, core.upper_bound, stop, wagner)
+    return _difference_cores(core, stop)
+
+
+def _difference_cores(core: Core, stop: float) -> list[int] | None:
+    """The enumerated core (n ≤ ``SMALL_N``), then the greedy-and-moves core, until ``stop``."""
     found = _costs_int64(core)
     if found is None or found[0].size < MIN_N:
         return None
     a, asc = found
     exact_sums = core.array is not None  # every sum fits int64
-    stop = time.perf_counter() + min(seconds, core.time_left())
     if a.size <= SMALL_N and exact_sums:
         hit = _enumerated_hit(core, stop)
         if hit is not None or time.perf_counter() >= stop:

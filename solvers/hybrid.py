@@ -12,7 +12,10 @@
    between adjacent costs (or, for n ≤ 96, the smallest costs) form a small core whose subset
    sums cover a window densely; the rest is fixed towards the window and every cheap variation
    of it is a target, checked exactly by meet in the middle. The core size adapts to the
-   magnitude of the costs. A hit reaches the upper bound: a proof (``stage`` = ``"core"``). It
+   magnitude of the costs. With it, when its plan expects a hit in the time, the generalised
+   birthday search (``solvers._birthday``: four lists of 2^k subset sums joined mod 2^64,
+   dense instances whose sums pass int64 or whose gaps are too few, e.g. P(18) n = 100).
+   A hit reaches the upper bound: a proof (``stage`` = ``"core"``). It
    gets half the time left when no exact method is predicted to finish, else at most
    ``HEURISTIC_SECONDS`` or half the cheapest prediction.
 3. Randomised core search over the raw costs (cores of 24–32 items, n ≤ ``LARGE_N``).

@@ -140,19 +140,27 @@ def test_replayed_budgets_carry_only_their_replay_runs() -> None:
 
 
 def test_forecast_says_unsure_for_an_instance_unlike_its_training(runtime_artifact) -> None:
-    """Far outside the runtime model's trust region, "expected proven" is "unsure", never a
-    "yes"; the one-line description says so (hybrid: dp would refuse this instance by its
-    memory cap, which the forecast knows and answers "no")."""
+    """Far outside the runtime model's trust region, "expected proven" is "unsure" unless a
+    probe proves it, never the learned model's "yes"; the one-line description says so
+    (hybrid: dp would refuse this instance by its memory cap, which the forecast knows and
+    answers "no"). With the probe (10 ms) the birthday search proves this one: then "yes",
+    said to come from the probe, and the real solve is proven."""
     from ml.serving import describe_forecast
 
     model = load_runtime({**runtime_artifact, "name": "runtime", "version": 2})
     assert model is not None and model.trust is not None
     rng = random.Random(9)
     costs = [rng.randint(10**9, 10**10) for _ in range(60)]
-    fc = forecast(model, costs, sum(costs) // 2, "hybrid", 10.0)
+    fc = forecast(model, costs, sum(costs) // 2, "hybrid", 10.0, probe_seconds=0.0)
     assert fc["seen"] is False and fc["proven_answer"] == "unsure"
     assert fc["expected_proven"] is False
     assert describe_forecast(fc).endswith("limit: unsure")
+    fc = forecast(model, costs, sum(costs) // 2, "hybrid", 10.0)
+    if fc["proven_answer"] == "yes":
+        assert "a probe proved it" in fc["basis"]
+        assert solvers.solve(costs, sum(costs) // 2, "hybrid", 10.0)["status"] == "exact"
+    else:
+        assert fc["proven_answer"] == "unsure"
 
 
 def test_champion_stamp_moves_with_the_alias(sqlite_migrated_url) -> None:

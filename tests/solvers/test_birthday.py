@@ -1,0 +1,82 @@
+"""The generalised birthday search (``solvers._birthday``): exact hits on dense instances whose
+sums pass int64, verified in Python integers, never a false claim."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+import pytest
+
+import solvers
+from solvers import _birthday
+
+
+def _pe(n: int, e: int, seed: int = 1) -> list[int]:
+    rng = random.Random(seed)
+    return [rng.randint(1, 10**e) for _ in range(n)]
+
+
+def test_sums_list_every_subset_by_its_bits() -> None:
+    """Entry i of a group's list is the sum, mod 2^64, of the items whose bits i sets."""
+    values = [3, 2**63 + 5, 11, 2**64 + 7, 1, 40]
+    sums = _birthday._sums(values)
+    assert sums.dtype == np.uint64 and sums.size == 64
+    for mask in range(64):
+        want = sum(v for j, v in enumerate(values) if mask >> j & 1) % 2**64
+        assert int(sums[mask]) == want
+
+
+def test_bucket_order_sorts_by_key() -> None:
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 1 << 22, size=50_000).astype(np.uint64)
+    order = _birthday._bucket_order(keys, 22)
+    assert np.array_equal(keys[order], np.sort(keys))
+    assert np.array_equal(np.sort(order), np.arange(keys.size))
+
+
+@pytest.mark.parametrize(("n", "e", "share"), [(100, 17, 0.5), (200, 18, 0.5), (160, 17, 0.7),
+                                               (120, 16, 0.35), (64, 14, 0.5)])
+def test_search_hits_the_target_exactly(n: int, e: int, share: float) -> None:
+    """Budgets at, above (complement) and below half the total; sums past int64 or not."""
+    costs = _pe(n, e, seed=n + e)
+    target = int(sum(costs) * share)
+    plan = _birthday.plan(costs, target)
+    assert plan is not None and plan.complement == (2 * target > sum(costs))
+    assert plan.seconds() < 30, "a dense instance is expected to be hit"
+    hit = _birthday.search(costs, target, time.perf_counter() + 60, plan)
+    assert hit is not None
+    assert hit == sorted(set(hit)) and all(0 <= i < n for i in hit)
+    assert sum(costs[i] for i in hit) == target
+
+
+def test_pairs_equal_only_mod_2_64_are_rejected() -> None:
+    """Every cost a multiple of 2^65 and an odd multiple of 2^64 as the target: all sums agree
+    with it mod 2^64, none equals it. The search must answer None, never a wrong selection."""
+    rng = random.Random(5)
+    costs = [2**65 * rng.randint(1, 10**4) for _ in range(64)]
+    target = 2**64 * (2 * rng.randint(10**5, 2 * 10**5) + 1)
+    plan = _birthday.plan(costs, target)
+    assert plan is not None
+    assert _birthday.search(costs, target, time.perf_counter() + 1.0, plan) is None
+
+
+def test_no_plan_for_small_or_huge_n() -> None:
+    assert _birthday.plan(_pe(4 * _birthday.MIN_K - 1, 18), 10**18) is None
+    assert _birthday.plan(_pe(10, 18), 10**18) is None
+    assert _birthday.plan(_pe(64, 18), 0) is None
+
+
+@pytest.mark.parametrize(("n", "e"), [(100, 18), (120, 18), (100, 19)])
+def test_auto_proves_dense_instances_past_int64(n: int, e: int) -> None:
+    """P(18) n = 100 (issue 19's last unproven row) and neighbours: sums pass int64, and the
+    exact hit of the budget is the proof."""
+    costs = _pe(n, e)
+    budget = n * 10**e // 4
+    start = time.perf_counter()
+    result = solvers.solve(costs, budget, time_limit=30)
+    assert time.perf_counter() - start < 31
+    assert result["status"] == "exact"
+    assert result["total_cost"] == budget == sum(costs[i] for i in result["selected_indices"])
+    assert result["stage"] == "core"

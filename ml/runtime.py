@@ -308,7 +308,7 @@ def _core_hits(core: Any, limit: float) -> float | None:
         seconds = (limit - min(hybrid.QUICK_CORE_SECONDS, limit / 8)) / 2
         expected = 0.0
         a = core.array
-        if 4 * _birthday.MIN_K <= core.n <= _birthday.MAX_N:
+        if 4 * _birthday.MIN_K <= core.n <= (_birthday.MAX_N if a is None else bc.SMALL_N):
             wagner = _birthday.plan(core.costs, core.upper_bound,
                                     core.limits.memory_cap_bytes)
             share = 0.5 if a is not None else 1.0

@@ -374,11 +374,14 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
 
     The generalised birthday search (``solvers._birthday``) runs when it expects a hit within
     the time given: first, with all of it, when the sums pass int64 (the cores below then see
-    gaps or a part of the costs only); else after the difference cores, which keep half the
-    time for it (they are quicker on the dense instances they hit)."""
+    gaps or a part of the costs only); else, for n ≤ ``SMALL_N``, after the difference cores,
+    which keep half the time for it (they are quicker on the dense instances they hit)."""
     stop = time.perf_counter() + min(seconds, core.time_left())
     wagner = None
-    if 4 * _birthday.MIN_K <= core.n <= _birthday.MAX_N:
+    # int64 cores past SMALL_N: the greedy-and-moves core has room enough (and the plan's
+    # O(n) Python work would cost the quick solves a tenth of a millisecond)
+    n_max = _birthday.MAX_N if core.array is None else SMALL_N
+    if 4 * _birthday.MIN_K <= core.n <= n_max:
         wagner = _birthday.plan(core.costs, core.upper_bound, core.limits.memory_cap_bytes)
         share = 0.5 if core.array is not None else 1.0
         if wagner is not None and wagner.seconds() > (stop - time.perf_counter()) * share:

@@ -410,8 +410,9 @@ def plan_seconds(view: Mapping[str, Any], algorithm: str, limit: float | None,
                  after: float = 0.0) -> float | None:
     """hybrid's planned time before its fallback ends: its heuristic allotments (the quick core
     search for n ≤ ``SMALL_N``, then the core search: ``min(heuristic_seconds, cheapest ×
-    share, time left / 4)``) plus ``after`` (the fallback's own seconds); None for other
-    algorithms. From the configuration's settings and the cost model, capped at ``limit``."""
+    share, time left / 4)``, and at most half the slack a planned method leaves) plus
+    ``after`` (the fallback's own seconds); None for other algorithms. From the
+    configuration's settings and the cost model, capped at ``limit``."""
     from solvers import hybrid
 
     config = solvers.CONFIGURATIONS.get(algorithm)
@@ -428,6 +429,8 @@ def plan_seconds(view: Mapping[str, Any], algorithm: str, limit: float | None,
              if view["n"] <= hybrid.SMALL_N else 0.0)
     search = min(settings.heuristic_seconds, cheapest * settings.heuristic_share,
                  (lim - quick) / 4)
+    if cheapest <= lim * hybrid.PLAN_SHARE:  # the searches leave the planned method its time
+        search = min(search, max(0.0, (lim - quick - cheapest * hybrid.FALLBACK_MARGIN) / 2))
     return float(min(lim, quick + search + after))
 
 

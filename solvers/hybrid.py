@@ -62,6 +62,7 @@ QUICK_CORE_SECONDS = 0.05  # randomised core search before the (costlier) small-
 SWAP_ROUNDS = 64
 _HEURISTIC_SECONDS_PER_ITEM = 2e-6  # greedy + swaps, measured ~1-2 µs an item in Python
 PLAN_SHARE = 0.75  # an exact method is planned when predicted within this share of the limit
+FALLBACK_MARGIN = 1.25  # the core searches leave the planned method this × its prediction
 LARGE_N = 20_000  # above this the per-item Python heuristics are skipped (NumPy core only)
 _SEED = 20240229
 
@@ -194,8 +195,15 @@ def heuristics(core: Core, exact_estimate: float, config: HybridConfig = DEFAULT
 
 
 def _search_seconds(core: Core, cheapest: float, config: HybridConfig) -> float:
-    return min(config.heuristic_seconds, cheapest * config.heuristic_share,
-               core.time_left() / 4)
+    """One core search's allotment: at most ``heuristic_seconds``, ``heuristic_share`` of the
+    cheapest exact prediction and a quarter of the time left; and when that method is
+    planned (within ``PLAN_SHARE`` of the limit), no more than half the slack it leaves
+    (``FALLBACK_MARGIN`` × its prediction kept): the two searches never starve it."""
+    seconds = min(config.heuristic_seconds, cheapest * config.heuristic_share,
+                  core.time_left() / 4)
+    if cheapest <= core.plan_seconds() * PLAN_SHARE:
+        seconds = min(seconds, max(0.0, (core.time_left() - cheapest * FALLBACK_MARGIN) / 2))
+    return seconds
 
 
 def _exact_first(core: Core, cheapest: float, config: HybridConfig,

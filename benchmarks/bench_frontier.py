@@ -489,6 +489,56 @@ def issue19(args: argparse.Namespace) -> int:
     return 1 if any(o.wrong for o in results.values()) else 0
 
 
+def ss_pricing_cases() -> list[Case]:
+    """Stand-ins for issue 19's 11 held-out instances (47-58 items, costs near 10^13; the
+    originals cannot be rebuilt): distinct costs 10^12..10^13, budget half the total."""
+    rows = []
+    for i, n in enumerate((47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 58)):
+        rng = random.Random(100 + i)
+        costs = [rng.randint(10**12, 10**13) for _ in range(n)]
+        rows.append((f"10^12..10^13 n={n}", "ss-pricing", costs, sum(costs) // 2))
+    return [Case(label, fam, _Plain(costs, budget), tuple(costs), budget, 1)  # type: ignore[arg-type]
+            for label, fam, costs, budget in rows]
+
+
+def _ints(method: str) -> Runner:
+    """``method`` on a Python list of int costs (``_auto_ints`` for any algorithm)."""
+    def run(case: Case, limit: float) -> Result:
+        r = solvers.solve(list(case.costs), case.budget, algorithm=method, time_limit=limit)
+        return (list(r["selected_indices"]), r["status"] == "exact", r["status"] == "failed",
+                r.get("reason") or "", {"algorithm": str(r.get("stage") or r["algorithm"])})
+
+    return run
+
+
+def ss_pricing(args: argparse.Namespace) -> int:
+    """``auto`` against ``meet_in_the_middle`` alone (Schroeppel–Shamir at these sizes) on
+    the held-out stand-ins, under the issue's 2 s limit (``--timeout``)."""
+    load0 = os.getloadavg()[0]
+    table: dict[str, Runner] = {"auto": _ints("auto"),
+                                "meet_in_the_middle": _ints("meet_in_the_middle")}
+    results: dict[tuple[str, str], Outcome] = {}
+    cases = ss_pricing_cases()
+    for case in cases:
+        for name, runner in table.items():
+            out = run_one(runner, case, args.timeout)
+            check(case, out)
+            results[case.label, name] = out
+            print(f"{case.label:24s} {name:20s} {cell(out):>10s} "
+                  f"{out.extra.get('algorithm', '')}", flush=True)
+        best = max((o.total for (lab, _), o in results.items()
+                    if lab == case.label and o.total is not None), default=None)
+        for name in table:
+            out = results[case.label, name]
+            out.proven = out.claims_optimal and out.total is not None and out.total == best
+            out.wrong = out.claims_optimal and out.total is not None and out.total != best
+    text = report(cases, list(table), results, args.timeout, load0).replace(
+        "bench_frontier.py --timeout", "bench_frontier.py --ss-pricing --timeout")
+    Path(args.out).write_text(text)
+    print(text)
+    return 1 if any(o.wrong for o in results.values()) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="four instances (smoke test)")
@@ -498,7 +548,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--issue19", action="store_true", help="issue 19's rows, balsub peer")
     parser.add_argument("--baseline", default="", help="--issue19: a folder holding an older "
                         "solvers/ package, for side-by-side small-solve timings")
+    parser.add_argument("--ss-pricing", action="store_true", help="issue 19's held-out "
+                        "Schroeppel-Shamir stand-ins: auto vs meet_in_the_middle (use "
+                        "--timeout 2)")
     args = parser.parse_args(argv)
+    if args.ss_pricing:
+        if args.out == str(ROOT / "docs/benchmarks/frontier.md"):
+            args.out = "/tmp/frontier_ss_pricing.md"
+        return ss_pricing(args)
     if args.issue19:
         if args.out == str(ROOT / "docs/benchmarks/frontier.md"):
             args.out = str(ROOT / "docs/benchmarks/frontier3.md")

@@ -161,13 +161,16 @@ def _cardinality_counts(counts: np.ndarray, budget: int) -> int:
     k = int(cnt[:j].sum())
     if j < vals.size:
         k += (budget - (int(cw[j - 1]) if j else 0)) // int(vals[j])
-    top, left = 0, k  # the k largest
-    for v, c in zip(vals[::-1].tolist(), cnt[::-1].tolist(), strict=True):
-        if left <= 0:
-            break
-        q = min(c, left)
-        top += q * v
-        left -= q
+    if k <= 0:
+        return 0
+    # the k largest: whole classes from the top while they fit in k, then part of the next
+    rc = np.cumsum(cnt[::-1])  # items in the top classes
+    rv = np.cumsum((cnt * vals)[::-1])
+    whole = int(np.searchsorted(rc, k, side="right"))  # classes taken whole
+    top = int(rv[whole - 1]) if whole else 0
+    left = k - (int(rc[whole - 1]) if whole else 0)
+    if left > 0 and whole < vals.size:
+        top += left * int(vals[::-1][whole])
     return top
 
 

@@ -16,7 +16,10 @@ CRYPTO 2002) with four lists does it in O(2^k) per try:
   are rare, and they are rejected, never returned).
 
 All sums are uint64 *modulo 2^64*, so costs of any size work; only the density matters. One
-try meets ``2^(3k) · φ(z)/σ`` exact selections on average; tries with other ``c`` are
+try meets ``2^(3k) · φ(z)/σ`` exact selections on average (2^(4k) counted as the groups'
+distinct multisets: equal costs make far fewer distinct sums, and groups with under
+``DISTINCT_SHARE`` of them are not planned: their sums lie on a lattice the budget may miss
+altogether, as with a few prices); tries with other ``c`` are
 independent, and ``Plan.seconds`` prices a plan from that (NumPy cost constants below).
 A hit reaches the budget: a proof. Budgets above half the total are searched as the
 complement (the excluded projects). hybrid's difference core (``solvers._bigcore.core_hit``)
@@ -40,6 +43,7 @@ SETUP_PER_SUM = 3e-8
 TRY_PER_SUM = 6e-8
 TRY_FIXED = 1e-4
 BYTES_PER_SUM = 128  # peak memory a list entry (four lists, buckets, two joins, a sort)
+DISTINCT_SHARE = 0.875  # groups with fewer distinct multisets (log2, of 4k) are not planned
 MAX_CHECKS = 64  # values checked exactly a try (pairs equal mod 2^64)
 _SEED = 20261207
 _MASK64 = (1 << 64) - 1
@@ -76,6 +80,14 @@ def _density(target: int, group_costs: list[int]) -> float:
     return math.exp(-z * z / 2) / (sigma * math.sqrt(2 * math.pi))
 
 
+def _log2_multisets(values: list[int]) -> float:
+    """log2 of the distinct sub-multisets of ``values``: Σ log2(copies + 1) over its costs."""
+    copies: dict[int, int] = {}
+    for v in values:
+        copies[v] = copies.get(v, 0) + 1
+    return sum(math.log2(m + 1) for m in copies.values())
+
+
 def _fill(costs: list[int], order: list[int], goal: int) -> tuple[list[int], int]:
     """Greedy selection, in ``order``, of items with total ≤ ``goal``."""
     taken, total = [], 0
@@ -110,8 +122,14 @@ def plan(costs: list[int], target: int, memory_cap: int = 1 << 30) -> Plan | Non
             g_costs = [costs[i] for i in chosen]
             fixed, fixed_total = _fill(costs, rest, goal - sum(g_costs) // 2)
             t = goal - fixed_total
-            hits = 2.0 ** (3 * k) * _density(t, g_costs)  # 2^(4k - l) with l = k
-            here = Plan(k, [chosen[j::4] for j in range(4)], fixed, t, complement, hits)
+            groups = [chosen[j::4] for j in range(4)]
+            # 2^(4k - l) sums meet a target with l = k, counted as distinct multisets (k
+            # copies of one cost give k + 1 sums, not 2^k: few prices make far fewer hits)
+            log2_sums = sum(_log2_multisets([costs[i] for i in g]) for g in groups)
+            hits = 2.0 ** (log2_sums - k) * _density(t, g_costs)
+            if log2_sums < DISTINCT_SHARE * 4 * k:
+                hits = 0.0  # few prices: sums on a lattice the budget may miss altogether
+            here = Plan(k, groups, fixed, t, complement, hits)
             if best is None or here.seconds() < best.seconds():
                 best = here
     return best

@@ -80,3 +80,28 @@ def test_auto_proves_dense_instances_past_int64(n: int, e: int) -> None:
     assert result["status"] == "exact"
     assert result["total_cost"] == budget == sum(costs[i] for i in result["selected_indices"])
     assert result["stage"] == "core"
+
+
+def test_core_searches_leave_a_planned_exact_method_its_time() -> None:
+    """hybrid's two core searches (difference core, random cores) together leave a planned
+    exact method FALLBACK_MARGIN × its prediction: 47 items at 10^12..10^13 under 2 s, where
+    Schroeppel–Shamir alone needs ~1.3 s, used to time out after 1.5 s of searches."""
+    from solvers import hybrid
+    from solvers._core import parse_call, prepare
+
+    rng = random.Random(100)
+    costs = [rng.randint(10**12, 10**13) for _ in range(47)]
+    problem, limits, _ = parse_call(costs, sum(costs) // 2, 2.0, None)
+    core = prepare(problem, limits, time.perf_counter() + 2.0).core
+    assert core is not None
+    core.seconds = 2.0
+    cheapest = min(hybrid.estimated_seconds(core).values())
+    assert cheapest <= 2.0 * hybrid.PLAN_SHARE  # planned
+    left = core.time_left()
+    searches = 2 * hybrid._search_seconds(core, cheapest, hybrid.DEFAULT_CONFIG)
+    assert searches + cheapest * hybrid.FALLBACK_MARGIN <= left + 1e-3
+    assert searches > 0  # the searches still run when there is slack
+    # not planned (a limit it cannot meet): the searches keep their usual allotment
+    core.seconds = cheapest  # PLAN_SHARE × the limit is below the prediction
+    assert hybrid._search_seconds(core, cheapest, hybrid.DEFAULT_CONFIG) == pytest.approx(
+        min(hybrid.HEURISTIC_SECONDS, cheapest / 2, core.time_left() / 4), rel=0.05)

@@ -279,19 +279,20 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
     # hybrid runs only the exact method it plans from the limit (deterministic: the cheapest
     # within PLAN_SHARE of it, else backtracking), so a route it does not plan cannot prove it
     planned = float(routes.get(fallback, np.inf)) if fallback is not None else cheapest
-    core_hits = None
+    core_hits = birthday_seconds = None
     if base in HYBRID_LIKE and limit is not None and planned > limit:
-        core_hits = _core_hits(core, limit)
+        core_hits, birthday_seconds = _core_hits(core, limit)
     return {"n": core.n, "routes": {k: float(v) for k, v in routes.items()},
             "refused": refused, "cheapest": cheapest, "planned": planned,
             "fallback": fallback, "log10_hits": log10_hits, "log2_selections": log2_sets,
-            "core_hits": core_hits,
+            "core_hits": core_hits, "birthday_seconds": birthday_seconds,
             "bound_is_budget": core.upper_bound >= core.budget, "time_limit": limit}
 
 
-def _core_hits(core: Any, limit: float) -> float | None:
+def _core_hits(core: Any, limit: float) -> tuple[float | None, float | None]:
     """log10 of the hits hybrid's difference core expects when no exact route fits, or None
-    when it cannot say.
+    when it cannot say; and the birthday search's expected seconds when ``core_hit`` runs it
+    first (else None).
 
     n ≤ ``SMALL_N`` with an enumerable plan whose builds fit: the solver's own scoring
     (``solvers._bigcore.core_plans``, which ``_enumerated_hit`` chooses by), given the time
@@ -307,16 +308,19 @@ def _core_hits(core: Any, limit: float) -> float | None:
 
         seconds = (limit - min(hybrid.QUICK_CORE_SECONDS, limit / 8)) / 2
         expected = 0.0
+        first = None
         a = core.array
         if 4 * _birthday.MIN_K <= core.n <= (_birthday.MAX_N if a is None else bc.SMALL_N):
             wagner = _birthday.plan(core.costs, core.upper_bound,
                                     core.limits.memory_cap_bytes)
             share = 0.5 if a is not None else 1.0
             if wagner is not None and wagner.seconds() <= seconds * share:
-                tries = seconds / wagner.try_seconds() - 1.0
+                tries = (seconds * share - wagner.setup_seconds()) / wagner.try_seconds()
                 expected += wagner.hits_per_try * max(tries, 1.0)
+                if a is None or wagner.seconds() <= seconds * bc.BIRTHDAY_FIRST:
+                    first = wagner.seconds()
         if a is None or not bc.MIN_N <= core.n <= hybrid.LARGE_N:  # O(n log n): bounded
-            return float(np.log10(expected)) if expected > 0 else None
+            return (float(np.log10(expected)) if expected > 0 else None), first
         s = a[core.sorted_order()]
         kmax = bc._max_core(core)
         if core.n <= bc.SMALL_N:
@@ -326,11 +330,11 @@ def _core_hits(core: Any, limit: float) -> float | None:
         # the other core runs too when that one finds nothing: its own targets and density
         other = bc.generic_expected_hits(core, seconds if core.n <= bc.SMALL_N else limit / 2)
         if other is None and expected == 0.0:
-            return None
+            return None, first
         expected += other or 0.0
-        return float(np.log10(expected)) if expected > 0 else -300.0
+        return (float(np.log10(expected)) if expected > 0 else -300.0), first
     except Exception:  # an internal change in solvers/: no claim
-        return None
+        return None, None
 
 
 NO_MARGIN = 2.0
@@ -411,8 +415,10 @@ def plan_seconds(view: Mapping[str, Any], algorithm: str, limit: float | None,
     """hybrid's planned time before its fallback ends: its heuristic allotments (the quick core
     search for n ≤ ``SMALL_N``, then the core search: ``min(heuristic_seconds, cheapest ×
     share, time left / 4)``, and at most half the slack a planned method leaves) plus
-    ``after`` (the fallback's own seconds); None for other algorithms. From the
-    configuration's settings and the cost model, capped at ``limit``."""
+    ``after`` (the fallback's own seconds); when the core step's birthday search goes first
+    (``birthday_seconds`` in the view) the quick search plus ``after`` or, without it, the
+    search's expected seconds. None for other algorithms. From the configuration's settings
+    and the cost model, capped at ``limit``."""
     from solvers import hybrid
 
     config = solvers.CONFIGURATIONS.get(algorithm)
@@ -427,6 +433,9 @@ def plan_seconds(view: Mapping[str, Any], algorithm: str, limit: float | None,
         return float(min(lim, after))  # priced backtracking runs first (costs on two scales)
     quick = (min(settings.quick_core_seconds, cheapest * settings.heuristic_share, lim / 8)
              if view["n"] <= hybrid.SMALL_N else 0.0)
+    first = view.get("birthday_seconds")
+    if first is not None:  # the core step's birthday search goes first and expects its hit
+        return float(min(lim, quick + (after if after > 0 else first)))
     search = min(settings.heuristic_seconds, cheapest * settings.heuristic_share,
                  (lim - quick) / 4)
     if cheapest <= lim * hybrid.PLAN_SHARE:  # the searches leave the planned method its time

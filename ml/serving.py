@@ -672,11 +672,12 @@ def _unseen_seconds(view: Mapping[str, Any] | None, predicted: str, limit: float
     if view is None:
         return learned
     fallback = view["fallback"]
+    first = view.get("birthday_seconds")  # the core step's birthday search ends it
     planned = plan_seconds(view, predicted, limit, view["routes"].get(fallback, 0.0)
-                           if fallback else 0.0)
+                           if fallback and first is None else 0.0)
     if planned is None:
         return learned
-    priced = fallback in view["routes"] and fallback != "backtracking"
+    priced = (fallback in view["routes"] and fallback != "backtracking") or first is not None
     if limit is not None and 0 < planned < limit and not priced:
         return float(np.sqrt(planned * limit))
     return planned
@@ -690,7 +691,9 @@ def _outlook_fields(view: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "log10_hits": round(float(view["log10_hits"]), 2),
             "log2_selections": round(float(view["log2_selections"]), 2),
             "core_hits": None if view["core_hits"] is None
-            else round(max(float(view["core_hits"]), -300.0), 2)}
+            else round(max(float(view["core_hits"]), -300.0), 2),
+            "birthday_seconds": None if view.get("birthday_seconds") is None
+            else round(float(view["birthday_seconds"]), 4)}
 
 
 def forecast_fields(model: RuntimeModel | None, note: str | None, projects: Any, budget: Any,

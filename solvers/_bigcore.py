@@ -44,6 +44,7 @@ MAX_TARGETS = 48
 SMALL_N = 128  # up to here the targets are every subset sum of the items outside the core
 REST_MAX = 22  # 2^22 subset sums of the items outside the core, at most
 _TARGET_HITS = 8.0
+BIRTHDAY_FIRST = 0.25  # the birthday search goes first when expected within this share
 COST_LIMIT = 1 << 61  # costs below this: a cost plus a gap (the moves' sums) fits int64
 _SEED = 20241202
 
@@ -374,8 +375,9 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
 
     The generalised birthday search (``solvers._birthday``) runs when it expects a hit within
     the time given: first, with all of it, when the sums pass int64 (the cores below then see
-    gaps or a part of the costs only); else, for n ≤ ``SMALL_N``, after the difference cores,
-    which keep half the time for it (they are quicker on the dense instances they hit)."""
+    gaps or a part of the costs only); else, for n ≤ ``SMALL_N``, first when it expects its hit
+    within ``BIRTHDAY_FIRST`` of the time (for at most half of it; the cores get the rest),
+    otherwise after the difference cores, which keep half the time for it."""
     stop = time.perf_counter() + min(seconds, core.time_left())
     wagner = None
     # int64 cores past SMALL_N: the greedy-and-moves core has room enough (and the plan's
@@ -386,8 +388,15 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
         share = 0.5 if core.array is not None else 1.0
         if wagner is not None and wagner.seconds() > (stop - time.perf_counter()) * share:
             wagner = None
-    if wagner is not None and core.array is None:
-        return _birthday.search(core.costs, core.upper_bound, stop, wagner)
+    if wagner is not None and (core.array is None or wagner.seconds()
+                               <= (stop - time.perf_counter()) * BIRTHDAY_FIRST):
+        if core.array is None:
+            return _birthday.search(core.costs, core.upper_bound, stop, wagner)
+        half = time.perf_counter() + (stop - time.perf_counter()) / 2  # the cores keep half
+        hit = _birthday.search(core.costs, core.upper_bound, half, wagner)
+        if hit is not None or time.perf_counter() >= stop:
+            return hit
+        return _difference_cores(core, stop)
     if wagner is not None:  # the cores get half the time, the birthday search what is left
         hit = _difference_cores(core, time.perf_counter() + (stop - time.perf_counter()) / 2)
         if hit is not None or time.perf_counter() >= stop:

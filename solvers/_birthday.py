@@ -58,6 +58,10 @@ class Plan:
     complement: bool  # the plan searches for the excluded projects
     hits_per_try: float
 
+    def setup_seconds(self) -> float:
+        """Predicted seconds to list and bucket the four groups' sums."""
+        return SETUP_PER_SUM * 4 * (1 << self.k)
+
     def try_seconds(self) -> float:
         """Predicted seconds of one try (two joins and the meet)."""
         return TRY_FIXED + TRY_PER_SUM * 4 * (1 << self.k)
@@ -67,7 +71,7 @@ class Plan:
         tries = 1.0 / max(self.hits_per_try, 1e-300)
         if tries > 1e9:
             return math.inf
-        return SETUP_PER_SUM * 4 * (1 << self.k) + max(tries, 1.0) * self.try_seconds()
+        return self.setup_seconds() + max(tries, 1.0) * self.try_seconds()
 
 
 def _density(target: int, group_costs: list[int]) -> float:

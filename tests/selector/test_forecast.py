@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,23 @@ def test_no_when_hybrids_difference_cores_expect_under_three_hundredths_of_a_hit
     for n in (60, 66):
         costs, budget = _sparse_large(n, n)
         assert solvers.solve(costs, budget, "auto", 0.3)["status"] == "exact"
+
+
+def test_forecast_prices_the_birthday_search_when_it_goes_first(model) -> None:
+    """Sparse large costs, n = 80 at 2 s: hybrid's core step runs its birthday search first
+    (expected within a quarter of its time), and that search ends the solve. The forecast is
+    the quick search plus the search's expected seconds (not the hedge between the heuristics'
+    allotments and the limit, ~1 s), and the real solve is proven well inside it × 3."""
+    costs, budget = _sparse_large(80, 80)
+    fc = forecast(model, costs, budget, "auto", 2.0, probe_seconds=0.0)
+    first = fc["outlook"]["birthday_seconds"]
+    assert first is not None and 0 < first < 0.25
+    assert fc["predicted_seconds"] <= first + 0.06
+    assert fc["proven_answer"] != "no"
+    start = time.process_time()
+    result = solvers.solve(costs, budget, "auto", 2.0)
+    assert result["status"] == "exact"
+    assert time.process_time() - start < max(3 * fc["predicted_seconds"], 1.0)
 
 
 def test_unsure_is_kept_where_neither_model_knows(model) -> None:

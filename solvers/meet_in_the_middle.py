@@ -27,8 +27,9 @@ from ._ss import BLOCK, schroeppel_shamir
 from .greedy import greedy_indices
 
 NAME = "meet_in_the_middle"
-HIT_EXPECTED = 4.0  # expected exact hits of the budget from which Schroeppel–Shamir is priced
-# to stop early (its centre-out sweep meets one in the first blocks)
+HIT_EXPECTED = 2.0  # expected exact hits of the budget from which Schroeppel–Shamir is priced
+# to stop early (its centre-out sweep meets one in the first blocks; with 2 expected, one exists
+# with probability 1 - e^-2 = 86 %)
 
 
 def use_ss(core: Core) -> bool:
@@ -47,9 +48,11 @@ def ss_left_sums(core: Core) -> float | None:
 
     Subset sums are near-normal (mean ``Σc/2``, deviation ``√Σc²/2``): the budget is expected
     to be hit ``D = 2^n · φ(z)/σ`` times. When ``D ≥ HIT_EXPECTED``, the sweep (which starts at
-    the densest block) meets a partner for a left sum with probability ``p ≈ 2^|right| /
-    (2.5 σ_right)``, so about ``1/p`` left sums are produced, but at least the first block's
-    (``BLOCK`` times its density over the mean, for blocks of equal value width).
+    the block where hits concentrate, z/√2 deviations off each half's mean) meets a partner for
+    a left sum with probability ``p ≈ 2^|right| · e^(−z²/4) / (2.5 σ_right)``, so about ``1/p``
+    left sums are produced, but at least the first block's (``BLOCK`` times its density over
+    the mean, for blocks of equal value width), and at most all 2^(n/2). Off-centre budgets
+    (|z| of 3 to 4) were priced at the full sweep before: 19-39 s for solves of 0.06-0.3 s.
 
     Costs on two scales (``solvers._scales``: many tiny costs under a few huge ones) are
     expected to hit only as often as the huge ones land in the window the tiny ones fill: the
@@ -79,9 +82,14 @@ def ss_left_sums(core: Core) -> float | None:
     left, right = c[:half], c[half:]
     sigma_l = max(math.sqrt(float((left * left).sum())) / 2, 1.0)
     sigma_r = max(math.sqrt(float((right * right).sum())) / 2, 1.0)
-    per_left = 2.0 ** right.size / (2.5 * sigma_r)
-    first_block = min(2.0 ** half, BLOCK * max(1.0, float(left.sum()) / (2.5 * sigma_l)))
-    return max(1.0 / max(per_left, 1e-300), first_block)
+    # the sweep starts where hits concentrate: left sums at L* = μ_L + (T − μ)/2, partners at
+    # R* = T − L*; both sit z/√2 deviations off their halves' means, so their densities carry
+    # exp(−z²/4) (an off-centre budget: fewer partners a left sum, fewer sums a block)
+    tail = math.exp(-z * z / 4)
+    per_left = 2.0 ** right.size * tail / (2.5 * sigma_r)
+    width = min(float(left.sum()), float(core.budget))  # the swept left values, [0, width]
+    first_block = min(2.0 ** half, BLOCK * max(1.0, width * tail / (2.5 * sigma_l)))
+    return min(2.0 ** half, max(1.0 / max(per_left, 1e-300), first_block))
 
 
 def estimated_seconds(core: Core) -> float:

@@ -105,3 +105,14 @@ def test_core_searches_leave_a_planned_exact_method_its_time() -> None:
     core.seconds = cheapest  # PLAN_SHARE × the limit is below the prediction
     assert hybrid._search_seconds(core, cheapest, hybrid.DEFAULT_CONFIG) == pytest.approx(
         min(hybrid.HEURISTIC_SECONDS, cheapest / 2, core.time_left() / 4), rel=0.05)
+
+
+def test_plan_keeps_to_the_memory_cap() -> None:
+    """Lists of 2^k sums cost ~BYTES_PER_SUM bytes an entry at their peak: the plan never
+    picks a k whose lists pass the cap (the solver's ``Limits.memory_cap_bytes``)."""
+    costs = _pe(100, 18)
+    free = _birthday.plan(costs, sum(costs) // 2)
+    capped = _birthday.plan(costs, sum(costs) // 2, memory_cap=1 << 24)
+    assert free is not None and capped is not None
+    assert free.k > 16 >= capped.k
+    assert (1 << capped.k) * _birthday.BYTES_PER_SUM <= 1 << 24

@@ -259,9 +259,11 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
         solvers.CONFIGURATIONS else algorithm
     refused = False
     fallback = None
+    first_method = None
     if base in HYBRID_LIKE:
         routes = hybrid.estimated_seconds(core)
         fallback = hybrid.plan_fallback(routes, limit if limit is not None else np.inf)
+        first_method = hybrid.exact_first(core, routes)
     elif base == "dp":
         refused = dp.refusal(core) is not None
         routes = {} if refused else {"dp": dp.predicted_seconds(core)}
@@ -286,6 +288,7 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
             "refused": refused, "cheapest": cheapest, "planned": planned,
             "fallback": fallback, "log10_hits": log10_hits, "log2_selections": log2_sets,
             "core_hits": core_hits, "birthday_seconds": birthday_seconds,
+            "exact_first": first_method,
             "bound_is_budget": core.upper_bound >= core.budget, "time_limit": limit}
 
 
@@ -428,9 +431,11 @@ def plan_seconds(view: Mapping[str, Any], algorithm: str, limit: float | None,
     lim = limit if limit is not None else np.inf
     cheapest = view["cheapest"]
     routes = view["routes"]
-    if (routes and min(routes, key=routes.__getitem__) == "backtracking"
-            and cheapest <= lim * hybrid.PLAN_SHARE):
-        return float(min(lim, after))  # priced backtracking runs first (costs on two scales)
+    if view.get("exact_first") or (routes and min(routes, key=routes.__getitem__)
+                                   == "backtracking" and cheapest <= lim * hybrid.PLAN_SHARE):
+        # the exact method runs first: priced backtracking (costs on two scales), a
+        # Schroeppel–Shamir priced to stop at its first hit, or one cheaper than guessing
+        return float(min(lim, after))
     quick = (min(settings.quick_core_seconds, cheapest * settings.heuristic_share, lim / 8)
              if view["n"] <= hybrid.SMALL_N else 0.0)
     first = view.get("birthday_seconds")

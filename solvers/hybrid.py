@@ -5,7 +5,10 @@
    widths its forward pass will shift (and its divisor split, ``solvers._groups``), meet in
    the middle / Schroeppel–Shamir by their sums.
    When the cheapest is predicted to beat the heuristics themselves (~2 µs an item), it runs
-   at once (``stage`` = its name): Frobenius-like instances never pay for guessing.
+   at once (``stage`` = its name): Frobenius-like instances never pay for guessing. So does a
+   planned method that is itself the best hit search: backtracking priced on two scales, and
+   Schroeppel–Shamir priced to stop at its first hit (unless the core step's birthday search
+   expects its hit sooner) — ``exact_first``, which the forecast asks too.
 1. Greedy (largest first), then improving 1-for-1 swaps (each round O(n log n)); skipped above
    ``LARGE_N`` items, where only NumPy work is done.
 2. The difference core (``solvers._bigcore``, Pisinger's core idea for subset sum): gaps
@@ -47,7 +50,7 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from . import _balsub, _bounded, backtracking, dp, meet_in_the_middle
+from . import _balsub, _birthday, _bounded, backtracking, dp, meet_in_the_middle
 from ._bigcore import SMALL_N, core_hit, greedy_fast
 from ._core import Answer, Core, make_solver
 from ._mitm import best_pair
@@ -216,7 +219,25 @@ def _exact_first(core: Core, cheapest: float, config: HybridConfig,
         # from the greedy answer that stops at the first hit, which the heuristics' random
         # cores and swaps over the huge costs find no sooner
         return True
+    if (method == meet_in_the_middle.NAME and cheapest <= core.plan_seconds() * PLAN_SHARE
+            and meet_in_the_middle.use_ss(core)
+            and meet_in_the_middle.ss_left_sums(core) is not None
+            and not _birthday_sooner(core, cheapest)):
+        # Schroeppel–Shamir priced to stop at its first hit: its centre-out sweep is the hit
+        # search, and the random cores before it only delayed it (47-55 items at 10^12..10^13:
+        # 0.55 s of which 0.25 s heuristics, for a 0.3 s sweep)
+        return True
     return cheapest < config.exact_first and cheapest <= core.plan_seconds() * PLAN_SHARE
+
+
+def _birthday_sooner(core: Core, seconds: float) -> bool:
+    """Would the core step, given its share of an exact method's ``seconds``, run the
+    birthday search (and so likely hit sooner than that method)?"""
+    if not 4 * _birthday.MIN_K <= core.n <= SMALL_N:
+        return False
+    plan = _birthday.plan(core.costs, core.upper_bound, core.limits.memory_cap_bytes)
+    # it runs in the core step only when expected within half that step's time
+    return plan is not None and plan.seconds() < seconds * DEFAULT_CONFIG.heuristic_share / 2
 
 
 def plan_fallback(estimates: dict[str, float], seconds: float) -> str:
@@ -226,6 +247,16 @@ def plan_fallback(estimates: dict[str, float], seconds: float) -> str:
     changes how long a solve takes, never which method it runs."""
     fits = {k: v for k, v in estimates.items() if v <= seconds * PLAN_SHARE}
     return min(fits, key=fits.__getitem__) if fits else "backtracking"
+
+
+def exact_first(core: Core, estimates: dict[str, float],
+                config: HybridConfig = DEFAULT_CONFIG) -> str | None:
+    """The exact method hybrid runs before any heuristic on this core (``estimates``: from
+    ``estimated_seconds``), or None. The forecast (``ml.runtime``) asks the same question."""
+    if not estimates:
+        return None
+    first = min(estimates, key=estimates.__getitem__)
+    return first if _exact_first(core, estimates[first], config, first) else None
 
 
 def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:

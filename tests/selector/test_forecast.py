@@ -209,6 +209,22 @@ def test_forecast_prices_the_birthday_search_when_it_goes_first(model) -> None:
     assert time.process_time() - start < max(3 * fc["predicted_seconds"], 1.0)
 
 
+def test_view_reports_hybrids_exact_first_choice() -> None:
+    """The solvers' view says which exact method hybrid runs before its heuristics, and the
+    plan then ends with it: Schroeppel–Shamir priced to hit at 50 items (10^12..10^13), none
+    at 58 (the birthday search in the core step expects its hit sooner)."""
+    from ml.runtime import outlook, plan_seconds
+
+    for i, n, want in ((3, 50, "meet_in_the_middle"), (10, 58, None)):
+        rng = random.Random(100 + i)
+        costs = [rng.randint(10**12, 10**13) for _ in range(n)]
+        view = outlook(costs, sum(costs) // 2, "hybrid", 2.0)
+        assert view["exact_first"] == want
+        if want is not None:
+            after = view["routes"][want]
+            assert plan_seconds(view, "hybrid", 2.0, after) == pytest.approx(after)
+
+
 def test_unsure_is_kept_where_neither_model_knows(model) -> None:
     """Sparse large costs outside the trust region, no exact route within 0.3 s, many
     selections reaching the budget. n = 130: hybrid's cores expect hits (10^1.7), so the

@@ -116,3 +116,23 @@ def test_plan_keeps_to_the_memory_cap() -> None:
     assert free is not None and capped is not None
     assert free.k > 16 >= capped.k
     assert (1 << capped.k) * _birthday.BYTES_PER_SUM <= 1 << 24
+
+
+def test_schroeppel_shamir_priced_to_hit_runs_before_the_heuristics() -> None:
+    """A Schroeppel–Shamir priced to stop at its first hit is hybrid's best hit search: it
+    runs first (50 items at 10^12..10^13), unless the core step's birthday search expects its
+    hit sooner (58 items: ~0.05 s against the sweep's ~0.3 s), where the heuristics go first
+    and the core step meets it (the forecast's view reports the same choice: test_forecast)."""
+    from solvers import hybrid
+    from solvers._core import parse_call, prepare
+
+    chosen = {}
+    for i, n in ((3, 50), (10, 58)):
+        rng = random.Random(100 + i)
+        costs = [rng.randint(10**12, 10**13) for _ in range(n)]
+        problem, limits, _ = parse_call(costs, sum(costs) // 2, 2.0, None)
+        core = prepare(problem, limits, None).core
+        assert core is not None
+        core.seconds = 2.0
+        chosen[n] = hybrid.exact_first(core, hybrid.estimated_seconds(core))
+    assert chosen == {50: "meet_in_the_middle", 58: None}

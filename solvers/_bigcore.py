@@ -384,7 +384,7 @@ def core_hit(core: Core, seconds: float) -> list[int] | None:
     # O(n) Python work would cost the quick solves a tenth of a millisecond)
     n_max = _birthday.MAX_N if core.array is None else SMALL_N
     if 4 * _birthday.MIN_K <= core.n <= n_max:
-        wagner = _birthday.plan(core.costs, core.upper_bound, core.limits.memory_cap_bytes)
+        wagner = _birthday.core_plan(core)
         share = 0.5 if core.array is not None else 1.0
         if wagner is not None and wagner.seconds() > (stop - time.perf_counter()) * share:
             wagner = None

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -138,6 +139,15 @@ def plan(costs: list[int], target: int, memory_cap: int = 1 << 30) -> Plan | Non
             if best is None or here.seconds() < best.seconds():
                 best = here
     return best
+
+
+def core_plan(core: Any) -> Plan | None:
+    """``plan`` for a solver core (its costs, bound and memory cap), computed once per core:
+    hybrid's exact-first rule and its core step both ask."""
+    if "birthday_plan" not in core.memo:
+        core.memo["birthday_plan"] = plan(core.costs, core.upper_bound,
+                                          core.limits.memory_cap_bytes)
+    return core.memo["birthday_plan"]
 
 
 def estimate(costs: list[int], target: int) -> float:

@@ -45,10 +45,13 @@ may pick.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from bisect import bisect_right
 from dataclasses import dataclass
+
+import numpy as np
 
 from . import _balsub, _birthday, _bounded, backtracking, dp, meet_in_the_middle
 from ._bigcore import SMALL_N, core_hit, greedy_fast
@@ -222,7 +225,7 @@ def _exact_first(core: Core, cheapest: float, config: HybridConfig,
     if (method == meet_in_the_middle.NAME and cheapest <= core.plan_seconds() * PLAN_SHARE
             and meet_in_the_middle.use_ss(core)
             and meet_in_the_middle.ss_left_sums(core) is not None
-            and not _birthday_sooner(core, cheapest)):
+            and not _random_cores_hit(core, config) and not _birthday_sooner(core, cheapest)):
         # Schroeppel–Shamir priced to stop at its first hit: its centre-out sweep is the hit
         # search, and the random cores before it only delayed it (47-55 items at 10^12..10^13:
         # 0.55 s of which 0.25 s heuristics, for a 0.3 s sweep)
@@ -230,12 +233,24 @@ def _exact_first(core: Core, cheapest: float, config: HybridConfig,
     return cheapest < config.exact_first and cheapest <= core.plan_seconds() * PLAN_SHARE
 
 
+def _random_cores_hit(core: Core, config: HybridConfig) -> bool:
+    """Does one random core of the largest configured size expect a hit of the bound (its
+    2^K sums near-normal around it, ``σ ≈ √K · rms(cost) / 2``)? Then the heuristics are the
+    quicker way (dense costs: portfolios in cents hit in about a millisecond)."""
+    k = min(core.n, max(config.core_sizes))
+    if core.array is not None:
+        rms = float(np.sqrt(np.mean(np.square(core.array.astype(np.float64)))))
+    else:
+        rms = math.sqrt(sum(float(c) * c for c in core.costs) / max(core.n, 1))
+    return 2.0 ** k / (2.5 * max(math.sqrt(k) * rms / 2, 1.0)) >= 1.0
+
+
 def _birthday_sooner(core: Core, seconds: float) -> bool:
     """Would the core step, given its share of an exact method's ``seconds``, run the
     birthday search (and so likely hit sooner than that method)?"""
     if not 4 * _birthday.MIN_K <= core.n <= SMALL_N:
         return False
-    plan = _birthday.plan(core.costs, core.upper_bound, core.limits.memory_cap_bytes)
+    plan = _birthday.core_plan(core)
     # it runs in the core step only when expected within half that step's time
     return plan is not None and plan.seconds() < seconds * DEFAULT_CONFIG.heuristic_share / 2
 

@@ -43,6 +43,13 @@ def use_ss(core: Core) -> bool:
 
 
 def ss_left_sums(core: Core) -> float | None:
+    """``_ss_left_sums``, computed once per core (hybrid's plan and exact-first rule ask)."""
+    if "ss_left_sums" not in core.memo:
+        core.memo["ss_left_sums"] = _ss_left_sums(core)
+    return core.memo["ss_left_sums"]
+
+
+def _ss_left_sums(core: Core) -> float | None:
     """Left sums Schroeppel–Shamir is expected to produce before it meets the budget exactly,
     or None when a hit is not expected (then it sweeps them all).
 

@@ -441,6 +441,17 @@ def native_timings(python: str, cwd: str) -> dict[str, float]:
             "native solve, second": float(second[0]) * 1000}
 
 
+def _mark_proven(results: dict[tuple[str, str], Outcome], case: Case, names: list[str]) -> None:
+    """An optimality claim is proven when its total is the best any method found for the
+    case, wrong when it is below."""
+    best = max((o.total for (lab, _), o in results.items()
+                if lab == case.label and o.total is not None), default=None)
+    for name in names:
+        out = results[case.label, name]
+        out.proven = out.claims_optimal and out.total is not None and out.total == best
+        out.wrong = out.claims_optimal and out.total is not None and out.total != best
+
+
 def issue19(args: argparse.Namespace) -> int:
     load0 = os.getloadavg()[0]
     from solvers import _native
@@ -466,12 +477,7 @@ def issue19(args: argparse.Namespace) -> int:
                     out.total = out.extra["value"]  # value-only peer: trusted, cross-checked
             results[case.label, name] = out
             print(f"{case.label:30s} {name:10s} {cell(out):>14s} {out.note[:50]}", flush=True)
-        best = max((o.total for (lab, _), o in results.items()
-                    if lab == case.label and o.total is not None), default=None)
-        for name in table:
-            out = results[case.label, name]
-            out.proven = out.claims_optimal and out.total is not None and out.total == best
-            out.wrong = out.claims_optimal and out.total is not None and out.total != best
+        _mark_proven(results, case, list(table))
     small = small_solve_timings(sys.executable, str(ROOT))
     small.update(native_timings(sys.executable, str(ROOT)))
     baseline = {}
@@ -526,12 +532,7 @@ def ss_pricing(args: argparse.Namespace) -> int:
             results[case.label, name] = out
             print(f"{case.label:24s} {name:20s} {cell(out):>10s} "
                   f"{out.extra.get('algorithm', '')}", flush=True)
-        best = max((o.total for (lab, _), o in results.items()
-                    if lab == case.label and o.total is not None), default=None)
-        for name in table:
-            out = results[case.label, name]
-            out.proven = out.claims_optimal and out.total is not None and out.total == best
-            out.wrong = out.claims_optimal and out.total is not None and out.total != best
+        _mark_proven(results, case, list(table))
     text = report(cases, list(table), results, args.timeout, load0).replace(
         "bench_frontier.py --timeout", "bench_frontier.py --ss-pricing --timeout")
     Path(args.out).write_text(text)
@@ -588,13 +589,9 @@ def main(argv: list[str] | None = None) -> int:
                 check(case, out)
             results[case.label, name] = out
             print(f"{case.label:28s} {name:11s} {cell(out):>14s} {out.note[:60]}", flush=True)
-        best = max((o.total for (lab, _), o in results.items()
-                    if lab == case.label and o.total is not None), default=None)
+        _mark_proven(results, case, list(table))
         for name in table:
-            out = results[case.label, name]
-            out.proven = out.claims_optimal and out.total is not None and out.total == best
-            out.wrong = out.claims_optimal and out.total is not None and out.total != best
-            if out.wrong:
+            if results[case.label, name].wrong:
                 print(f"!!! {name} claims optimality below the best total on {case.label}")
     text = report(cases, list(table), results, args.timeout, load0)
     Path(args.out).write_text(text)

@@ -307,21 +307,18 @@ def _core_hits(core: Any, limit: float) -> tuple[float | None, float | None]:
     hits a try times the tries that fit; it is the only core counted when the sums pass int64."""
     try:
         from solvers import _bigcore as bc
-        from solvers import _birthday, hybrid
+        from solvers import hybrid
 
         seconds = (limit - min(hybrid.QUICK_CORE_SECONDS, limit / 8)) / 2
         expected = 0.0
         first = None
         a = core.array
-        if 4 * _birthday.MIN_K <= core.n <= (_birthday.MAX_N if a is None else bc.SMALL_N):
-            wagner = _birthday.plan(core.costs, core.upper_bound,
-                                    core.limits.memory_cap_bytes)
-            share = 0.5 if a is not None else 1.0
-            if wagner is not None and wagner.seconds() <= seconds * share:
-                tries = (seconds * share - wagner.setup_seconds()) / wagner.try_seconds()
-                expected += wagner.hits_per_try * max(tries, 1.0)
-                if a is None or wagner.seconds() <= seconds * bc.BIRTHDAY_FIRST:
-                    first = wagner.seconds()
+        wagner, goes_first, budget = bc.birthday_route(core, seconds)
+        if wagner is not None:
+            tries = (budget - wagner.setup_seconds()) / wagner.try_seconds()
+            expected += wagner.hits_per_try * max(tries, 1.0)
+            if goes_first:
+                first = wagner.seconds()
         if a is None or not bc.MIN_N <= core.n <= hybrid.LARGE_N:  # O(n log n): bounded
             return (float(np.log10(expected)) if expected > 0 else None), first
         s = a[core.sorted_order()]

@@ -45,6 +45,7 @@ SMALL_N = 128  # up to here the targets are every subset sum of the items outsid
 REST_MAX = 22  # 2^22 subset sums of the items outside the core, at most
 _TARGET_HITS = 8.0
 BIRTHDAY_FIRST = 0.25  # the birthday search goes first when expected within this share
+BIRTHDAY_SHARE = 0.5  # on int64 cores it runs when expected within this share of the time
 COST_LIMIT = 1 << 61  # costs below this: a cost plus a gap (the moves' sums) fits int64
 _SEED = 20241202
 
@@ -370,39 +371,46 @@ def _prefix_cut(values: np.ndarray, goal: int, exact_sums: bool) -> tuple[int, i
     return b, fixed
 
 
-def core_hit(core: Core, seconds: float) -> list[int] | None:
-    """A selection (positions into ``core.costs``) summing to ``core.upper_bound``, or None.
-
-    The generalised birthday search (``solvers._birthday``) runs when it expects a hit within
-    the time given: first, with all of it, when the sums pass int64 (the cores below then see
-    gaps or a part of the costs only); else, for n ≤ ``SMALL_N``, first when it expects its hit
-    within ``BIRTHDAY_FIRST`` of the time (for at most half of it; the cores get the rest),
-    otherwise after the difference cores, which keep half the time for it."""
-    stop = time.perf_counter() + min(seconds, core.time_left())
-    wagner = None
-    # int64 cores past SMALL_N: the greedy-and-moves core has room enough (and the plan's
-    # O(n) Python work would cost the quick solves a tenth of a millisecond)
+def birthday_route(core: Core, seconds: float) -> tuple[_birthday.Plan | None, bool, float]:
+    """How ``core_hit`` given ``seconds`` uses the generalised birthday search: its plan (None
+    when it does not run), whether it runs first, and the seconds it may use. It runs when it
+    expects its hit within those seconds: all of them when the sums pass int64 (the difference
+    cores then see gaps or a part of the costs only, so it goes first); half of them on int64
+    cores up to ``SMALL_N`` items (past that the greedy-and-moves core has room enough, and
+    the plan's O(n) Python work would cost quick solves a tenth of a millisecond), first when
+    it expects its hit within ``BIRTHDAY_FIRST`` of the time, else after the difference cores.
+    The forecast (``ml.runtime``) and hybrid's exact-first rule ask the same question."""
     n_max = _birthday.MAX_N if core.array is None else SMALL_N
-    if 4 * _birthday.MIN_K <= core.n <= n_max:
-        wagner = _birthday.core_plan(core)
-        share = 0.5 if core.array is not None else 1.0
-        if wagner is not None and wagner.seconds() > (stop - time.perf_counter()) * share:
-            wagner = None
-    if wagner is not None and (core.array is None or wagner.seconds()
-                               <= (stop - time.perf_counter()) * BIRTHDAY_FIRST):
-        if core.array is None:
-            return _birthday.search(core.costs, core.upper_bound, stop, wagner)
-        half = time.perf_counter() + (stop - time.perf_counter()) / 2  # the cores keep half
-        hit = _birthday.search(core.costs, core.upper_bound, half, wagner)
-        if hit is not None or time.perf_counter() >= stop:
-            return hit
+    if not 4 * _birthday.MIN_K <= core.n <= n_max:
+        return None, False, 0.0
+    wagner = _birthday.core_plan(core)
+    budget = seconds if core.array is None else seconds * BIRTHDAY_SHARE
+    if wagner is None or wagner.seconds() > budget:
+        return None, False, 0.0
+    first = core.array is None or wagner.seconds() <= seconds * BIRTHDAY_FIRST
+    return wagner, first, budget
+
+
+def core_hit(core: Core, seconds: float) -> list[int] | None:
+    """A selection (positions into ``core.costs``) summing to ``core.upper_bound``, or None:
+    the difference cores and the generalised birthday search (``solvers._birthday``), in the
+    order and shares ``birthday_route`` gives."""
+    stop = time.perf_counter() + min(seconds, core.time_left())
+    wagner, first, budget = birthday_route(core, stop - time.perf_counter())
+    if wagner is None:
         return _difference_cores(core, stop)
-    if wagner is not None:  # the cores get half the time, the birthday search what is left
-        hit = _difference_cores(core, time.perf_counter() + (stop - time.perf_counter()) / 2)
-        if hit is not None or time.perf_counter() >= stop:
-            return hit
+    if core.array is None:
         return _birthday.search(core.costs, core.upper_bound, stop, wagner)
-    return _difference_cores(core, stop)
+    half = time.perf_counter() + budget  # the first of the two gets this, the other the rest
+    if first:
+        hit = _birthday.search(core.costs, core.upper_bound, half, wagner)
+    else:
+        hit = _difference_cores(core, half)
+    if hit is not None or time.perf_counter() >= stop:
+        return hit
+    if first:
+        return _difference_cores(core, stop)
+    return _birthday.search(core.costs, core.upper_bound, stop, wagner)
 
 
 def _difference_cores(core: Core, stop: float) -> list[int] | None:

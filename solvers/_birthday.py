@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 MIN_K = 12  # 2^12 sums a list: below this the other cores are already cheap
-MAX_K = 22  # 2^22 sums a list: ~300 MiB with the joins
+MAX_K = 22  # 2^22 sums a list: ~580 MiB at the peak (BYTES_PER_SUM)
 MAX_N = 4096  # the plan is O(n) Python work per candidate; larger n have other cores
 # NumPy cost model (seconds; one list entry of four): measured for k = 12..22 on the reference
 # machine (setup 2.0-7.6e-8, a try 3.5-8.0e-8 rising with k as the lists leave the caches)
@@ -148,12 +148,6 @@ def core_plan(core: Any) -> Plan | None:
         core.memo["birthday_plan"] = plan(core.costs, core.upper_bound,
                                           core.limits.memory_cap_bytes)
     return core.memo["birthday_plan"]
-
-
-def estimate(costs: list[int], target: int) -> float:
-    """Expected seconds to an exact hit of ``target`` (inf when hopeless)."""
-    p = plan(costs, target)
-    return math.inf if p is None else p.seconds()
 
 
 def _sums(values: list[int]) -> np.ndarray:

@@ -53,8 +53,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _balsub, _birthday, _bounded, backtracking, dp, meet_in_the_middle
-from ._bigcore import SMALL_N, core_hit, greedy_fast
+from . import _balsub, _bounded, backtracking, dp, meet_in_the_middle
+from ._bigcore import SMALL_N, birthday_route, core_hit, greedy_fast
 from ._core import Answer, Core, make_solver
 from ._mitm import best_pair
 from .greedy import greedy_indices
@@ -248,11 +248,7 @@ def _random_cores_hit(core: Core, config: HybridConfig) -> bool:
 def _birthday_sooner(core: Core, seconds: float) -> bool:
     """Would the core step, given its share of an exact method's ``seconds``, run the
     birthday search (and so likely hit sooner than that method)?"""
-    if not 4 * _birthday.MIN_K <= core.n <= SMALL_N:
-        return False
-    plan = _birthday.core_plan(core)
-    # it runs in the core step only when expected within half that step's time
-    return plan is not None and plan.seconds() < seconds * DEFAULT_CONFIG.heuristic_share / 2
+    return birthday_route(core, seconds * DEFAULT_CONFIG.heuristic_share)[0] is not None
 
 
 def plan_fallback(estimates: dict[str, float], seconds: float) -> str:

@@ -15,8 +15,10 @@ seconds, once), later processes load it.
 from __future__ import annotations
 
 import importlib.util
+import mmap
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +30,10 @@ __all__ = ["NATIVE_OVERHEAD", "NATIVE_SPEEDUP", "available", "backward_words", "
 
 NATIVE_OVERHEAD = 0.6  # s: import numba and load the cached kernels (a fresh process)
 NATIVE_SPEEDUP = 2.5  # dp time on Python integers over the kernel's (memory-bound rows: 2.5-4x)
-CHUNK_WORDS = 1 << 25  # word updates between returns to Python (clock checks), ~10-30 ms
+CHUNK_WORDS = 1 << 25  # most word updates between returns to Python (clock checks)
+FIRST_CHUNK = 1 << 20  # the first chunk's; later ones are sized to take ~CHUNK_SECONDS
+CHUNK_SECONDS = 0.01
+FRESH_WORDS = 4  # a first-reach record, in word updates: the write and its share of a page fault
 
 _lock = threading.Lock()
 _enabled: bool | None = None
@@ -126,6 +131,7 @@ def _compile() -> dict[str, Callable[..., Any]]:
                             low = fresh & (~fresh + u64(1))
                             first[j * 64 + table[(low * magic) >> u64(58)]] = k
                             fresh ^= low
+                            spent += FRESH_WORDS
                 spent += nw - (lo >> 6)
                 k += 1
                 if stop >= 0 and (words[stop >> 6] >> u64(stop & 63)) & u64(1):
@@ -166,7 +172,28 @@ def _compile() -> dict[str, Callable[..., Any]]:
                     break
             return t
 
+        @numba.njit(cache=True, nogil=True, inline="always")
+        def rev64(a):  # type: ignore[no-untyped-def]
+            m1, m2, m4 = u64(0x5555555555555555), u64(0x3333333333333333), u64(0x0F0F0F0F0F0F0F0F)
+            m8, m16 = u64(0x00FF00FF00FF00FF), u64(0x0000FFFF0000FFFF)
+            a = ((a >> u64(1)) & m1) | ((a & m1) << u64(1))
+            a = ((a >> u64(2)) & m2) | ((a & m2) << u64(2))
+            a = ((a >> u64(4)) & m4) | ((a & m4) << u64(4))
+            a = ((a >> u64(8)) & m8) | ((a & m8) << u64(8))
+            a = ((a >> u64(16)) & m16) | ((a & m16) << u64(16))
+            return (a >> u64(32)) | (a << u64(32))
+
+        @numba.njit(cache=True, nogil=True)
+        def reverse(words):  # type: ignore[no-untyped-def]
+            """Reverse the row's bits in place: bit i ↔ bit 64·size − 1 − i."""
+            nw = words.size
+            for j in range((nw + 1) // 2):
+                low = rev64(words[nw - 1 - j])
+                words[nw - 1 - j] = rev64(words[j])
+                words[j] = low
+
         _kernels["backward"] = backward
+        _kernels["reverse"] = reverse
         _kernels["first_reach"] = first_reach
         _kernels["balsub"] = balsub
         return _kernels
@@ -184,6 +211,26 @@ def warm() -> bool:
     return True
 
 
+class _Chunks:
+    """Work units for each kernel call between clock checks, sized from the last call's time
+    to take about ``CHUNK_SECONDS``: a unit's cost is not fixed — memory touched the first time
+    in a fresh VM costs ~2 ms a MB, and a chunk of 2^25 units took 0.65 s there instead of
+    0.08 s, far past a 0.05 s limit."""
+
+    def __init__(self) -> None:
+        self.units = min(FIRST_CHUNK, CHUNK_WORDS)
+        self._start = time.perf_counter()
+
+    def __call__(self) -> int:
+        """The units for the next call (the first: ``FIRST_CHUNK``)."""
+        now = time.perf_counter()
+        took, self._start = now - self._start, now
+        if took > 0:
+            scale = min(max(CHUNK_SECONDS / took, 0.25), 4.0)
+            self.units = int(min(max(self.units * scale, 1), CHUNK_WORDS))
+        return self.units
+
+
 def _to_words(x: int, bits: int) -> np.ndarray:
     nwords = bits // 64 + 1
     return np.frombuffer(x.to_bytes(nwords * 8, "little"), dtype=np.uint64).copy()
@@ -199,6 +246,16 @@ for _i in range(64):
     _TABLE[((1 << _i) * DEBRUIJN % 2**64) >> 58] = _i
 
 
+def _scratch(size: int, dtype: Any) -> np.ndarray:
+    """An uninitialised array on its own anonymous mapping, in 4 KiB pages: NumPy asks for
+    huge pages on large arrays, and a scattered write then zeroes 2 MiB (a first-reach array
+    of 134 MB with 1,024 records took 0.3 s to touch instead of 4 ms). For sparse writes only:
+    a dense fill faults every 4 KiB page again on each call, where NumPy's huge pages are
+    reused (a dense dp ran 1.3-2x slower warm). Freed with the array."""
+    nbytes = max(size * np.dtype(dtype).itemsize, 1)
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype, count=size)
+
+
 def first_reach_bytes(cap: int) -> int:
     """Memory of :func:`best_subset`'s first-reach array."""
     return 4 * (cap // 64 + 1) * 64
@@ -211,16 +268,22 @@ def best_subset(costs: list[int], cap: int, check: Callable[[], None]) -> tuple[
     kernel = _compile()["first_reach"]
     words = np.zeros(cap // 64 + 1, dtype=np.uint64)
     words[cap >> 6] = np.uint64(1) << np.uint64(cap & 63)
-    first = np.empty(words.size * 64, dtype=np.int32)  # read only where a sum was reached
+    # read only where a sum was reached; few records (at most 2^n) touch few pages
+    sparse = len(costs) < 40 and (64 << len(costs)) < cap
+    first = (_scratch if sparse else np.empty)(words.size * 64, np.int32)
     arr = np.asarray(costs, dtype=np.int64)
     k, lo = 0, cap
+    chunks = _Chunks()
+    units = chunks.units
     while k < arr.size:
-        k, lo = kernel(words, first, arr, k, lo, 0, CHUNK_WORDS, _TABLE)
+        k, lo = kernel(words, first, arr, k, lo, 0, units, _TABLE)
         if int(words[0]) & 1:  # sum cap reached
             break
         check()
-    bits = np.unpackbits(words.view(np.uint8), bitorder="little")
-    q = int(np.argmax(bits[: cap + 1]))  # the lowest set bit: the largest sum
+        units = chunks()
+    j = int(np.argmax(words != 0))  # bit cap − s for sum s: the lowest set bit, the largest sum
+    low = int(words[j])
+    q = 64 * j + (low & -low).bit_length() - 1
     best = cap - q
     chosen, s = [], best
     while s > 0:
@@ -245,14 +308,14 @@ def balsub_value(costs: np.ndarray, cap: int, check: Callable[[], None]) -> int:
     sp[r:] = 1  # mu in (c, c + r]: the empty-removal sentinel of the paper
     sc = np.empty_like(sp)
     t = b
+    chunks = _Chunks()
+    units = chunks.units
     while t <= w.size:
-        t = kernel(w, cap, t, b, wbar, sp, sc, CHUNK_WORDS)
+        t = kernel(w, cap, t, b, wbar, sp, sc, units)
         check()
+        units = chunks()
     reached = np.flatnonzero(sp[:r] > 0)  # mu = c − r + 1 + index, mu ≤ c
     return cap - r + 1 + int(reached[-1]) if reached.size else 0
-
-
-_REVERSE = np.array([int(f"{b:08b}"[::-1], 2) for b in range(256)], dtype=np.uint8)
 
 
 def forward_words(costs: list[int], cap: int, stop: int, check: Callable[[], None]
@@ -268,14 +331,18 @@ def forward_words(costs: list[int], cap: int, stop: int, check: Callable[[], Non
     arr = np.asarray(costs, dtype=np.int64)
     mirrored_stop = cap - stop if 0 <= stop <= cap else -1
     k, lo = 0, cap
+    chunks = _Chunks()
+    units = chunks.units
     while k < arr.size:
-        k, lo = kernel(words, arr, k, lo, mirrored_stop, CHUNK_WORDS)
+        k, lo = kernel(words, arr, k, lo, mirrored_stop, units)
         if mirrored_stop >= 0 and int(words[mirrored_stop >> 6]) >> (mirrored_stop & 63) & 1:
             break
         check()
+        units = chunks()
+    check()  # the conversion below walks the row three times more
     nbits = words.size * 64
-    flipped = _REVERSE[words.view(np.uint8)[::-1]]  # bit i ↔ bit nbits − 1 − i
-    return int.from_bytes(flipped.tobytes(), "little") >> (nbits - 1 - cap), int(k)
+    _compile()["reverse"](words)  # bit i ↔ bit nbits − 1 − i
+    return int.from_bytes(words.tobytes(), "little") >> (nbits - 1 - cap), int(k)
 
 
 def backward_words(costs: list[int], target: int, check: Callable[[], None]) -> int:
@@ -285,7 +352,10 @@ def backward_words(costs: list[int], target: int, check: Callable[[], None]) -> 
     words[target >> 6] = np.uint64(1) << np.uint64(target & 63)
     arr = np.asarray(costs, dtype=np.int64)
     k, lo = 0, target
+    chunks = _Chunks()
+    units = chunks.units
     while k < arr.size:
-        k, lo = kernel(words, arr, k, lo, -1, CHUNK_WORDS)
+        k, lo = kernel(words, arr, k, lo, -1, units)
         check()
+        units = chunks()
     return _from_words(words)

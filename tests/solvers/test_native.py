@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -105,6 +106,50 @@ def test_kernels_stop_at_the_deadline(force_kernels: None) -> None:
     costs = [rng.randint(10**5, 2 * 10**5) * 2 + 1 for _ in range(300)]
     budget = sum(costs) // 2  # ~3e7-bit rows: seconds of passes
     result = solvers.solve(costs, budget, algorithm="dp", time_limit=0.05)
+    assert result["status"] == "approximate" and "time limit" in result["reason"]
+    assert result["total_cost"] <= budget
+
+
+def test_chunks_follow_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunk sizes adapt to what a unit costs: about CHUNK_SECONDS a call whether a unit
+    costs a microsecond (memory touched the first time in a fresh VM) or a nanosecond."""
+    clock = [0.0]
+    monkeypatch.setattr(_native.time, "perf_counter", lambda: clock[0])
+    chunks = _native._Chunks()
+    units = chunks.units
+    for per_unit in (1e-6, 1e-9, 3e-7):
+        for _ in range(30):
+            clock[0] += units * per_unit
+            units = chunks()
+        seconds = min(units * per_unit, _native.CHUNK_WORDS * per_unit)
+        expected = min(_native.CHUNK_SECONDS, _native.CHUNK_WORDS * per_unit)
+        assert expected / 1.5 <= seconds <= expected * 1.5, (per_unit, units)
+        assert 1 <= units <= _native.CHUNK_WORDS
+
+
+def test_slow_memory_does_not_outrun_the_limit(force_kernels: None,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kernels whose units cost 20x the nominal (the first touch of a fresh VM's memory) still
+    return to the clock in time: a dp with a 0.05 s limit ends within 10x of it (a fixed chunk
+    of 2^25 units ran 0.65 s there)."""
+    monkeypatch.setattr(_native, "CHUNK_WORDS", 1 << 25)
+    kernels = dict(_native._compile())
+    real = kernels["first_reach"]
+
+    def slow(*args):  # type: ignore[no-untyped-def]
+        import time
+        out = real(*args)
+        time.sleep(min(args[6], 1 << 25) * 2e-8)  # args[6]: the call's unit budget
+        return out
+
+    monkeypatch.setattr(_native, "_compile", lambda: {**kernels, "first_reach": slow})
+    monkeypatch.setattr(dp, "group_split", lambda core: None)
+    rng = random.Random(5)
+    costs = [rng.randint(10**6, 10**7) for _ in range(30)]
+    budget = sum(costs) // 2
+    start = time.perf_counter()
+    result = solvers.solve(costs, budget, algorithm="dp", time_limit=0.05, measure_memory=False)
+    assert time.perf_counter() - start < 0.5
     assert result["status"] == "approximate" and "time limit" in result["reason"]
     assert result["total_cost"] <= budget
 

@@ -261,9 +261,11 @@ def outlook(projects: Any, budget: Any, algorithm: str, time_limit: float | None
     fallback = None
     first_method = None
     if base in HYBRID_LIKE:
+        # as hybrid does first: the residue step lowers the bound, and proves it when found
+        proven_by_residue = hybrid.residue_step(core) is not None
         routes = hybrid.estimated_seconds(core)
         fallback = hybrid.plan_fallback(routes, limit if limit is not None else np.inf)
-        first_method = hybrid.exact_first(core, routes)
+        first_method = "residue" if proven_by_residue else hybrid.exact_first(core, routes)
     elif base == "dp":
         refused = dp.refusal(core) is not None
         routes = {} if refused else {"dp": dp.predicted_seconds(core)}
@@ -419,7 +421,7 @@ def plan_seconds(view: Mapping[str, Any], algorithm: str, limit: float | None,
     (``birthday_seconds`` in the view) the quick search plus ``after`` or, without it, the
     search's expected seconds. None for other algorithms. From the configuration's settings
     and the cost model, capped at ``limit``."""
-    from solvers import hybrid
+    from solvers import _residue, hybrid
 
     config = solvers.CONFIGURATIONS.get(algorithm)
     if (config.algorithm if config is not None else algorithm) != "hybrid":
@@ -428,6 +430,8 @@ def plan_seconds(view: Mapping[str, Any], algorithm: str, limit: float | None,
     lim = limit if limit is not None else np.inf
     cheapest = view["cheapest"]
     routes = view["routes"]
+    if view.get("exact_first") == "residue":  # the residue step proves it before anything
+        return float(min(lim, _residue.SECONDS_PER_ITEM * view["n"]))
     if view.get("exact_first") or (routes and min(routes, key=routes.__getitem__)
                                    == "backtracking" and cheapest <= lim * hybrid.PLAN_SHARE):
         # the exact method runs first: priced backtracking (costs on two scales), a

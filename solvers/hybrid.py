@@ -53,9 +53,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _balsub, _bounded, backtracking, dp, meet_in_the_middle
+from . import _balsub, _bounded, _residue, backtracking, dp, meet_in_the_middle
 from ._bigcore import SMALL_N, birthday_route, core_hit, greedy_fast
-from ._core import Answer, Core, make_solver
+from ._core import Answer, Core, TimeUp, make_solver
 from ._mitm import best_pair
 from .greedy import greedy_indices
 
@@ -270,7 +270,30 @@ def exact_first(core: Core, estimates: dict[str, float],
     return first if _exact_first(core, estimates[first], config, first) else None
 
 
+def residue_step(core: Core) -> Answer | None:
+    """Costs in one residue class but a few: the residue-and-count bound, and a selection
+    reaching it when the greedy exchange finds one (a proof); otherwise the core's bound is
+    lowered to it, so that the heuristics and hits below aim at a reachable value."""
+    cls = _residue.classes(core)
+    if cls is None:
+        return None
+    found = _residue.bound(core, cls)
+    if found.value >= core.upper_bound:
+        return None
+    core.upper_bound = found.value
+    chosen = _residue.select(core, cls, found)
+    if chosen is None:
+        return None
+    return Answer(chosen, exact=True, upper_bound=found.value, extra={"stage": "residue"})
+
+
 def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
+    try:
+        by_residue = residue_step(core)
+    except TimeUp:
+        by_residue = None
+    if by_residue is not None:
+        return by_residue
     estimates = estimated_seconds(core)
     cheapest = min(estimates.values(), default=float("inf"))
     large = core.n > LARGE_N

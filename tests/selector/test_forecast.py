@@ -288,3 +288,20 @@ def test_an_undecided_solve_with_a_priced_plan_is_forecast_at_the_plan() -> None
     hedge = _unseen_seconds(bare, "hybrid", 2.0, 1.0)
     bare_plan = plan_seconds(bare, "hybrid", 2.0, 0.0)
     assert hedge == pytest.approx((bare_plan * 2.0) ** 0.5) and bare_plan < hedge < 2.0
+
+
+def test_outlook_sees_the_residue_step() -> None:
+    """Costs ≡ 7 (mod 1000), a budget whose residue needs an out-of-reach count: the view says
+    hybrid's residue step proves it first (bound below the budget, its plan milliseconds),
+    and so the forecast never says "no" there; hybrid agrees."""
+    from ml.runtime import outlook, plan_seconds, structural_no
+
+    rng = random.Random(1)
+    costs = [1000 * rng.randint(100, 200) + 7 for _ in range(1000)]
+    budget = sum(costs) // 2 + 500
+    view = outlook(costs, budget, "hybrid", 2.0)
+    assert view is not None and view["exact_first"] == "residue"
+    assert not view["bound_is_budget"] and structural_no(view, 2.0) is None
+    assert plan_seconds(view, "hybrid", 2.0) < 0.01
+    result = solvers.solve(costs, budget, algorithm="hybrid", time_limit=2.0)
+    assert result["status"] == "exact" and result["stage"] == "residue"

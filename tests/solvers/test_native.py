@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import solvers
-from solvers import _balsub, _native, dp
+from solvers import _balsub, _native, _residue, dp
 from solvers._core import _certificate, parse_call, prepare
 
 from .test_proofs import check, optimum
@@ -203,12 +203,14 @@ def test_balsub_method_proves_or_bounds_honestly(force_kernels: None) -> None:
     assert "dp" in paths and "other" in paths, paths
 
 
-def test_hybrid_proves_residue_instances_by_balsub() -> None:
+def test_hybrid_proves_residue_instances_by_balsub(monkeypatch: pytest.MonkeyPatch) -> None:
     """Multiples of 7 and three ones, a budget 5 above a multiple of 7: sums reach residues
     0-3 only, so the optimum is 2 below the budget; the preprocessing bound is out of reach,
-    the bitset wide and the multiplicity box loose — hybrid plans balsub and proves it."""
+    the bitset wide and the multiplicity box loose — without the residue step (which proves it
+    first: tests/solvers/test_residue.py) hybrid plans balsub and proves it."""
     if not HAS_NUMBA:
         pytest.skip("numba not installed (pip install .[fast]) or SOLVERS_NATIVE=0")
+    monkeypatch.setattr(_residue, "MIN_N", 10**9)
     rng = random.Random(2)
     costs = [7 * rng.randint(1, 100) for _ in range(100_000)] + [1, 1, 1]
     budget = sum(costs) // 2 // 7 * 7 + 5

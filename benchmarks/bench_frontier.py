@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import itertools
 import json
 import math
 import os
@@ -452,7 +453,54 @@ def _mark_proven(results: dict[tuple[str, str], Outcome], case: Case, names: lis
         out.wrong = out.claims_optimal and out.total is not None and out.total != best
 
 
+def residue_cases() -> list[Case]:
+    """Residue classes beyond the two stand-ins (other moduli, sizes, seeds, outliers): costs
+    ``g·U(low, high) + r`` plus a few outliers, and the first budget from half the total that
+    no count of class items reaches in its residue (found by brute force over the counts'
+    ranges, independently of the solvers)."""
+    rows = []
+    # (g, r, n, low, high, outliers, seed): class items near half the total come in a window
+    # of counts narrower than g, so some residues are out of reach
+    specs = [(1000, 7, 1000, 100, 200, 0, 11), (1000, 7, 2000, 100, 200, 0, 12),
+             (1000, 993, 1000, 150, 250, 0, 13), (5000, 3, 400, 10, 12, 0, 14),
+             (64, 1, 200, 30, 33, 0, 15), (997, 5, 3000, 500, 600, 2, 16),
+             (7, 0, 100_000, 1, 100, 3, 17), (13, 0, 20_000, 1, 5000, 1, 18),
+             (1000, 7, 10_000, 100, 120, 0, 19)]
+    for g, r, n, low, high, outliers, seed in specs:
+        rng = random.Random(seed)
+        costs = [g * rng.randint(low, high) + r for _ in range(n)]
+        extra = [rng.randint(1, 3) for _ in range(outliers)]  # small: residues 1..3 only
+        costs += extra
+        rng.shuffle(costs)
+        budget = _unreached_budget(sorted(c for c in costs if c % g == r % g), g, r,
+                                   sorted(extra), sum(costs) // 2)
+        label = f"{r} mod {g} n={n:,}" + (f" +{outliers}" if outliers else "")
+        rows.append((label, "residue", costs, budget))
+    return [Case(label, fam, _Plain(costs, budget), tuple(costs), budget, 1)  # type: ignore[arg-type]
+            for label, fam, costs, budget in rows]
+
+
+def _unreached_budget(vals: list[int], g: int, r: int, extra: list[int], start: int) -> int:
+    """The first budget ≥ ``start`` that no selection reaches: every count k of the class has
+    a sum ≡ r·k (mod g) between its k smallest and k largest, plus any outlier subset."""
+    v = np.array(vals, dtype=np.int64)
+    lo = np.concatenate(([0], np.cumsum(v)))
+    hi = np.concatenate(([0], np.cumsum(v[::-1])))
+    rk = r * np.arange(v.size + 1, dtype=np.int64)
+    outs = {sum(s) for m in range(len(extra) + 1) for s in itertools.combinations(extra, m)}
+    for budget in range(start, start + g + 1):
+        if not any(bool(((lo <= budget - o) & (budget - o <= hi)
+                         & ((budget - o - rk) % g == 0)).any()) for o in outs):
+            return budget
+    raise ValueError(f"every residue mod {g} is reached near {start}")
+
+
 def issue19(args: argparse.Namespace) -> int:
+    return _versus_native(args, residue_cases() if args.residues else issue19_cases(),
+                          "--residues" if args.residues else "--issue19")
+
+
+def _versus_native(args: argparse.Namespace, cases: list[Case], flag: str) -> int:
     load0 = os.getloadavg()[0]
     from solvers import _native
     _native.warm()  # like the other imports: loaded once in the parent, not per fork
@@ -464,7 +512,6 @@ def issue19(args: argparse.Namespace) -> int:
     if bal is not None:
         table["balsub"] = _balsub_runner(bal)
     results: dict[tuple[str, str], Outcome] = {}
-    cases = issue19_cases()
     for case in cases:
         for name, runner in table.items():
             reason = skip(name, case)
@@ -478,13 +525,17 @@ def issue19(args: argparse.Namespace) -> int:
             results[case.label, name] = out
             print(f"{case.label:30s} {name:10s} {cell(out):>14s} {out.note[:50]}", flush=True)
         _mark_proven(results, case, list(table))
+    text = report(cases, list(table), results, args.timeout, load0).replace(
+        "bench_frontier.py --timeout", f"bench_frontier.py {flag} --timeout")
+    if args.residues:
+        Path(args.out).write_text(text)
+        print(text)
+        return 1 if any(o.wrong for o in results.values()) else 0
     small = small_solve_timings(sys.executable, str(ROOT))
     small.update(native_timings(sys.executable, str(ROOT)))
     baseline = {}
     if args.baseline:  # a checkout of the solvers before (e.g. git archive <rev> solvers)
         baseline = small_solve_timings(sys.executable, args.baseline)
-    text = report(cases, list(table), results, args.timeout, load0).replace(
-        "bench_frontier.py --timeout", "bench_frontier.py --issue19 --timeout")
     text += "\n## Small solves (ms)\n\n| timing | now |" + (" baseline |" if baseline else "")
     text += "\n|---|---:|" + ("---:|" if baseline else "") + "\n"
     for key, ms in small.items():
@@ -547,6 +598,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs/benchmarks/frontier.md"))
     parser.add_argument("--only", default="", help="comma-separated methods (default: all)")
     parser.add_argument("--issue19", action="store_true", help="issue 19's rows, balsub peer")
+    parser.add_argument("--residues", action="store_true", help="residue-class instances "
+                        "of other moduli, sizes and seeds, against the same native peers")
     parser.add_argument("--baseline", default="", help="--issue19: a folder holding an older "
                         "solvers/ package, for side-by-side small-solve timings")
     parser.add_argument("--ss-pricing", action="store_true", help="issue 19's held-out "
@@ -557,9 +610,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.out == str(ROOT / "docs/benchmarks/frontier.md"):
             args.out = "/tmp/frontier_ss_pricing.md"
         return ss_pricing(args)
-    if args.issue19:
+    if args.issue19 or args.residues:
         if args.out == str(ROOT / "docs/benchmarks/frontier.md"):
-            args.out = str(ROOT / "docs/benchmarks/frontier3.md")
+            args.out = ("/tmp/frontier_residues.md" if args.residues
+                        else str(ROOT / "docs/benchmarks/frontier3.md"))
         return issue19(args)
     load0 = os.getloadavg()[0]
     table: dict[str, Runner] = {"auto": _ours("auto")}

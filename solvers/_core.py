@@ -279,10 +279,13 @@ def _result(
         mapped = np.sort(np.asarray(prep.positions, dtype=np.int64)[idx]).tolist()  # sorted
     else:
         chosen = set(map(int, answer.indices))
-        if len(chosen) != len(answer.indices) or any(not 0 <= i < core.n for i in chosen):
+        if len(chosen) != len(answer.indices) or (chosen and not (
+                min(chosen) >= 0 and max(chosen) < core.n)):
             raise AssertionError(f"{name} returned invalid indices")
         reduced_total = sum(core.costs[i] for i in chosen)
-        mapped = [int(prep.positions[i]) for i in chosen]
+        mapped = (np.asarray(prep.positions)[list(chosen)].tolist()
+                  if isinstance(prep.positions, np.ndarray)
+                  else [int(prep.positions[i]) for i in chosen])
     if reduced_total > core.budget:
         raise AssertionError(f"{name} returned an infeasible selection")
     exact, ub_red, broken = _certificate(answer, reduced_total, core)

@@ -51,6 +51,18 @@ SHAPE_SAMPLE = 8192
 _PRIMES = (2, 3, 5, 7)
 
 
+def _quantile(ordered: np.ndarray, q: float) -> float:
+    """``np.quantile(ordered, q)`` (the default linear method, NumPy's own interpolation
+    formula, so the same floats) for an ascending float64 array, without its per-call cost
+    (~0.1 ms: a tenth of a small solve)."""
+    h = (ordered.size - 1) * q
+    i = min(math.floor(h), ordered.size - 1)
+    a = float(ordered[i])
+    b = float(ordered[min(i + 1, ordered.size - 1)])
+    t = h - i
+    return b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t
+
+
 def shape_features(fit: np.ndarray, budget: int, g: int) -> dict[str, float]:
     """Shape of the costs that fit (``fit``: float64 or int64, all in (0, budget])."""
     n_fit = int(fit.size)
@@ -59,7 +71,7 @@ def shape_features(fit: np.ndarray, budget: int, g: int) -> dict[str, float]:
     step = max(1, n_fit // SHAPE_SAMPLE)
     sample = np.sort(fit[::step])
     vals = sample.astype(np.float64)
-    q10, q50, q90 = np.quantile(vals, (0.1, 0.5, 0.9))
+    q10, q50, q90 = (_quantile(vals, q) for q in (0.1, 0.5, 0.9))
     lo, hi = float(vals[0]), float(vals[-1])
     top = vals[-max(1, len(vals) // 10):].sum()
     total = float(vals.sum()) or 1.0
@@ -80,9 +92,9 @@ def shape_features(fit: np.ndarray, budget: int, g: int) -> dict[str, float]:
         "log10_q50_q10": float(np.log10(q50 / q10)) if q10 > 0 else 0.0,
         "top_decile_share": float(top / total),
         "max_log10_gap": gap,
-        "dust_share": float(np.mean(vals <= budget / 1000.0)),
+        "dust_share": float(np.count_nonzero(vals <= budget / 1000.0)) / vals.size,
         "distinct_share": float(distinct.size / len(sample)),
-        "residue_diversity": float(np.mean(residues)),
+        "residue_diversity": float(sum(residues)) / len(residues),
         "budget_over_fit_total": float(budget / fit_total) if fit_total else 0.0,
     }
 

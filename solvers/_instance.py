@@ -117,9 +117,10 @@ def _parse_fast(projects: Sequence[Any], budget: int | Decimal) -> Problem | Non
     n = len(projects)
     if n < _FAST_MIN_N:
         return None
-    kinds = set(map(type, projects)) if type(projects[0]) is int else None
-    if kinds == {int}:  # a plain list of ints: no per-item lookup at all
-        raw = projects
+    # a plain list of ints: no per-item lookup at all (counting the types in a list is ~0.8 ms
+    # a 10^5 items quicker than a set of them: the check is most of a tiny budget's solve)
+    if type(projects[0]) is int and list(map(type, projects)).count(int) == n:
+        raw, kinds = projects, {int}
     else:
         try:
             raw = [item["cost"] if type(item) is dict else item for item in projects]

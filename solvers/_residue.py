@@ -25,7 +25,7 @@ import numpy as np
 
 from ._core import Core
 
-__all__ = ["Classes", "bound", "classes", "select"]
+__all__ = ["Bound", "Classes", "bound", "classes", "select"]
 
 MIN_N = 64  # smaller cores: the exact methods are quick, and small solves pay nothing
 SAMPLE = 16  # items a sample, three samples spread through the array
@@ -120,7 +120,7 @@ def bound(core: Core, cls: Classes) -> Bound:
     return Bound(value, [(mask, k, top) for _, mask, k, top in found[:TRIES]])
 
 
-def _exactly(v: np.ndarray, k: int, target: int, steps: int = 20_000) -> np.ndarray | None:
+def _exactly(v: np.ndarray, k: int, target: int, steps: int = 5_000) -> np.ndarray | None:
     """Positions of exactly ``k`` of the ascending ``v`` summing to ``target``, or None (a
     greedy exchange from the k smallest)."""
     m = v.size

@@ -454,8 +454,9 @@ def _mark_proven(results: dict[tuple[str, str], Outcome], case: Case, names: lis
 
 
 def residue_cases() -> list[Case]:
-    """Residue classes beyond the two stand-ins (other moduli, sizes, seeds, outliers): costs
-    ``g·U(low, high) + r`` plus a few outliers, and the first budget from half the total that
+    """Residue classes beyond the two stand-ins (other moduli, sizes, seeds, outliers, two
+    classes): costs ``g·U(low, high) + r`` plus a few outliers, or with r one of two residues,
+    and the first budget from half the total that
     no count of class items reaches in its residue (found by brute force over the counts'
     ranges, independently of the solvers)."""
     rows = []
@@ -472,21 +473,40 @@ def residue_cases() -> list[Case]:
         extra = [rng.randint(1, 3) for _ in range(outliers)]  # small: residues 1..3 only
         costs += extra
         rng.shuffle(costs)
-        budget = _unreached_budget(sorted(c for c in costs if c % g == r % g), g, r,
+        budget = _unreached_budget([sorted(c for c in costs if c % g == r % g)], g, [r],
                                    sorted(extra), sum(costs) // 2)
         label = f"{r} mod {g} n={n:,}" + (f" +{outliers}" if outliers else "")
         rows.append((label, "residue", costs, budget))
+    # two classes: (g, (r1, r2), n, low, high, seed)
+    for g, (r1, r2), n, low, high, seed in [(10_000, (1, 2), 1000, 100, 200, 21),
+                                            (997, (5, 900), 600, 300, 330, 22),
+                                            (5000, (7, 2500), 2000, 50, 60, 23)]:
+        rng = random.Random(seed)
+        costs = [g * rng.randint(low, high) + rng.choice((r1, r2)) for _ in range(n)]
+        budget = _unreached_budget([sorted(c for c in costs if c % g == r) for r in (r1, r2)],
+                                   g, [r1, r2], [], sum(costs) // 2)
+        rows.append((f"{r1},{r2} mod {g} n={n:,}", "residue", costs, budget))
     return [Case(label, fam, _Plain(costs, budget), tuple(costs), budget, 1)  # type: ignore[arg-type]
             for label, fam, costs, budget in rows]
 
 
-def _unreached_budget(vals: list[int], g: int, r: int, extra: list[int], start: int) -> int:
-    """The first budget ≥ ``start`` that no selection reaches: every count k of the class has
-    a sum ≡ r·k (mod g) between its k smallest and k largest, plus any outlier subset."""
-    v = np.array(vals, dtype=np.int64)
-    lo = np.concatenate(([0], np.cumsum(v)))
-    hi = np.concatenate(([0], np.cumsum(v[::-1])))
-    rk = r * np.arange(v.size + 1, dtype=np.int64)
+def _unreached_budget(classes: list[list[int]], g: int, rs: list[int], extra: list[int],
+                      start: int) -> int:
+    """The first budget ≥ ``start`` that no selection reaches: k_j items of class j (ascending
+    ``classes[j]``, residue ``rs[j]``) sum to ≡ Σ r_j·k_j (mod g), between the k_j smallest and
+    the k_j largest of each, plus any outlier subset (one or two classes)."""
+    grids = []
+    for vals in classes:
+        v = np.array(vals, dtype=np.int64)
+        grids.append((np.concatenate(([0], np.cumsum(v))),
+                      np.concatenate(([0], np.cumsum(v[::-1])))))
+    if len(grids) == 1:
+        grids.append((np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)))
+        rs = [*rs, 0]
+    (lo1, hi1), (lo2, hi2) = grids
+    lo, hi = lo1[:, None] + lo2[None, :], hi1[:, None] + hi2[None, :]
+    rk = (rs[0] * np.arange(lo1.size, dtype=np.int64))[:, None] + (
+        rs[1] * np.arange(lo2.size, dtype=np.int64))[None, :]
     outs = {sum(s) for m in range(len(extra) + 1) for s in itertools.combinations(extra, m)}
     for budget in range(start, start + g + 1):
         if not any(bool(((lo <= budget - o) & (budget - o <= hi)

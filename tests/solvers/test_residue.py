@@ -24,9 +24,10 @@ def _core(costs: list[int], budget: int) -> Core | None:
 
 def _residue_instance(rng: random.Random, n: int, outliers: int) -> tuple[list[int], int]:
     g = rng.choice((2, 3, 7, 10, 100, 1000))
-    r = rng.randrange(g)
+    rs = [rng.randrange(g) for _ in range(rng.choice((1, 1, 2)))]  # one class or two
     spread = rng.choice((3, 20, 200))
-    costs = [g * rng.randint(1, spread) + r for _ in range(n)]
+    costs = [g * rng.randint(1, spread) + rng.choice(rs) for _ in range(n)]
+    r = rs[0]
     costs += [rng.randint(1, g * spread) for _ in range(outliers)]
     rng.shuffle(costs)
     total = sum(costs)
@@ -72,22 +73,23 @@ def test_hybrid_agrees_with_the_bitset_optimum(seed: int) -> None:
 
 
 @pytest.mark.parametrize(("g", "r", "n", "low", "high"), [
-    (1000, 7, 1000, 100, 200), (1000, 7, 300, 10, 30), (5000, 3, 400, 10, 12),
-    (64, 1, 200, 30, 33)])
-def test_residue_classes_proven_by_the_bound(g: int, r: int, n: int, low: int, high: int
-                                             ) -> None:
-    """All costs ≡ r (mod g), with few counts of items summing near half the total: the first
+    (1000, (7,), 1000, 100, 200), (1000, (7,), 300, 10, 30), (5000, (3,), 400, 10, 12),
+    (64, (1,), 200, 30, 33), (10_000, (1, 2), 1000, 100, 200), (997, (5, 900), 600, 300, 330)])
+def test_residue_classes_proven_by_the_bound(g: int, r: tuple[int, ...], n: int, low: int,
+                                             high: int) -> None:
+    """All costs ≡ r (mod g) for r in one or two classes, with few counts of items summing near
+    half the total: the first
     budget from half the total whose residue no such count reaches. The preprocessing bound is
     then out of reach, and the residue step proves the optimum (checked against the bitset
     optimum where it is affordable)."""
     rng = random.Random(g + n)
-    costs = [g * rng.randint(low, high) + r for _ in range(n)]
+    costs = [g * rng.randint(low, high) + rng.choice(r) for _ in range(n)]
     budget = sum(costs) // 2
     for _ in range(g):
         core = _core(costs, budget)
         assert core is not None
         cls = _residue.classes(core)
-        assert cls is not None and (cls.g, cls.r) == (g, r)
+        assert cls is not None and cls.g == g and {p.r for p in cls.parts} == set(r)
         if _residue.bound(core, cls).value < core.budget:
             break
         budget += 1

@@ -221,14 +221,13 @@ class _Chunks:
         self.units = min(FIRST_CHUNK, CHUNK_WORDS)
         self._start = time.perf_counter()
 
-    def __call__(self) -> int:
-        """The units for the next call (the first: ``FIRST_CHUNK``)."""
+    def tick(self) -> None:
+        """After a call: size ``units`` for the next one from the time since the last tick."""
         now = time.perf_counter()
         took, self._start = now - self._start, now
         if took > 0:
             scale = min(max(CHUNK_SECONDS / took, 0.25), 4.0)
             self.units = int(min(max(self.units * scale, 1), CHUNK_WORDS))
-        return self.units
 
 
 def _to_words(x: int, bits: int) -> np.ndarray:
@@ -274,13 +273,12 @@ def best_subset(costs: list[int], cap: int, check: Callable[[], None]) -> tuple[
     arr = np.asarray(costs, dtype=np.int64)
     k, lo = 0, cap
     chunks = _Chunks()
-    units = chunks.units
     while k < arr.size:
-        k, lo = kernel(words, first, arr, k, lo, 0, units, _TABLE)
+        k, lo = kernel(words, first, arr, k, lo, 0, chunks.units, _TABLE)
         if int(words[0]) & 1:  # sum cap reached
             break
         check()
-        units = chunks()
+        chunks.tick()
     j = int(np.argmax(words != 0))  # bit cap − s for sum s: the lowest set bit, the largest sum
     low = int(words[j])
     q = 64 * j + (low & -low).bit_length() - 1
@@ -309,11 +307,10 @@ def balsub_value(costs: np.ndarray, cap: int, check: Callable[[], None]) -> int:
     sc = np.empty_like(sp)
     t = b
     chunks = _Chunks()
-    units = chunks.units
     while t <= w.size:
-        t = kernel(w, cap, t, b, wbar, sp, sc, units)
+        t = kernel(w, cap, t, b, wbar, sp, sc, chunks.units)
         check()
-        units = chunks()
+        chunks.tick()
     reached = np.flatnonzero(sp[:r] > 0)  # mu = c − r + 1 + index, mu ≤ c
     return cap - r + 1 + int(reached[-1]) if reached.size else 0
 
@@ -332,13 +329,12 @@ def forward_words(costs: list[int], cap: int, stop: int, check: Callable[[], Non
     mirrored_stop = cap - stop if 0 <= stop <= cap else -1
     k, lo = 0, cap
     chunks = _Chunks()
-    units = chunks.units
     while k < arr.size:
-        k, lo = kernel(words, arr, k, lo, mirrored_stop, units)
+        k, lo = kernel(words, arr, k, lo, mirrored_stop, chunks.units)
         if mirrored_stop >= 0 and int(words[mirrored_stop >> 6]) >> (mirrored_stop & 63) & 1:
             break
         check()
-        units = chunks()
+        chunks.tick()
     check()  # the conversion below walks the row three times more
     nbits = words.size * 64
     _compile()["reverse"](words)  # bit i ↔ bit nbits − 1 − i
@@ -353,9 +349,8 @@ def backward_words(costs: list[int], target: int, check: Callable[[], None]) -> 
     arr = np.asarray(costs, dtype=np.int64)
     k, lo = 0, target
     chunks = _Chunks()
-    units = chunks.units
     while k < arr.size:
-        k, lo = kernel(words, arr, k, lo, -1, units)
+        k, lo = kernel(words, arr, k, lo, -1, chunks.units)
         check()
-        units = chunks()
+        chunks.tick()
     return _from_words(words)

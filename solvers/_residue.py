@@ -54,6 +54,13 @@ class Part:
     r: int
     members: np.ndarray  # positions into the core, sorted by cost ascending
     values: np.ndarray  # their costs, ascending
+    low: np.ndarray  # low[k]: the sum of the k smallest, k = 0..size
+    high: np.ndarray  # high[k]: the sum of the k largest
+
+
+def _part(r: int, members: np.ndarray, values: np.ndarray) -> Part:
+    return Part(r, members, values, np.concatenate(([0], np.cumsum(values))),
+                np.concatenate(([0], np.cumsum(values[::-1]))))
 
 
 @dataclass(frozen=True)
@@ -108,9 +115,8 @@ def _two(core: Core) -> Classes | None:
     two = np.flatnonzero(distinct == 2)
     if two.size == 0:
         return None
-    g = int(cands[two[0]])  # the largest modulus under which the sample has two residues
-    rs = np.unique(x % g)
-    return _split(core, g, (int(rs[0]), int(rs[1])))
+    row = rows[two[0]]  # the largest modulus under which the sample has two residues
+    return _split(core, int(cands[two[0]]), (int(row[0]), int(row[-1])))
 
 
 def _split(core: Core, g: int, rs: tuple[int, ...]) -> Classes | None:
@@ -131,15 +137,12 @@ def _split(core: Core, g: int, rs: tuple[int, ...]) -> Classes | None:
             or min(sizes) == 0):
         return None
     asc = core.sorted_order()  # shared with the other methods
-    parts = []
-    for mask in masks:
-        members = asc[mask[asc]]
-        parts.append(Part(0, members, a[members]))
-    if len(parts) == 1:  # the class's own modulus, a multiple of g
-        vals = parts[0].values
+    members = [asc[mask[asc]] for mask in masks]
+    if len(members) == 1:  # the class's own modulus, a multiple of g
+        vals = a[members[0]]
         g = int(np.gcd.reduce(vals - vals[0])) or g
-    parts = [Part(int(p.values[0]) % g, p.members, p.values) for p in parts]
-    return Classes(g, tuple(parts), tuple(int(i) for i in outliers))
+    parts = tuple(_part(int(a[m[0]]) % g, m, a[m]) for m in members)
+    return Classes(g, parts, tuple(int(i) for i in outliers))
 
 
 @dataclass(frozen=True)
@@ -148,19 +151,14 @@ class Bound:
     pairs: list[tuple[int, int, int, int]]  # (outlier mask, k1, k2, class total) reaching it
 
 
-def _sums(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(k smallest, k largest) sums for k = 0..len(v), of the ascending ``v``."""
-    return (np.concatenate(([0], np.cumsum(v))), np.concatenate(([0], np.cumsum(v[::-1]))))
-
-
 def bound(core: Core, cls: Classes) -> Bound:
     """The residue-and-count bound, with the (outlier subset, counts) that reach it (best
     margins first)."""
     g = cls.g
     first = cls.parts[0]
-    second = cls.parts[1] if len(cls.parts) > 1 else Part(0, first.members[:0], first.values[:0])
-    lo1, hi1 = _sums(first.values)
-    lo2, hi2 = _sums(second.values)
+    second = cls.parts[1] if len(cls.parts) > 1 else _part(0, first.members[:0],
+                                                           first.values[:0])
+    lo1, hi1, lo2, hi2 = first.low, first.high, second.low, second.high
     lo = lo1[:, None] + lo2[None, :]
     hi = hi1[:, None] + hi2[None, :]
     need = ((first.r * np.arange(lo1.size, dtype=np.int64))[:, None]
@@ -230,8 +228,7 @@ def _shares(cls: Classes, k1: int, k2: int, total: int) -> list[int]:
     if len(cls.parts) == 1:
         return [total]
     a, b = cls.parts
-    lo1, hi1 = int(a.values[:k1].sum()), int(a.values[a.values.size - k1:].sum()) if k1 else 0
-    lo2, hi2 = int(b.values[:k2].sum()), int(b.values[b.values.size - k2:].sum()) if k2 else 0
+    lo1, hi1, lo2, hi2 = int(a.low[k1]), int(a.high[k1]), int(b.low[k2]), int(b.high[k2])
     low, high = max(lo1, total - hi2), min(hi1, total - lo2)
     span = (hi1 - lo1) + (hi2 - lo2)
     aim = lo1 + ((hi1 - lo1) * (total - lo1 - lo2)) // span if span else lo1

@@ -271,7 +271,7 @@ def exact_first(core: Core, estimates: dict[str, float],
 
 
 def residue_step(core: Core) -> Answer | None:
-    """Costs in one residue class but a few: the residue-and-count bound, and a selection
+    """Costs in one or two residue classes but a few: the residue-and-count bound, and a selection
     reaching it when the greedy exchange finds one (a proof); otherwise the core's bound is
     lowered to it, so that the heuristics and hits below aim at a reachable value."""
     cls = _residue.classes(core)
@@ -297,9 +297,8 @@ def _solve_core(core: Core, config: HybridConfig = DEFAULT_CONFIG) -> Answer:
     estimates = estimated_seconds(core)
     cheapest = min(estimates.values(), default=float("inf"))
     large = core.n > LARGE_N
-    first = min(estimates, key=estimates.__getitem__) if estimates else None
-    if _exact_first(core, cheapest, config, first):
-        method = first
+    method = exact_first(core, estimates, config)
+    if method is not None:
         answer = _exact(method, core)
         if not answer.failed:
             answer.extra = {**answer.extra, "stage": method}

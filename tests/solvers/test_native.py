@@ -116,11 +116,11 @@ def test_chunks_follow_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [0.0]
     monkeypatch.setattr(_native.time, "perf_counter", lambda: clock[0])
     chunks = _native._Chunks()
-    units = chunks.units
     for per_unit in (1e-6, 1e-9, 3e-7):
         for _ in range(30):
-            clock[0] += units * per_unit
-            units = chunks()
+            clock[0] += chunks.units * per_unit
+            chunks.tick()
+        units = chunks.units
         seconds = min(units * per_unit, _native.CHUNK_WORDS * per_unit)
         expected = min(_native.CHUNK_SECONDS, _native.CHUNK_WORDS * per_unit)
         assert expected / 1.5 <= seconds <= expected * 1.5, (per_unit, units)
